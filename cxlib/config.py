@@ -90,7 +90,9 @@ class Config:
 def _section(doc: dict[str, Any], key: str, source: str) -> dict[str, Any]:
     value = doc.get(key, {})
     if not isinstance(value, dict):
-        raise DataError(f"{source}: [{key}] must be a table of settings; see README 'Your own data'")
+        raise DataError(
+            f"{source}: [{key}] must be a table of settings; see README 'Your own data'"
+        )
     return value
 
 

@@ -175,7 +175,8 @@ def stage_model(
     >>> import cxlib as cx
     >>> cx.stage_model("4-stage").stages
     ('awareness', 'engagement', 'transaction', 'retention')
-    >>> cx.stage_model("custom", stages=["find", "buy"], mapping={"purchase": "buy"}).stage_of("purchase")
+    >>> custom = cx.stage_model("custom", stages=["find", "buy"], mapping={"purchase": "buy"})
+    >>> custom.stage_of("purchase")
     'buy'
     """
     if name in PRESETS:
