@@ -13,6 +13,11 @@ Examples
 
 from cxlib._dataset import Dataset, load
 from cxlib._errors import DataError
+from cxlib._funnel import dropoffs, funnel, funnel_trend, next_touchpoints
+from cxlib._journey import journey_map, stage_summary
+from cxlib._paths import path_variants, paths_between, transitions
+from cxlib._retention import lifecycle, retention, stickiness, stickiness_ratio
+from cxlib._satisfaction import nps
 from cxlib.config import Config, read_config
 from cxlib.loaders import Loaded, read_customers, read_surveys, read_touchpoints
 from cxlib.sample import make_sample, write_sample
@@ -26,12 +31,26 @@ __all__ = [
     "Dataset",
     "Loaded",
     "StageModel",
+    "dropoffs",
+    "funnel",
+    "funnel_trend",
+    "journey_map",
+    "lifecycle",
     "load",
     "make_sample",
+    "next_touchpoints",
+    "nps",
+    "path_variants",
+    "paths_between",
     "read_config",
     "read_customers",
     "read_surveys",
     "read_touchpoints",
+    "retention",
     "stage_model",
+    "stage_summary",
+    "stickiness",
+    "stickiness_ratio",
+    "transitions",
     "write_sample",
 ]

@@ -1,0 +1,575 @@
+"""Retention, lifecycle and stickiness: do customers come back, and how often.
+
+Definitions (periods are UTC calendar periods: days, weeks starting on Monday, calendar
+months):
+
+* **retention** — a customer's *cohort* is the period of their first ``start`` touchpoint.
+  They are *retained* in period N (N >= 1 periods after the cohort period) when they have a
+  ``returning`` touchpoint in that period (``cumulative=False``, "on period N"), or in that
+  period or any later one (``cumulative=True``, "on or after period N", unbounded
+  retention). Period 0 retains the whole cohort by definition.
+* **lifecycle** — per period, active customers are *new* (first activity ever),
+  *returning* (also active the previous period) or *resurrecting* (not active the previous
+  period, active before); *dormant* customers were active the previous period but not this one.
+* **stickiness** — per period, how many active customers were active on 1, 2, ... units
+  (days) of it; :func:`stickiness_ratio` is the DAU/MAU-style summary.
+
+Observation ends at ``as_of`` (default: the latest timestamp in the data); later rows are
+ignored. A period that ends after ``as_of`` is flagged ``complete=False``: its numbers are
+still growing, and a low rate there is not churn.
+
+How it is computed, once for every engine (narwhals): timestamps become int64
+microseconds; a period key (integer day, Monday-week or month number) is pure integer
+arithmetic, months through Hinnant's ``civil_from_days``, so no backend's time-zone
+setting is involved. Events shrink to one row per customer and period (materialized once);
+the small counts are collected to polars, where the zero rows, rates and intervals are added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+import narwhals as nw
+import polars as pl
+
+from cxlib._engine import (
+    MICROS,
+    MONDAY_SHIFT,
+    like_input,
+    materialize,
+    require,
+    to_polars,
+    with_micros,
+)
+from cxlib._errors import DataError
+from cxlib._stats import wilson
+
+Period = Literal["day", "week", "month"]
+Unit = Literal["hour", "day", "week"]
+Touchpoints = str | Collection[str] | None
+Moment = datetime | date | str | None
+CUSTOMER = "customer_id"
+PERIODS = ("day", "week", "month")
+# Width in microseconds of the fixed-length periods (months vary).
+WIDTH = {"hour": MICROS["h"], "day": MICROS["d"], "week": MICROS["w"]}
+# Units that can be counted inside each period.
+FINER = {"day": ("hour",), "week": ("hour", "day"), "month": ("hour", "day", "week")}
+STATUSES = ("new", "returning", "resurrecting", "dormant")
+
+
+# --------------------------------------------------------------------------- period keys
+
+
+def _floor_div(expr: nw.Expr, width: int) -> nw.Expr:
+    """Exact floor division on every backend (Spark's ``//`` goes through a double)."""
+    return (expr - expr % width) // width
+
+
+def _with_key(frame: Any, period: str, *, column: str = "__t", out: str = "__p") -> Any:
+    """Add ``out``: the integer number of the period holding ``column`` (µs since epoch).
+
+    Hours and days count from the epoch, weeks from the Monday before it, months as
+    ``12 * year + month - 1`` (Hinnant's ``civil_from_days``: integer arithmetic only).
+    """
+    t = nw.col(column)
+    if period in ("hour", "day"):
+        return frame.with_columns(_floor_div(t, WIDTH[period]).alias(out))
+    if period == "week":
+        return frame.with_columns(_floor_div(t + MONDAY_SHIFT, WIDTH["week"]).alias(out))
+    # Months: years start on March 1st in civil_from_days, so the leap day ends a year.
+    z, era, doe, yoe = (nw.col(c) for c in ("__z", "__era", "__doe", "__yoe"))
+    frame = frame.with_columns((_floor_div(t, MICROS["d"]) + 719_468).alias("__z"))
+    frame = frame.with_columns(_floor_div(z, 146_097).alias("__era"))
+    frame = frame.with_columns((z - era * 146_097).alias("__doe"))  # day of the era
+    frame = frame.with_columns(
+        ((doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365).alias("__yoe")
+    )
+    day_of_year = doe - (yoe * 365 + yoe // 4 - yoe // 100)  # from March 1st
+    month_from_march = (day_of_year * 5 + 2) // 153
+    return frame.with_columns(
+        ((yoe + era * 400) * 12 + month_from_march + 2).cast(nw.Int64).alias(out)
+    ).drop("__z", "__era", "__doe", "__yoe")
+
+
+def _key_of(micros: int, period: str) -> int:
+    """The period key of one timestamp (same code as the engines use)."""
+    frame = _with_key(nw.from_native(pl.DataFrame({"__t": [micros]})), period)
+    return int(frame["__p"][0])
+
+
+def _start_micros(key: pl.Expr, period: str) -> pl.Expr:
+    """Start of the period ``key`` as µs since the epoch (polars, on small results)."""
+    if period == "month":
+        return pl.datetime(key // 12, key % 12 + 1, 1, time_unit="us").dt.epoch("us")
+    if period == "week":
+        return key * WIDTH["week"] - MONDAY_SHIFT
+    return key * WIDTH[period]
+
+
+def _utc(micros: pl.Expr) -> pl.Expr:
+    return pl.from_epoch(micros, time_unit="us").dt.replace_time_zone("UTC")
+
+
+def _complete(key: pl.Expr, period: str, as_of: int) -> pl.Expr:
+    """True when period ``key`` ends at or before ``as_of``."""
+    return _start_micros(key + 1, period) <= as_of
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise DataError(f"{name}={value!r} is not supported; use one of {options}")
+
+
+def _matches(touchpoints: Touchpoints, name: str) -> nw.Expr:
+    """1 where the row's touchpoint is one of ``touchpoints`` (every row when None)."""
+    if touchpoints is None:
+        return nw.lit(1, dtype=nw.Int8)
+    names = [touchpoints] if isinstance(touchpoints, str) else list(touchpoints)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise DataError(f"{name}={touchpoints!r}: give a touchpoint name or a set of them, "
+                        "e.g. 'purchase' or {'purchase', 'visit'}")
+    return nw.col("touchpoint").is_in(names).cast(nw.Int8)
+
+
+def _as_of_micros(value: Moment) -> int | None:
+    """``as_of`` as µs since the epoch; naive datetimes and dates are UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise DataError(f"as_of={value!r} is not a date; use e.g. '2024-06-30' or "
+                            "'2024-06-30T12:00:00+00:00'") from None
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def _activity(
+    touchpoints: Any, period: str, as_of: Moment, filters: dict[str, Touchpoints],
+    unit: str | None = None,
+) -> tuple[nw.LazyFrame, int | None]:
+    """One row per customer and period (and unit): ``__p`` (``__u``) and, per filter, a
+    0/1 column ``__<filter>``: whether one of the filter's touchpoints happened there.
+
+    Materialized: the callers read it more than once. Also returns ``as_of`` in µs (the
+    latest timestamp when None; None when there are no events at all).
+    """
+    flags = {f"__{name}": _matches(value, name) for name, value in filters.items()}
+    events = with_micros(touchpoints)
+    used = [value for value in filters.values() if value is not None]
+    require(events, [CUSTOMER, "ts", *(["touchpoint"] if used else [])])
+    cutoff = _as_of_micros(as_of)
+    if cutoff is not None:
+        events = events.filter(nw.col("__t") <= cutoff)
+    events = events.filter(~nw.col(CUSTOMER).is_null() & ~nw.col("__t").is_null())
+    events = events.with_columns(*[expr.alias(name) for name, expr in flags.items()])
+    events = _with_key(events, period)
+    keys = [CUSTOMER, "__p"]
+    if unit is not None:
+        events = _with_key(events, unit, out="__u")
+        keys.append("__u")
+    table = materialize(
+        events.group_by(*keys).agg(nw.col("__t").max().alias("__last"),
+                                   *[nw.col(name).max() for name in flags])
+    )
+    if cutoff is None:
+        latest = to_polars(table.select(nw.col("__last").max()))["__last"][0]
+        cutoff = None if latest is None else int(latest)
+    return table, cutoff
+
+
+# --------------------------------------------------------------------------- retention
+
+_RETENTION_SCHEMA = {
+    "cohort": pl.Datetime("us", "UTC"), "period_index": pl.Int64, "customers": pl.Int64,
+    "retained": pl.Int64, "rate": pl.Float64, "rate_low": pl.Float64,
+    "rate_high": pl.Float64, "complete": pl.Boolean,
+}
+
+
+def retention(
+    touchpoints: Any,
+    period: Period = "week",
+    *,
+    start: Touchpoints = None,
+    returning: Touchpoints = None,
+    cumulative: bool = False,
+    as_of: Moment = None,
+    confidence: float = 0.95,
+) -> Any:
+    """Cohort retention: of the customers who started in a period, how many came back.
+
+    A customer's cohort is the period of their first ``start`` touchpoint. They are
+    retained in period N >= 1 (counted from the cohort period) when they have a
+    ``returning`` touchpoint in period N (``cumulative=False``) or in period N or any later
+    one (``cumulative=True``, "unbounded" retention). Period 0 retains the whole cohort.
+    Customers without a ``start`` touchpoint are in no cohort.
+
+    Parameters
+    ----------
+    touchpoints : frame
+        Canonical touchpoints (polars DataFrame/LazyFrame, pandas, DuckDB or PySpark).
+    period : {"day", "week", "month"}
+        Cohort and return period, in UTC: weeks start on Monday, months are calendar months.
+    start : str or set of str, optional
+        Touchpoints that put a customer in a cohort (``"purchase"``); any when None.
+    returning : str or set of str, optional
+        Touchpoints that count as coming back; any when None.
+    cumulative : bool
+        Count "on or after" period N instead of "on" period N.
+    as_of : datetime, date or ISO str, optional
+        End of observation (naive means UTC); rows after it are ignored. Default: the
+        latest timestamp in ``touchpoints``.
+    confidence : float
+        Level of the Wilson interval around ``rate``.
+
+    Returns
+    -------
+    frame
+        Same library as ``touchpoints``: ``cohort`` (UTC start of the cohort period),
+        ``period_index`` (0 = the cohort period), ``customers`` (cohort size),
+        ``retained``, ``rate``, ``rate_low``, ``rate_high``, ``complete``. Every cohort lists
+        every period up to the one holding ``as_of``, zero counts included; cohorts without
+        customers are not listed.
+        ``complete`` is False when the period (cohort period + ``period_index``) ends after
+        ``as_of``: it is still being observed, so its rate is a lower bound, not churn.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> r = cx.retention(ds.touchpoints, "month", start="purchase", returning="purchase")
+    >>> r.filter(r["period_index"] == 0)["rate"].unique().to_list()
+    [1.0]
+    """
+    _check("period", period, PERIODS)
+    table, as_of_us = _activity(touchpoints, period, as_of, {"start": start,
+                                                            "returning": returning})
+    if as_of_us is None:
+        return like_input(pl.DataFrame(schema=_RETENTION_SCHEMA), touchpoints)
+    cohorts = materialize(
+        table.filter(nw.col("__start") == 1)
+        .group_by(CUSTOMER)
+        .agg(nw.col("__p").min().alias("__c"))
+    )
+    returns = (
+        table.filter(nw.col("__returning") == 1).select(CUSTOMER, "__p")
+        .join(cohorts, on=CUSTOMER, how="inner")
+        .with_columns((nw.col("__p") - nw.col("__c")).alias("__k"))
+        .filter(nw.col("__k") >= 1)
+    )
+    if cumulative:  # "on or after N" = the customer's last return is at N or later
+        returns = returns.group_by(CUSTOMER, "__c").agg(nw.col("__k").max())
+    counts = to_polars(returns.group_by("__c", "__k").agg(nw.len().alias("__n")))
+    sizes = to_polars(cohorts.group_by("__c").agg(nw.len().alias("customers")))
+    result = _retention_table(sizes, counts, period, as_of_us, cumulative, confidence)
+    return like_input(result, touchpoints)
+
+
+def _retention_table(
+    sizes: pl.DataFrame, counts: pl.DataFrame, period: str, as_of: int, cumulative: bool,
+    confidence: float,
+) -> pl.DataFrame:
+    last = _key_of(as_of, period)
+    grid = sizes.with_columns(
+        pl.col("__c").cast(pl.Int64), pl.col("customers").cast(pl.Int64),
+        pl.int_ranges(0, last - pl.col("__c") + 1).alias("period_index"),
+    ).explode("period_index")
+    counts = counts.select(pl.col("__c").cast(pl.Int64),
+                           pl.col("__k").cast(pl.Int64).alias("period_index"),
+                           pl.col("__n").cast(pl.Int64))
+    out = grid.join(counts, on=["__c", "period_index"], how="left").with_columns(
+        pl.col("__n").fill_null(0)
+    ).sort("__c", "period_index")
+    retained = pl.col("__n").cum_sum(reverse=True).over("__c") if cumulative else pl.col("__n")
+    out = out.with_columns(
+        pl.when(pl.col("period_index") == 0).then(pl.col("customers")).otherwise(retained)
+        .alias("retained")
+    )
+    low, high = wilson("retained", "customers", confidence)
+    # Exact at the edges (the closed form leaves rounding crumbs like 5e-17 at 0 of n).
+    low = pl.when(pl.col("retained") == 0).then(0.0).otherwise(low)
+    high = pl.when(pl.col("retained") == pl.col("customers")).then(1.0).otherwise(high)
+    return out.select(
+        _utc(_start_micros(pl.col("__c"), period)).alias("cohort"),
+        "period_index",
+        "customers",
+        "retained",
+        (pl.col("retained") / pl.col("customers")).alias("rate"),
+        low.alias("rate_low"),
+        high.alias("rate_high"),
+        _complete(pl.col("__c") + pl.col("period_index"), period, as_of).alias("complete"),
+    )
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+_LIFECYCLE_SCHEMA = {"period": pl.Datetime("us", "UTC"), "status": pl.String,
+                     "customers": pl.Int64, "complete": pl.Boolean}
+
+
+def lifecycle(
+    touchpoints: Any,
+    period: Period = "week",
+    *,
+    touchpoint: Touchpoints = None,
+    as_of: Moment = None,
+) -> Any:
+    """Where each period's active customers come from, and who went quiet.
+
+    A customer is active in a period when they have a ``touchpoint`` in it. Each period,
+    every active customer is exactly one of
+
+    * ``new`` — first activity ever (in the data) is in this period;
+    * ``returning`` — active this period and the previous one;
+    * ``resurrecting`` — active this period, not the previous one, but before;
+
+    and ``dormant`` counts customers active the previous period but not this one.
+    Product-analytics tools often plot dormant as a negative count; here ``customers`` is
+    always positive (negate it for such a chart).
+
+    Parameters
+    ----------
+    touchpoints : frame
+        Canonical touchpoints (polars, pandas, DuckDB or PySpark).
+    period : {"day", "week", "month"}
+        UTC period: weeks start on Monday, months are calendar months.
+    touchpoint : str or set of str, optional
+        Touchpoints that make a customer active; any when None.
+    as_of : datetime, date or ISO str, optional
+        End of observation (naive means UTC); rows after it are ignored. Default: the
+        latest timestamp in ``touchpoints``.
+
+    Returns
+    -------
+    frame
+        ``period`` (UTC start), ``status`` (new, returning, resurrecting, dormant),
+        ``customers``, ``complete``. Every period from the first activity to the one
+        holding ``as_of`` lists all four statuses, zeros included. In an incomplete period
+        (``complete`` False) customers still to come show as dormant.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> life = cx.lifecycle(ds.touchpoints, "month", touchpoint="purchase")
+    >>> life["status"].unique(maintain_order=True).to_list()
+    ['new', 'returning', 'resurrecting', 'dormant']
+    """
+    _check("period", period, PERIODS)
+    table, as_of_us = _activity(touchpoints, period, as_of, {"touchpoint": touchpoint})
+    active = table.filter(nw.col("__touchpoint") == 1).select(CUSTOMER, "__p")
+    first = active.group_by(CUSTOMER).agg(nw.col("__p").min().alias("__f"))
+    following = active.select(CUSTOMER, (nw.col("__p") + 1).alias("__p"))
+    flagged = (
+        active.join(first, on=CUSTOMER, how="inner")
+        .join(following.with_columns(nw.lit(1, dtype=nw.Int64).alias("__prev")),
+              on=[CUSTOMER, "__p"], how="left")
+    )
+    counts = to_polars(
+        flagged.select(
+            "__p",
+            (nw.col("__p") == nw.col("__f")).cast(nw.Int64).alias("new"),
+            (~nw.col("__prev").is_null()).cast(nw.Int64).alias("returning"),
+        ).group_by("__p").agg(nw.col("new").sum(), nw.col("returning").sum(),
+                              nw.len().alias("__active"))
+    )
+    if as_of_us is None or counts.height == 0:
+        return like_input(pl.DataFrame(schema=_LIFECYCLE_SCHEMA), touchpoints)
+    last = _key_of(as_of_us, period)
+    dormant = to_polars(
+        following.join(active, on=[CUSTOMER, "__p"], how="anti")
+        .filter(nw.col("__p") <= last)
+        .group_by("__p").agg(nw.len().alias("dormant"))
+    )
+    periods = pl.DataFrame({"__p": pl.int_range(counts["__p"].min(), last + 1, eager=True)})
+    wide = (
+        periods.join(counts.cast({"__p": pl.Int64}), on="__p", how="left")
+        .join(dormant.cast({"__p": pl.Int64}), on="__p", how="left")
+        .with_columns(
+            (pl.col("__active") - pl.col("new") - pl.col("returning")).alias("resurrecting")
+        )
+    )
+    order = pl.Enum(STATUSES)
+    long = wide.unpivot(on=list(STATUSES), index="__p", variable_name="status",
+                        value_name="customers")
+    return like_input(
+        long.sort(pl.col("__p"), pl.col("status").cast(order)).select(
+            _utc(_start_micros(pl.col("__p"), period)).alias("period"),
+            "status",
+            pl.col("customers").fill_null(0).cast(pl.Int64),
+            _complete(pl.col("__p"), period, as_of_us).alias("complete"),
+        ),
+        touchpoints,
+    )
+
+
+# --------------------------------------------------------------------------- stickiness
+
+_STICKINESS_SCHEMA = {"period": pl.Datetime("us", "UTC"), "active_units": pl.Int64,
+                      "customers": pl.Int64, "share": pl.Float64, "complete": pl.Boolean}
+_RATIO_SCHEMA = {"period": pl.Datetime("us", "UTC"), "active_customers": pl.Int64,
+                 "mean_active": pl.Float64, "ratio": pl.Float64, "complete": pl.Boolean}
+
+
+def _units_in(key: pl.Expr, period: str, unit: str) -> pl.Expr:
+    """How many units (hours, days, Monday-weeks) overlap period ``key``."""
+    start, end = _start_micros(key, period), _start_micros(key + 1, period)
+    if unit != "week":
+        return (end - start) // WIDTH[unit]
+    first = (start + MONDAY_SHIFT) // WIDTH["week"]
+    last = (end - 1 + MONDAY_SHIFT) // WIDTH["week"]
+    return last - first + 1
+
+
+def _stickiness_counts(
+    touchpoints: Any, period: str, unit: str, touchpoint: Touchpoints, as_of: Moment
+) -> tuple[pl.DataFrame, int | None]:
+    """Customers per (period key ``__p``, active_units), plus ``__units`` in the period."""
+    _check("period", period, PERIODS)
+    _check("unit", unit, FINER[period])
+    table, as_of_us = _activity(touchpoints, period, as_of, {"touchpoint": touchpoint}, unit)
+    per_customer = (
+        table.filter(nw.col("__touchpoint") == 1).group_by(CUSTOMER, "__p")
+        .agg(nw.len().alias("active_units"))
+    )
+    counts = to_polars(
+        per_customer.group_by("__p", "active_units").agg(nw.len().alias("customers"))
+    ).cast({"__p": pl.Int64, "active_units": pl.Int64, "customers": pl.Int64})
+    return counts.with_columns(_units_in(pl.col("__p"), period, unit).alias("__units")), as_of_us
+
+
+def stickiness(
+    touchpoints: Any,
+    *,
+    period: Period = "week",
+    unit: Unit = "day",
+    touchpoint: Touchpoints = None,
+    as_of: Moment = None,
+) -> Any:
+    """How often active customers come: the distribution of active days per week.
+
+    For every period, each customer active in it (at least one ``touchpoint``) counts once,
+    at the number of distinct units (days) of the period in which they were active. A
+    sticky product has mass at high ``active_units``.
+
+    Parameters
+    ----------
+    touchpoints : frame
+        Canonical touchpoints (polars, pandas, DuckDB or PySpark).
+    period : {"day", "week", "month"}
+        The window (UTC; weeks start on Monday).
+    unit : {"hour", "day", "week"}
+        What is counted inside the window; finer than ``period``. A Monday-week that
+        straddles two months counts in both.
+    touchpoint : str or set of str, optional
+        Touchpoints that make a customer active; any when None.
+    as_of : datetime, date or ISO str, optional
+        End of observation (naive means UTC); rows after it are ignored. Default: the
+        latest timestamp in ``touchpoints``.
+
+    Returns
+    -------
+    frame
+        ``period`` (UTC start), ``active_units`` (1 to the units in the period, every value
+        listed), ``customers``, ``share`` (of the period's active customers), ``complete``.
+        Periods without active customers are not listed; customers not active in a period
+        are not in it (there is no 0 row). An incomplete period is skewed to few units.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> s = cx.stickiness(ds.touchpoints, period="week", unit="day")
+    >>> sorted(s["active_units"].unique().to_list())
+    [1, 2, 3, 4, 5, 6, 7]
+    """
+    counts, as_of_us = _stickiness_counts(touchpoints, period, unit, touchpoint, as_of)
+    if as_of_us is None or counts.height == 0:
+        return like_input(pl.DataFrame(schema=_STICKINESS_SCHEMA), touchpoints)
+    grid = (
+        counts.select("__p", "__units").unique()
+        .with_columns(pl.int_ranges(1, pl.col("__units") + 1).alias("active_units"))
+        .explode("active_units")
+    )
+    out = (
+        grid.join(counts.drop("__units"), on=["__p", "active_units"], how="left")
+        .with_columns(pl.col("customers").fill_null(0))
+        .sort("__p", "active_units")
+    )
+    return like_input(
+        out.select(
+            _utc(_start_micros(pl.col("__p"), period)).alias("period"),
+            "active_units",
+            "customers",
+            (pl.col("customers") / pl.col("customers").sum().over("__p")).alias("share"),
+            _complete(pl.col("__p"), period, as_of_us).alias("complete"),
+        ),
+        touchpoints,
+    )
+
+
+def stickiness_ratio(
+    touchpoints: Any,
+    *,
+    period: Period = "month",
+    unit: Unit = "day",
+    touchpoint: Touchpoints = None,
+    as_of: Moment = None,
+) -> Any:
+    """DAU/MAU-style stickiness: the average unit's actives over the period's actives.
+
+    ``ratio = mean_active / active_customers``, where ``active_customers`` were active at
+    least once in the period (MAU) and ``mean_active`` is the average number of customers
+    active per unit of the period (DAU averaged over every day of the calendar month, idle
+    days included). Equivalently, the average share of the period's days on which an
+    active customer shows up: 1/30 for once-a-month customers, 1 for daily ones. Periods
+    are calendar periods, not trailing 30-day windows.
+
+    Parameters
+    ----------
+    touchpoints, period, unit, touchpoint, as_of
+        As in :func:`stickiness` (here ``period`` defaults to ``"month"``).
+
+    Returns
+    -------
+    frame
+        ``period``, ``active_customers``, ``mean_active``, ``ratio``, ``complete``. An
+        incomplete period's ratio is biased low (its unobserved days count as idle).
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> ratios = cx.stickiness_ratio(ds.touchpoints, period="month", unit="day")
+    >>> bool(ratios["ratio"].is_between(0, 1).all())
+    True
+    """
+    counts, as_of_us = _stickiness_counts(touchpoints, period, unit, touchpoint, as_of)
+    if as_of_us is None or counts.height == 0:
+        return like_input(pl.DataFrame(schema=_RATIO_SCHEMA), touchpoints)
+    out = counts.group_by("__p").agg(
+        pl.col("customers").sum().alias("active_customers"),
+        ((pl.col("active_units") * pl.col("customers")).sum() / pl.col("__units").first())
+        .alias("mean_active"),
+    ).sort("__p")
+    return like_input(
+        out.select(
+            _utc(_start_micros(pl.col("__p"), period)).alias("period"),
+            "active_customers",
+            "mean_active",
+            (pl.col("mean_active") / pl.col("active_customers")).alias("ratio"),
+            _complete(pl.col("__p"), period, as_of_us).alias("complete"),
+        ),
+        touchpoints,
+    )
