@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup test report lint sample bench clean system
+.PHONY: setup test report lint sample bench clean system strip
 
 setup: $(STAMP)
 
@@ -40,6 +40,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/funnel.py
+
+# Notebooks are committed without outputs or papermill metadata.
+strip: setup
+	$(BIN)/nbstripout --extra-keys "metadata.papermill cell.metadata.papermill cell.metadata.execution" notebooks/*.ipynb
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache .hypothesis

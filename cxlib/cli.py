@@ -192,7 +192,10 @@ def _report(args: argparse.Namespace) -> int:
 
     from cxlib.report import run_report
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logging.getLogger("cx.report").addHandler(handler)
+    logging.getLogger("cx.report").setLevel(logging.INFO)
     result = run_report(
         args.config or args.data or "data/sample", args.out,
         parameters=_parameters(args.parameter), notebooks_dir=args.notebooks,

@@ -1,0 +1,276 @@
+"""Altair charts for the workbench: one theme, built from aggregated frames.
+
+Every builder takes the small tidy frame an analysis returns (never raw touchpoints) and
+returns an ``alt.Chart``; labels are plain language, not column names. One switch decides
+how charts render:
+
+* ``use("interactive")`` — JupyterLab renders Vega-Lite itself (tooltips, zoom);
+* ``use("static")`` — charts become inline SVG (vl-convert), so an exported HTML page needs
+  no JavaScript, no CDN and no network. Scheduled reports use this.
+
+Examples
+--------
+>>> import cxlib as cx
+>>> from cxlib import charts
+>>> charts.use("static")
+'static'
+>>> ds = cx.load("data/sample")
+>>> chart = charts.funnel_chart(cx.funnel(ds.touchpoints, ["visit", "add_to_cart", "purchase"]))
+>>> chart.to_dict()["mark"]["type"] in {"bar", "text"} or "layer" in chart.to_dict()
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import altair as alt
+import polars as pl
+
+Mode = Literal["interactive", "static"]
+PALETTE = ["#1f5f8b", "#e07a1f", "#2a9d8f", "#c44536", "#7b5ea7", "#8a8a8a", "#e9c46a"]
+FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
+WIDTH = 560
+
+
+@alt.theme.register("cx", enable=True)
+def _theme() -> alt.theme.ThemeConfig:
+    return {
+        "config": {
+            "font": FONT,
+            "view": {"stroke": None, "continuousWidth": WIDTH, "continuousHeight": 300},
+            "range": {"category": PALETTE, "heatmap": {"scheme": "blues"}},
+            "axis": {
+                "labelFontSize": 12,
+                "titleFontSize": 12,
+                "titleFontWeight": "normal",
+                "titleColor": "#444",
+                "gridColor": "#eee",
+                "domainColor": "#bbb",
+            },
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom"},
+            "title": {"fontSize": 15, "anchor": "start", "color": "#222", "subtitleColor": "#666"},
+            "bar": {"color": PALETTE[0]},
+            "line": {"color": PALETTE[0], "strokeWidth": 2},
+        }
+    }
+
+
+def use(mode: Mode = "interactive") -> Mode:
+    """Choose how charts render: ``"interactive"`` (JupyterLab) or ``"static"`` (inline SVG).
+
+    Examples
+    --------
+    >>> use("static")
+    'static'
+    """
+    if mode == "static":
+        alt.renderers.enable("svg")
+    elif mode == "interactive":
+        alt.renderers.enable("default")
+    else:
+        raise ValueError(f"mode={mode!r}; use 'interactive' or 'static'")
+    alt.data_transformers.disable_max_rows()
+    return mode
+
+
+def _polars(frame: Any) -> pl.DataFrame:
+    if isinstance(frame, pl.LazyFrame):
+        return frame.collect()
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    import narwhals as nw
+
+    native = nw.from_native(frame)
+    return native.lazy().collect(backend="polars").to_native()
+
+
+def _plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """Durations as hours (Vega-Lite has no duration type)."""
+    return frame.with_columns(
+        (pl.col(pl.Duration).dt.total_seconds(fractional=True) / 3600).name.keep()
+    )
+
+
+def funnel_chart(funnel: Any, *, title: str = "Funnel", by: str | None = None) -> alt.Chart:
+    """Bars of customers at each step with the conversion from step 1 as a label.
+
+    With ``by`` (a breakdown column of the funnel frame) the bars are grouped.
+    """
+    data = _plain(_polars(funnel)).with_columns(
+        (pl.col("step_index").cast(pl.String) + ". " + pl.col("step")).alias("label")
+    )
+    x = alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0))
+    tooltip = [
+        alt.Tooltip("step:N", title="Step"),
+        alt.Tooltip("customers:Q", title="Customers", format=","),
+        alt.Tooltip("conversion:Q", title="Conversion from step 1", format=".1%"),
+        alt.Tooltip("step_conversion:Q", title="From previous step", format=".1%"),
+    ]
+    base = alt.Chart(data).encode(x=x)
+    if by:
+        bars = base.mark_bar().encode(
+            y=alt.Y("customers:Q", title="Customers"),
+            xOffset=alt.XOffset(f"{by}:N"),
+            color=alt.Color(f"{by}:N", title=by.replace("_", " ")),
+            tooltip=[alt.Tooltip(f"{by}:N"), *tooltip],
+        )
+        return bars.properties(title=title, width=WIDTH)
+    bars = base.mark_bar().encode(y=alt.Y("customers:Q", title="Customers"), tooltip=tooltip)
+    labels = base.mark_text(dy=-8, fontSize=12, color="#333").encode(
+        y="customers:Q", text=alt.Text("conversion:Q", format=".1%")
+    )
+    return (bars + labels).properties(title=title, width=WIDTH)
+
+
+def trend_chart(
+    frame: Any,
+    *,
+    x: str,
+    y: str,
+    low: str | None = None,
+    high: str | None = None,
+    color: str | None = None,
+    title: str = "",
+    x_title: str | None = None,
+    y_title: str | None = None,
+    percent: bool = True,
+) -> alt.Chart:
+    """A line over time with an optional interval band (``low``/``high`` columns)."""
+    data = _plain(_polars(frame))
+    fmt = ".0%" if percent else ",.0f"
+    enc = {
+        "x": alt.X(f"{x}:T", title=x_title or x.replace("_", " ")),
+        "y": alt.Y(f"{y}:Q", title=y_title or y.replace("_", " "), axis=alt.Axis(format=fmt)),
+    }
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=color.replace("_", " "))
+    line = alt.Chart(data).mark_line(point=True).encode(
+        **enc, tooltip=[alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=fmt)]
+    )
+    if low and high:
+        band_enc = {"x": enc["x"], "y": alt.Y(f"{low}:Q"), "y2": alt.Y2(f"{high}:Q")}
+        if color:
+            band_enc["color"] = enc["color"]
+        band = alt.Chart(data).mark_area(opacity=0.18).encode(**band_enc)
+        return (band + line).properties(title=title, width=WIDTH)
+    return line.properties(title=title, width=WIDTH)
+
+
+def bar_chart(
+    frame: Any,
+    *,
+    x: str,
+    y: str,
+    color: str | None = None,
+    title: str = "",
+    x_title: str | None = None,
+    y_title: str | None = None,
+    horizontal: bool = False,
+    percent: bool = False,
+    low: str | None = None,
+    high: str | None = None,
+) -> alt.Chart:
+    """Bars of one measure by category, optionally with interval whiskers."""
+    data = _plain(_polars(frame))
+    fmt = ".0%" if percent else ",.0f"
+    cat = alt.X(f"{x}:N", sort="-y" if not horizontal else None, title=x_title or "")
+    val = alt.Y(f"{y}:Q", title=y_title or y.replace("_", " "), axis=alt.Axis(format=fmt))
+    if horizontal:
+        cat = alt.Y(f"{x}:N", sort="-x", title=x_title or "")
+        val = alt.X(f"{y}:Q", title=y_title or y.replace("_", " "), axis=alt.Axis(format=fmt))
+    enc = {"x": val, "y": cat} if horizontal else {"x": cat, "y": val}
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=color.replace("_", " "))
+    bars = alt.Chart(data).mark_bar().encode(
+        **enc, tooltip=[alt.Tooltip(f"{x}:N"), alt.Tooltip(f"{y}:Q", format=fmt)]
+    )
+    if low and high:
+        if horizontal:
+            rule_enc = {"y": cat, "x": alt.X(f"{low}:Q"), "x2": alt.X2(f"{high}:Q")}
+        else:
+            rule_enc = {"x": cat, "y": alt.Y(f"{low}:Q"), "y2": alt.Y2(f"{high}:Q")}
+        bars = bars + alt.Chart(data).mark_rule(color="#333").encode(**rule_enc)
+    return bars.properties(title=title, width=WIDTH)
+
+
+def heatmap(
+    frame: Any,
+    *,
+    x: str,
+    y: str,
+    value: str,
+    title: str = "",
+    x_title: str | None = None,
+    y_title: str | None = None,
+    value_title: str | None = None,
+    percent: bool = False,
+    x_sort: list[str] | None = None,
+    y_sort: list[str] | None = None,
+) -> alt.Chart:
+    """A labelled heatmap (e.g. stage × channel journey map, cohort × period retention)."""
+    data = _plain(_polars(frame))
+    fmt = ".0%" if percent else ","
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{x}:O", title=x_title or x.replace("_", " "), sort=x_sort),
+        y=alt.Y(f"{y}:O", title=y_title or y.replace("_", " "), sort=y_sort),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(f"{value}:Q", title=value_title or value.replace("_", " "),
+                        legend=alt.Legend(format=fmt)),
+        tooltip=[
+            alt.Tooltip(f"{x}:O"),
+            alt.Tooltip(f"{y}:O"),
+            alt.Tooltip(f"{value}:Q", format=fmt),
+        ],
+    )
+    top = data.get_column(value).max() if data.height else None
+    threshold = float(top) * 0.6 if isinstance(top, int | float) else 0.0
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text(f"{value}:Q", format=fmt),
+        color=alt.condition(f"datum['{value}'] > {threshold}", alt.value("white"),
+                            alt.value("#222")),
+    )
+    return (cells + text).properties(title=title, width=WIDTH)
+
+
+def journey_heatmap(journey: Any, *, value: str = "customers", stages: list[str] | None = None,
+                    title: str = "Journey map: customers by stage and channel") -> alt.Chart:
+    """Stage × channel heatmap of a :func:`cxlib.journey_map` frame."""
+    percent = value in {"conversion_to_next", "csat", "share"}
+    return heatmap(journey, x="stage", y="channel", value=value, title=title, x_title="Stage",
+                   y_title="Channel", value_title=value.replace("_", " "), percent=percent,
+                   x_sort=stages)
+
+
+def stage_flow(summary: Any, *, title: str = "Customers reaching each stage") -> alt.Chart:
+    """Customers per stage in journey order, labelled with conversion to the next stage."""
+    data = _plain(_polars(summary)).with_columns(  # stage_index is 0-based
+        ((pl.col("stage_index") + 1).cast(pl.String) + ". " + pl.col("stage")).alias("label")
+    )
+    base = alt.Chart(data).encode(x=alt.X("label:N", sort=None, title=None,
+                                          axis=alt.Axis(labelAngle=0)))
+    bars = base.mark_bar().encode(
+        y=alt.Y("customers:Q", title="Customers"),
+        tooltip=[alt.Tooltip("stage:N", title="Stage"),
+                 alt.Tooltip("customers:Q", format=","),
+                 alt.Tooltip("conversion_to_next:Q", title="Went on", format=".1%")],
+    )
+    text = base.transform_filter("isValid(datum.conversion_to_next)").mark_text(
+        dy=-8, fontSize=12
+    ).encode(y="customers:Q", text=alt.Text("conversion_to_next:Q", format=".0%"))
+    return (bars + text).properties(title=title, width=WIDTH)
+
+
+def retention_heatmap(retention: Any, *, title: str = "Retention by cohort") -> alt.Chart:
+    """Cohort × period heatmap of a :func:`cxlib.retention` frame; incomplete cells greyed."""
+    data = _plain(_polars(retention)).with_columns(pl.col("cohort").dt.strftime("%Y-%m-%d"))
+    if "complete" in data.columns:
+        data = data.with_columns(
+            pl.when(pl.col("complete")).then(pl.col("rate")).alias("rate_shown")
+        )
+    else:
+        data = data.with_columns(pl.col("rate").alias("rate_shown"))
+    return heatmap(data, x="period_index", y="cohort", value="rate_shown", title=title,
+                   x_title="Periods since first visit", y_title="Cohort",
+                   value_title="Retained", percent=True)

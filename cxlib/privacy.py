@@ -1,0 +1,131 @@
+"""Privacy for anything a stakeholder sees: pseudonymous ids, escaped text, safe CSV.
+
+* Customer ids are replaced by a keyed hash (HMAC-SHA256) so a report can name "customer
+  cx-3f9a1c2b7e" without revealing who that is. The key comes from the environment variable
+  ``CX_PSEUDONYM_KEY`` (set it in the scheduler to keep pseudonyms stable across runs);
+  without it a random key is drawn once per process, so pseudonyms cannot be reversed by
+  hashing known ids, but they change from run to run.
+* Survey comments and touchpoint names are untrusted text: HTML-escape them wherever they
+  are shown (:func:`escape`).
+* CSV exports neutralize spreadsheet formula prefixes (``= + - @``, tab, carriage return)
+  by prefixing a single quote (OWASP "CSV injection").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import os
+import secrets
+from pathlib import Path
+
+import polars as pl
+
+KEY_ENV = "CX_PSEUDONYM_KEY"
+# Columns that hold personal data and never reach a stakeholder page as they are.
+PERSONAL_COLUMNS = ("customer_id", "name", "email", "phone", "first_name", "last_name")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_process_key: bytes | None = None
+
+
+def _key(key: str | bytes | None) -> bytes:
+    global _process_key
+    if key is None:
+        key = os.environ.get(KEY_ENV)
+    if key is None:
+        if _process_key is None:
+            _process_key = secrets.token_bytes(32)
+        return _process_key
+    return key.encode() if isinstance(key, str) else key
+
+
+def pseudonym(customer_id: str, *, key: str | bytes | None = None) -> str:
+    """The pseudonym of one id: ``"cx-"`` and 10 hex digits of HMAC-SHA256.
+
+    Examples
+    --------
+    >>> pseudonym("C000123", key="secret")
+    'cx-5c9f68408e'
+    """
+    digest = hmac.new(_key(key), str(customer_id).encode(), hashlib.sha256).hexdigest()
+    return f"cx-{digest[:10]}"
+
+
+def pseudonymize(
+    frame: pl.DataFrame, columns: str | list[str] = "customer_id", *, key: str | bytes | None = None
+) -> pl.DataFrame:
+    """Replace id columns by their pseudonyms (a new frame; the input is not changed).
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        Any frame; columns that are absent are ignored.
+    columns : str or list of str
+        Id columns to replace.
+    key : str or bytes, optional
+        HMAC key; default ``CX_PSEUDONYM_KEY`` or a per-process random key.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> pseudonymize(pl.DataFrame({"customer_id": ["C1", "C1"]}), key="k")["customer_id"].n_unique()
+    1
+    """
+    columns = [columns] if isinstance(columns, str) else columns
+    secret = _key(key)
+    out = frame
+    for column in [c for c in columns if c in frame.columns]:
+        ids = frame.get_column(column).drop_nulls().unique().cast(pl.String)
+        mapping = {value: pseudonym(value, key=secret) for value in ids.to_list()}
+        out = out.with_columns(
+            pl.col(column).cast(pl.String).replace_strict(mapping, default=None)
+        )
+    return out
+
+
+def escape(text: object) -> str:
+    """HTML-escape untrusted text (quotes too); None becomes an empty string.
+
+    Examples
+    --------
+    >>> escape('<script>alert("x")</script>')
+    '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'
+    """
+    return "" if text is None else html.escape(str(text), quote=True)
+
+
+def neutralize_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix string cells that a spreadsheet would run as a formula with a single quote.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> neutralize_formulas(pl.DataFrame({"c": ["=1+1", "ok"]}))["c"].to_list()
+    ["'=1+1", 'ok']
+    """
+    risky = pl.col(pl.String).str.starts_with(_FORMULA_PREFIXES[0])
+    for prefix in _FORMULA_PREFIXES[1:]:
+        risky = risky | pl.col(pl.String).str.starts_with(prefix)
+    return frame.with_columns(
+        pl.when(risky).then(pl.lit("'") + pl.col(pl.String)).otherwise(pl.col(pl.String))
+        .name.keep()
+    )
+
+
+def write_csv_safe(frame: pl.DataFrame, path: str | Path) -> Path:
+    """Write a CSV that is safe to open in a spreadsheet (see :func:`neutralize_formulas`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import polars as pl
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> p = write_csv_safe(pl.DataFrame({"c": ["@SUM(A1)"]}), out)
+    >>> p.read_text().splitlines()[1]
+    "'@SUM(A1)"
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    neutralize_formulas(frame).write_csv(path)
+    return path
