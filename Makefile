@@ -24,7 +24,7 @@ system:
 	@bash scripts/system-deps.sh
 
 test: setup system
-	$(BIN)/ruff check cxlib tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
 	$(BIN)/python -m pytest --nbval-lax -p no:randomly notebooks/ -q
 
@@ -35,8 +35,8 @@ sample: setup
 	$(BIN)/cx sample --out data/sample
 
 lint: setup
-	$(BIN)/ruff check cxlib tests benchmarks
-	$(BIN)/ruff format --check cxlib tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: setup
 	$(BIN)/python benchmarks/funnel.py
