@@ -301,7 +301,7 @@ def test_portable_path_agrees_with_the_polars_fast_path():
         ("c", 10, "visit"), ("c", 20, "visit"), ("c", 25, "cart"),
     )
     fast = cx.funnel(pl.DataFrame(data), STEPS, "1h", by="channel")
-    with mock.patch("cxlib._funnel.FAST_PATHS", False):
+    with mock.patch("cxlib._funnel_engine.FAST_PATHS", False):
         portable = cx.funnel(pl.DataFrame(data), STEPS, "1h", by="channel")
     assert_frame_matches(portable, fast)
     assert_frame_matches(fast, reference.funnel(data, STEPS, "1h", by="channel"))

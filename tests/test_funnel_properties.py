@@ -160,7 +160,7 @@ _any_options = st.fixed_dictionaries(
 @given(case=funnel_cases(), options=_any_options)
 def test_portable_path_equals_reference_on_polars(case, options):
     log, steps = case
-    with mock.patch("cxlib._funnel.FAST_PATHS", False):
+    with mock.patch("cxlib._funnel_engine.FAST_PATHS", False):
         result = cx.funnel(pl.DataFrame(log), steps, **options)
     assert_matches_reference(result, reference.funnel(log, steps, **options))
 
