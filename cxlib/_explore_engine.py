@@ -31,7 +31,8 @@ import polars as pl
 
 from cxlib._engine import NEVER, lazy, require, to_polars, with_micros
 from cxlib._errors import DataError
-from cxlib._funnel import CUSTOMER, normalize_steps, summarize
+from cxlib._funnel import normalize_steps, summarize
+from cxlib._funnel_engine import CUSTOMER
 
 MAX_GROUPS = 50  # a column with more distinct values is neither a breakdown nor a segment
 CACHE_BYTES = 256 * 2**20  # memory for "next rank" tables, per explorer
