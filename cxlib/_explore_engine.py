@@ -159,6 +159,9 @@ class FunnelEngine:
         # Per rank its customer and time, with a sentinel at index G (= -1): "no such rank".
         self._rank_c = np.append(self._c[new], -1)
         self._rank_t = np.append(self._t[new], NEVER)
+        # Per customer code, its last rank: a later rank belongs to someone else.
+        codes = np.arange(self.customer.values.len())
+        self._customer_last = np.searchsorted(self._rank_c[:-1], codes, side="right") - 1
         order = np.argsort(self._p, kind="stable")
         bounds = np.searchsorted(self._p[order], np.arange(self.touchpoint.values.len() + 1))
         self._by_touchpoint = [order[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
@@ -293,12 +296,12 @@ class FunnelEngine:
     def _sequential(self, view: View, members: tuple, window: int | None,
                     attempts: np.ndarray, reached: np.ndarray) -> None:
         """Greedy chain: each step is its earliest event at or after the previous step."""
-        owner, start = self._rank_c[attempts], self._rank_t[attempts]
+        last, start = self._customer_last[self._rank_c[attempts]], self._rank_t[attempts]
         reached[0] = attempts
         alive, current = np.arange(attempts.size), attempts
         for k in range(1, len(members)):
             following = self._next_rank(view, members[k])[current]
-            ok = self._rank_c[following] == owner[alive]
+            ok = following <= last[alive]  # still this customer's
             if window is not None:
                 ok &= (self._rank_t[following] - start[alive]) <= window
             alive, current = alive[ok], following[ok]
@@ -308,45 +311,42 @@ class FunnelEngine:
                 attempts: np.ndarray, reached: np.ndarray) -> None:
         """Step k at the d-th distinct timestamp after the start, each step advancing by at
         most one timestamp (nothing strictly between two steps; ties are not between)."""
-        owner, start = self._rank_c[attempts], self._rank_t[attempts]
+        last, start = self._customer_last[self._rank_c[attempts]], self._rank_t[attempts]
         distinct = view.distinct
-        base = np.searchsorted(distinct, attempts)
-        at_d, ok_d = [], []  # rank of the d-th distinct timestamp; whether it exists (in window)
-        for d in range(len(members)):
-            index = base + d
-            rank = distinct[np.minimum(index, distinct.size - 1)] if distinct.size else index
-            ok = (index < distinct.size) & (self._rank_c[rank] == owner)
-            if d > 0 and window is not None:
-                ok &= (self._rank_t[rank] - start) <= window
-            at_d.append(rank)
-            ok_d.append(ok)
+        base, top = np.searchsorted(distinct, attempts), distinct.size - 1
         reached[0] = attempts
-        previous = {0: np.ones(attempts.size, bool)}
+        alive, previous = np.arange(attempts.size), {0: np.ones(attempts.size, bool)}
         for k in range(1, len(members)):
-            table = self._next_rank(view, members[k])
-            here = {}
-            for d in range(k + 1):
-                can = previous.get(d, False) | previous.get(d - 1, False)
-                here[d] = can & ok_d[d] & (table[at_d[d]] == at_d[d])
+            table, none = self._next_rank(view, members[k]), np.zeros(alive.size, bool)
+            at, limit, opened = base[alive], last[alive], start[alive]
+            here, first = {}, np.full(alive.size, -1, reached.dtype)
             for d in range(k, -1, -1):  # the earliest d wins
-                reached[k] = np.where(here[d], at_d[d], reached[k])
-            previous = here
+                which = np.flatnonzero(previous.get(d, none) | previous.get(d - 1, none))
+                index = at[which] + d
+                rank = distinct[np.minimum(index, top)]
+                ok = (index <= top) & (rank <= limit[which]) & (table[rank] == rank)
+                if d > 0 and window is not None:
+                    ok &= (self._rank_t[rank] - opened[which]) <= window
+                here[d] = none.copy()
+                here[d][which[ok]] = True
+                first[which[ok]] = rank[ok]
+            keep = first >= 0  # attempts that reach no step k are done
+            alive, first = alive[keep], first[keep]
+            reached[k, alive] = first
+            previous = {d: h[keep] for d, h in here.items()}
 
     def _any(self, view: View, members: tuple, window: int | None,
              attempts: np.ndarray, reached: np.ndarray) -> None:
         """Steps 1..k all done, in any order, within the window opened by the attempt."""
-        owner, start = self._rank_c[attempts], self._rank_t[attempts]
-        never = self._ranks
-        done = np.full(attempts.size, -1, self._rank.dtype)
-        valid = np.ones(attempts.size, bool)
+        last, start = self._customer_last[self._rank_c[attempts]], self._rank_t[attempts]
+        alive, done = np.arange(attempts.size), np.full(attempts.size, -1, reached.dtype)
         for k in range(len(members)):
-            following = self._next_rank(view, members[k])[attempts]
-            following = np.where(self._rank_c[following] == owner, following, never)
-            done = np.maximum(done, following)
-            valid &= done < never
+            done = np.maximum(done, self._next_rank(view, members[k])[attempts[alive]])
+            ok = done <= last[alive]  # every step so far, by this customer
             if window is not None:
-                valid &= (self._rank_t[done] - start) <= window
-            reached[k] = np.where(valid, done, -1)
+                ok &= (self._rank_t[done] - start[alive]) <= window
+            alive, done = alive[ok], done[ok]
+            reached[k, alive] = done
 
     # ----------------------------------------------------------------------------- frames
 

@@ -365,7 +365,7 @@ def funnel_explorer_chart(
     bars = base.mark_bar(cursor="pointer").encode(
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)), tooltip=tooltip
     ).add_params(pick)
-    labels = base.mark_text(dy=-8, fontSize=11 if by else 12, color="#333").encode(
+    labels = base.mark_text(dy=-8, fontSize=10 if by else 12, color="#333").encode(
         text=alt.Text("conversion:Q", format=".0%" if by else ".1%")
     )
     subtitle = "Click a bar to see who dropped off after that step"

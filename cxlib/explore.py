@@ -156,7 +156,7 @@ class FunnelExplorer:
     customers : frame, optional
         Customer attributes: low-cardinality columns become breakdowns and segment filters.
     steps : sequence of str, optional
-        Initial steps; default the e-commerce steps the data has (visit ... purchase).
+        Initial steps (those the data has); default the e-commerce steps visit ... purchase.
     within, order, by : optional
         Initial window (``"1h"``, ``"1d"``, ``"7d"``, ``"30d"`` or None), order and breakdown.
     debounce : float
@@ -208,8 +208,7 @@ class FunnelExplorer:
                        by: str | None) -> None:
         engine = self._engine
         names = [n for n in engine.touchpoint.values.to_list() if n is not None]
-        if steps is None:
-            steps = [s for s in DEFAULT_STEPS if s in names]
+        steps = [s for s in (DEFAULT_STEPS if steps is None else steps) if s in names]
         self.steps = StepPicker(value=tuple(steps), allowed_tags=names,
                                 allow_duplicates=False, placeholder="add a step",
                                 layout=widgets.Layout(width="100%"))
@@ -224,7 +223,7 @@ class FunnelExplorer:
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         self.period = widgets.SelectionRangeSlider(
             options=[(d.isoformat(), d) for d in days], index=(0, len(days) - 1),
-            description="Period", layout=widgets.Layout(width="100%"),
+            description="Period", layout=widgets.Layout(width="85%"),
         )
         self.segment = {}
         for column, (coded, codes) in engine.attributes.items():
