@@ -93,6 +93,30 @@ class Choice(widgets.Dropdown):
             self.index = index
 
 
+class PeriodSlider(widgets.SelectionRangeSlider):
+    """First and last day (UTC, both included) of the touchpoints kept.
+
+    ``value`` is a ``(date, date)`` tuple; ISO strings and datetimes are taken as their day,
+    and days outside the data as its first or last day (which keeps the same touchpoints).
+    """
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal: dict) -> tuple[date, date]:
+        days = self._options_values
+
+        def day(value: Any) -> date:
+            if isinstance(value, str):
+                value = date.fromisoformat(value[:10])
+            if isinstance(value, datetime):
+                value = value.astimezone(UTC).date() if value.tzinfo else value.date()
+            return min(max(value, days[0]), days[-1])
+
+        first, last = (day(v) for v in proposal["value"])
+        if first > last:
+            raise traitlets.TraitError(f"period: {first} is after {last}")
+        return first, last
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the widgets say, as one hashable key."""
@@ -221,7 +245,7 @@ class FunnelExplorer:
                          description="Split by")
         first, last = _day(engine.first_time), _day(engine.last_time)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        self.period = widgets.SelectionRangeSlider(
+        self.period = PeriodSlider(
             options=[(d.isoformat(), d) for d in days], index=(0, len(days) - 1),
             description="Period", layout=widgets.Layout(width="85%"),
         )

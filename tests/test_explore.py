@@ -174,6 +174,15 @@ def test_no_window_and_no_breakdown_are_options_like_the_others(fresh):
     assert [v for _, v in fresh.within.options] == ["1h", "1d", "7d", "30d", None]
 
 
+def test_period_takes_days_strings_or_datetimes_and_clamps_to_the_data(fresh):
+    fresh.period.value = ("2025-03-01", datetime(2025, 6, 30, 18, tzinfo=UTC))
+    assert fresh.period.value == (date(2025, 3, 1), date(2025, 6, 30))
+    fresh.period.value = (date(2000, 1, 1), date(2100, 1, 1))
+    assert fresh.period.index == (0, len(fresh.period.options) - 1)
+    with pytest.raises(Exception, match="is after"):
+        fresh.period.value = (date(2025, 6, 30), date(2025, 3, 1))
+
+
 def test_breakdowns_are_touchpoint_properties_and_customer_attributes(fresh):
     values = [v for _, v in fresh.by.options]
     assert values[0] is None
