@@ -206,8 +206,9 @@ def _attributed(surveys: Any, events: nw.LazyFrame, model: StageModel) -> nw.Laz
             nw.lit(-1).cast(nw.Int64).alias("__s"), nw.lit(False).alias("__no_ch"),
         ).select(*common),
     ])
-    # Ties: touchpoints before answers, then by touchpoint and channel (nulls last).
-    order = ["__t", "__kind", "touchpoint", "__no_ch", "channel"]
+    # Ties: touchpoints before answers, then by touchpoint, channel (nulls last) and stage,
+    # so that of two tied touchpoints the later stage is "latest", whatever the row order.
+    order = ["__t", "__kind", "touchpoint", "__no_ch", "channel", "__s"]
     timeline = timeline.with_columns(
         nw.col("__one").cum_sum().over(CUSTOMER, order_by=order).cast(nw.Int64).alias("__pos")
     ).with_columns(

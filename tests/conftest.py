@@ -23,8 +23,15 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 import pytest
+from hypothesis import settings
 
 Constructor = Callable[[dict[str, list]], Any]
+
+# Hypothesis: `make test` (and CI) replays the same examples every run, so a red build always
+# points at a change, never at luck. Explore new examples with HYPOTHESIS_PROFILE=explore.
+settings.register_profile("repeatable", derandomize=True, deadline=None)
+settings.register_profile("explore", derandomize=False, deadline=None, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def _polars_eager(data: dict[str, list]) -> pl.DataFrame:
