@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from cxlib._engine import parse_duration
+from cxlib._engine import eager, parse_duration
 from cxlib._errors import DataError
 from cxlib.privacy import PERSONAL_COLUMNS
 
@@ -52,12 +52,6 @@ def as_datetime(value: str | date | datetime, *, name: str = "as_of") -> datetim
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise DataError(f"{name}={value!r} is not a date; use e.g. '2025-07-01'")
-
-
-def eager(frame: Any) -> pl.DataFrame | None:
-    if frame is None:
-        return None
-    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
 def resolve_as_of(ds: Any, as_of: str | date | datetime | None,

@@ -128,6 +128,11 @@ def materialize(frame: nw.LazyFrame) -> nw.LazyFrame:
     return frame
 
 
+def eager(frame: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame | None:
+    """A Dataset table as a polars DataFrame: LazyFrames collected, None kept as None."""
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
 def to_polars(frame: nw.LazyFrame) -> pl.DataFrame:
     """Collect a (small) result to polars."""
     return frame.collect(backend="polars").to_native()

@@ -119,6 +119,11 @@ def _attach(best: nw.LazyFrame, props: list[str], attributes: list[str], custome
     return best
 
 
+def _utc_time(column: str) -> pl.Expr:
+    """An epoch-microsecond column back to a UTC datetime."""
+    return pl.from_epoch(pl.col(column), time_unit="us").dt.replace_time_zone("UTC")
+
+
 def _counted(
     touchpoints: Any,
     steps: Sequence[Step],
@@ -247,7 +252,7 @@ def funnel_trend(
     )
     result = summarize(best, labels, ["__period", *cols], confidence=confidence)
     result = result.with_columns(
-        pl.from_epoch(pl.col("__period"), time_unit="us").dt.replace_time_zone("UTC")
+        _utc_time("__period")
     ).rename({"__period": "period"})
     return like_input(result, touchpoints)
 
@@ -316,14 +321,13 @@ def dropoffs(
         )
     )
     result = to_polars(lost.join(nxt, on=CUSTOMER, how="left"))
-    as_time = lambda c: pl.from_epoch(pl.col(c), time_unit="us").dt.replace_time_zone("UTC")  # noqa: E731
     result = result.select(
         CUSTOMER,
         *cols,
-        as_time("__r").alias("reached_at"),
+        _utc_time("__r").alias("reached_at"),
         "next_touchpoint",
         "next_channel",
-        as_time("__next").alias("next_at"),
+        _utc_time("__next").alias("next_at"),
     ).sort(CUSTOMER)
     return like_input(result, touchpoints)
 

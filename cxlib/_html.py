@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cxlib._engine import eager
 from cxlib.privacy import escape
 
 if TYPE_CHECKING:
@@ -103,9 +104,7 @@ def _kpis(dataset: Dataset) -> list[tuple[str, str, str]]:
 
     import cxlib as cx
 
-    touchpoints = dataset.touchpoints
-    if isinstance(touchpoints, pl.LazyFrame):
-        touchpoints = touchpoints.collect()
+    touchpoints = eager(dataset.touchpoints)
     customers = touchpoints.get_column("customer_id").n_unique()
     target = dataset.config.conversion
     converted = touchpoints.filter(pl.col("touchpoint") == target).get_column(
@@ -123,8 +122,9 @@ def _kpis(dataset: Dataset) -> list[tuple[str, str, str]]:
             figures.append(("NPS", f"{row['nps']:+.0f}",
                             f"95% CI {row['ci_low']:+.0f} to {row['ci_high']:+.0f}, "
                             f"{row['responses']:,} answers"))
-    if dataset.customers is not None and "churned" in dataset.customers.columns:
-        churned = dataset.customers.get_column("churned").drop_nulls()
+    customers_table = eager(dataset.customers)
+    if customers_table is not None and "churned" in customers_table.columns:
+        churned = customers_table.get_column("churned").drop_nulls()
         if churned.len():
             figures.append(("Churn rate", f"{churned.mean():.1%}",
                             f"of {churned.len():,} customers with a churn label"))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from cxlib._engine import parse_duration
+from cxlib._engine import eager, parse_duration
 from cxlib._errors import DataError
 from cxlib._stats import wilson
 
@@ -30,10 +30,6 @@ SEGMENTS = ("country", "age_band", "acquisition_channel")
 TRIGGERS = {"nps": "purchase", "csat": "support_contact", "ces": "checkout"}
 DELIVERY = ("delivery", "late_delivery")
 SUPPORT = "support_contact"
-
-
-def _frame(frame: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame | None:
-    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
 def category_expr() -> pl.Expr:
@@ -54,7 +50,7 @@ def category_expr() -> pl.Expr:
 
 
 def _surveys(ds: Dataset) -> pl.DataFrame:
-    surveys = _frame(ds.surveys)
+    surveys = eager(ds.surveys)
     if surveys is None or surveys.height == 0:
         raise DataError("this dataset has no survey answers; add a surveys file to cx.toml")
     return surveys
@@ -97,7 +93,7 @@ def journey_answers(
     """
     span = parse_duration(window, name="window")
     surveys = _surveys(ds).with_row_index("__a")
-    touchpoints = _frame(ds.touchpoints)
+    touchpoints = eager(ds.touchpoints)
     stages = list(ds.stages.stages)
     rank = {stage: i for i, stage in enumerate(stages)}
     # furthest stage reached so far, at every touchpoint
@@ -159,7 +155,7 @@ def journey_answers(
         pl.col("friction_incidents").fill_null(0), pl.col("support_contacts").fill_null(0),
         category_expr().alias("category"),
     )
-    customers = _frame(ds.customers)
+    customers = eager(ds.customers)
     extra = []
     if customers is not None:
         extra = [c for c in ("churned", *segments) if c in customers.columns]
@@ -201,8 +197,8 @@ def response_rates(
     ['ces', 'csat', 'nps']
     """
     triggers = dict(TRIGGERS if triggers is None else triggers)
-    surveys, touchpoints = _surveys(ds), _frame(ds.touchpoints)
-    customers = _frame(ds.customers)
+    surveys, touchpoints = _surveys(ds), eager(ds.touchpoints)
+    customers = eager(ds.customers)
     columns = [c for c in by if customers is not None and c in customers.columns]
     if not columns:
         raise DataError(f"response_rates: none of {list(by)} is a customer column")
@@ -271,7 +267,7 @@ def touchpoints_before(
         category_expr().alias("category"))
     if answers.height == 0:
         return pl.DataFrame()
-    touchpoints = _frame(ds.touchpoints).select("customer_id", pl.col("ts").alias("__e"),
+    touchpoints = eager(ds.touchpoints).select("customer_id", pl.col("ts").alias("__e"),
                                                 "touchpoint")
     had = (
         answers.select("__a", "customer_id", "ts", "category").join(touchpoints, on="customer_id")

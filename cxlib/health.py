@@ -9,14 +9,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from cxlib._engine import eager
 from cxlib.privacy import PERSONAL_COLUMNS
 
 if TYPE_CHECKING:
     from cxlib._dataset import Dataset
-
-
-def _eager(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
 def rejects_by_reason(ds: Dataset) -> pl.DataFrame:
@@ -64,7 +61,7 @@ def reject_examples(ds: Dataset, *, per_reason: int = 3) -> pl.DataFrame:
 def coverage_by_channel(ds: Dataset) -> pl.DataFrame:
     """Touchpoints and customers per channel and stage: ``channel, stage, touchpoints,
     customers, share_of_touchpoints``."""
-    touchpoints = _eager(ds.touchpoints)
+    touchpoints = eager(ds.touchpoints)
     total = max(touchpoints.height, 1)
     return (
         touchpoints.group_by("channel", "stage")
@@ -78,7 +75,7 @@ def coverage_by_channel(ds: Dataset) -> pl.DataFrame:
 def activity_over_time(ds: Dataset, *, every: str = "1w") -> pl.DataFrame:
     """Touchpoints and active customers per period and channel: ``period, channel,
     touchpoints, customers``. Gaps (a channel silent for a week) show as zero rows."""
-    touchpoints = _eager(ds.touchpoints)
+    touchpoints = eager(ds.touchpoints)
     counts = (
         touchpoints.with_columns(pl.col("ts").dt.truncate(every).alias("period"))
         .group_by("period", "channel")
@@ -100,7 +97,7 @@ def activity_over_time(ds: Dataset, *, every: str = "1w") -> pl.DataFrame:
 
 def unmapped_touchpoints(ds: Dataset) -> pl.DataFrame:
     """Touchpoints that the stage model does not place in any stage: ``touchpoint, rows``."""
-    touchpoints = _eager(ds.touchpoints)
+    touchpoints = eager(ds.touchpoints)
     return (
         touchpoints.filter(pl.col("stage").is_null())
         .group_by("touchpoint")

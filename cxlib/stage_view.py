@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from cxlib._engine import eager
 from cxlib._errors import DataError
 from cxlib._stats import wilson
 
@@ -19,11 +20,6 @@ if TYPE_CHECKING:
     from cxlib._dataset import Dataset
 
 DEFAULT_SEGMENTS = ("country", "age_band", "acquisition_channel")
-
-
-def _touchpoints(ds: Dataset) -> pl.DataFrame:
-    frame = ds.touchpoints
-    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
 def _check(ds: Dataset, stage: str) -> int:
@@ -38,7 +34,7 @@ def entries(ds: Dataset, stage: str) -> pl.DataFrame:
     touchpoint in the stage), ``moved_on`` (bool) and ``moved_at``."""
     index = _check(ds, stage)
     later = list(ds.stages.stages[index + 1 :])
-    touchpoints = _touchpoints(ds)
+    touchpoints = eager(ds.touchpoints)
     first = (
         touchpoints.filter(pl.col("stage") == stage)
         .sort("customer_id", "ts", "touchpoint")
@@ -61,7 +57,7 @@ def channels(ds: Dataset, stage: str) -> pl.DataFrame:
     """Reach and volume by channel in the stage: ``channel, customers, touchpoints,
     touchpoints_per_customer, share_of_customers``."""
     _check(ds, stage)
-    touchpoints = _touchpoints(ds).filter(pl.col("stage") == stage)
+    touchpoints = eager(ds.touchpoints).filter(pl.col("stage") == stage)
     total = max(touchpoints.get_column("customer_id").n_unique(), 1)
     return (
         touchpoints.group_by("channel")
@@ -76,7 +72,7 @@ def channels(ds: Dataset, stage: str) -> pl.DataFrame:
 
 def _neighbours(ds: Dataset, stage: str, *, before: bool, top: int) -> pl.DataFrame:
     entered = entries(ds, stage).select("customer_id", "entered_at")
-    touchpoints = _touchpoints(ds).join(entered, on="customer_id")
+    touchpoints = eager(ds.touchpoints).join(entered, on="customer_id")
     if before:
         picked = touchpoints.filter(pl.col("ts") < pl.col("entered_at")).sort("ts").group_by(
             "customer_id").agg(pl.col("touchpoint").last(), pl.col("stage").last())
@@ -143,7 +139,7 @@ def segments(
     """
     if ds.customers is None:
         return pl.DataFrame()
-    customers = ds.customers.collect() if isinstance(ds.customers, pl.LazyFrame) else ds.customers
+    customers = eager(ds.customers)
     columns = [c for c in by if c in customers.columns]
     entered = entries(ds, stage).join(customers.select("customer_id", *columns),
                                       on="customer_id", how="left")
@@ -178,7 +174,7 @@ def comments(ds: Dataset, stage: str, *, limit: int = 12) -> pl.DataFrame:
     :func:`cxlib.tables.table`, which escapes them."""
     if ds.surveys is None:
         return pl.DataFrame()
-    surveys = ds.surveys.collect() if isinstance(ds.surveys, pl.LazyFrame) else ds.surveys
+    surveys = eager(ds.surveys)
     if "stage" not in surveys.columns or "comment" not in surveys.columns:
         return pl.DataFrame()
     return (
@@ -196,7 +192,7 @@ def survey_scores(ds: Dataset, stage: str) -> pl.DataFrame:
 
     if ds.surveys is None:
         return pl.DataFrame()
-    surveys = ds.surveys.collect() if isinstance(ds.surveys, pl.LazyFrame) else ds.surveys
+    surveys = eager(ds.surveys)
     if "stage" not in surveys.columns:
         return pl.DataFrame()
     at_stage = surveys.filter(pl.col("stage") == stage)
