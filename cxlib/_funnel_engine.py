@@ -18,9 +18,11 @@ How it is computed, once for every engine (narwhals): events are reduced to one 
 (customer, timestamp) with a flag per step; a reverse cumulative minimum per customer gives,
 for every row, the next time each step happens at or after it ("next-step table"); each
 step-1 row is an attempt, and its chain is followed through the table with equi-joins on
-(customer, timestamp). Greedy earliest matching is exact for ``sequential`` because steps
-do not share touchpoints; ``strict`` keeps the set of reachable time ranks (a step advances
-at most one distinct timestamp), so ties cannot mislead it.
+(customer, timestamp). Polars inputs of sequential funnels take the fast path in
+:mod:`cxlib._funnel_fast` (same answer; the tests run both). Greedy earliest matching is
+exact for ``sequential`` because steps do not share touchpoints; ``strict`` keeps the set of
+reachable time ranks (a step advances at most one distinct timestamp), so ties cannot
+mislead it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import narwhals as nw
-import polars as pl
 
 from cxlib._engine import (
     MICROS,
@@ -42,6 +43,7 @@ from cxlib._engine import (
     with_micros,
 )
 from cxlib._errors import DataError
+from cxlib._funnel_fast import period_start, sequential_counted
 
 Step = str | Collection[str]
 Order = Literal["sequential", "strict", "any"]
@@ -76,7 +78,12 @@ def normalize_steps(steps: Sequence[Step]) -> tuple[list[frozenset[str]], list[s
 def _step_index(steps: list[frozenset[str]]) -> nw.Expr:
     expr: nw.Expr = nw.lit(0)
     for k in range(len(steps), 0, -1):
-        in_step = nw.col("touchpoint").is_in(list(steps[k - 1]))
+        members = sorted(steps[k - 1])  # == is several times faster than is_in on strings
+        in_step = (
+            nw.col("touchpoint") == members[0]
+            if len(members) == 1
+            else nw.col("touchpoint").is_in(members)
+        )
         expr = nw.when(in_step).then(nw.lit(k)).otherwise(expr)
     return expr.cast(nw.Int32)
 
@@ -152,50 +159,6 @@ def _sequential(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]
             .alias(f"__t{k}")
         ).drop(f"__m{k}", f"__j{k}", strict=False)
     return attempts
-
-
-def _sequential_polars(
-    events: pl.LazyFrame, n: int, window: int | None, props: list[str]
-) -> pl.LazyFrame | None:
-    """Polars fast path for ``order="sequential"``: one forward as-of join per step.
-
-    Same answer as :func:`_sequential` (parity tests run both). Customers are matched by a
-    64-bit hash of their id; the join also carries the id, so a hash collision is detected
-    (the matched event belongs to someone else) and the caller falls back to the portable
-    path. Returns None in that case.
-    """
-    matched = events.filter(pl.col("__s") > 0).with_columns(pl.col(CUSTOMER).hash().alias("__c"))
-    matched = matched.collect()
-    starts = matched.filter(pl.col("__s") == 1)
-    keys = ["__c", CUSTOMER, "__t"]
-    starts = (
-        starts.group_by(keys).agg(pl.col(p).min().alias(f"__p_{p}") for p in props)
-        if props
-        else starts.select(keys).unique()
-    )
-    attempts = starts.with_columns(pl.col("__t").alias("__a")).rename({"__t": "__t1"})
-    finished = []
-    for k in range(2, n + 1):
-        right = (
-            matched.filter(pl.col("__s") == k)
-            .select("__c", pl.col(CUSTOMER).alias("__who"), pl.col("__t").alias(f"__t{k}"))
-            .sort(f"__t{k}")
-        )
-        joined = attempts.sort(f"__t{k - 1}").join_asof(
-            right, left_on=f"__t{k - 1}", right_on=f"__t{k}", by="__c", strategy="forward",
-            check_sortedness=False,
-        )
-        if (joined["__who"].is_not_null() & (joined["__who"] != joined[CUSTOMER])).any():
-            return None
-        ok = pl.col(f"__t{k}").is_not_null()
-        if window is not None:
-            ok = ok & ((pl.col(f"__t{k}") - pl.col("__a")) <= window)
-        finished.append(joined.filter(~ok).drop("__who", f"__t{k}"))
-        attempts = joined.filter(ok).drop("__who")
-    finished.append(attempts)
-    table = pl.concat(finished, how="diagonal").drop("__c")
-    order = [CUSTOMER, "__a", *[f"__p_{p}" for p in props], *[f"__t{k}" for k in range(1, n + 1)]]
-    return table.select(order).lazy()
 
 
 def _strict(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]) -> nw.LazyFrame:
@@ -284,16 +247,24 @@ def attempts_table(
     events = events.select(CUSTOMER, "__t", "touchpoint", *props).with_columns(
         _step_index(sets).alias("__s")
     )
+    width = None if every is None else parse_duration(every, name="every")
+    period = None if width is None else {
+        "width": width, "week": MICROS["w"], "monday_shift": MONDAY_SHIFT
+    }
+    if FAST_PATHS and order == "sequential" and events.implementation.is_polars():
+        fast = sequential_counted(
+            events.to_native(), n, window, list(props), attempt=attempt, period=period
+        )
+        if fast is not None:
+            best = nw.from_native(fast.lazy())
+            if exclude:
+                best = _drop_excluded(best, events, touchpoints, list(exclude), n)
+            return best, labels
     grid = _grid(
         events, n, props=list(props), prop_step=None if order == "any" else 1,
         keep_all=order == "strict",
     )
-    fast = None
-    if FAST_PATHS and order == "sequential" and events.implementation.is_polars():
-        fast = _sequential_polars(events.to_native(), n, window, list(props))
-    if fast is not None:
-        attempts = nw.from_native(fast)
-    elif order == "sequential":
+    if order == "sequential":
         attempts = _sequential(grid, n, window, list(props))
     elif order == "strict":
         attempts = _strict(grid, n, window, list(props))
@@ -302,13 +273,8 @@ def attempts_table(
     reached = [(~nw.col(f"__t{k}").is_null()).cast(nw.Int32) for k in range(1, n + 1)]
     attempts = attempts.with_columns(nw.sum_horizontal(*reached).alias("__K"))
     partition = [CUSTOMER]
-    if every is not None:
-        width = parse_duration(every, name="every")
-        start = nw.col("__a") + MONDAY_SHIFT if width % MICROS["w"] == 0 else nw.col("__a")
-        period = (start // width) * width
-        if width % MICROS["w"] == 0:
-            period = period - MONDAY_SHIFT
-        attempts = attempts.with_columns(period.alias("__period"))
+    if period is not None:
+        attempts = attempts.with_columns(period_start(nw.col("__a"), **period).alias("__period"))
         partition.append("__period")
     if attempt == "first":  # per customer (and period): before dropping empty windows
         attempts = attempts.filter(nw.col("__a") == nw.col("__a").min().over(*partition))

@@ -1,0 +1,238 @@
+"""Polars + NumPy fast path for sequential funnels: sort once, then follow chains by position.
+
+Same semantics and answer as the portable engine in :mod:`cxlib._funnel_engine` (the tests
+run both against the brute-force reference). Only funnel events are kept, as one int64 key
+per event, ``time << shift | step``, sorted per customer. Sorting by (customer, time, step)
+makes "the first step-k event at or after this one, of the same customer" the first
+step-k *position* at or after this position, then a check that it belongs to the same
+customer: ties in time are in order because a lower step sorts first. Every step-1 event is
+an attempt; its greedy chain (earliest next step, which is exact because steps do not share
+touchpoints) is followed with one ``searchsorted`` per step over all attempts at once.
+
+Customers are grouped by a 64-bit hash of their id. A second, independently seeded hash is
+carried along and must be constant inside every group, so two ids that share the first hash
+are detected (the caller then uses the portable engine); two ids would have to collide in
+both hashes (about 2**-128 per pair) to be merged unnoticed.
+
+Large inputs are processed in buckets of customers (one pass over the input per bucket), so
+the working memory follows the bucket, not the input: about ``BUCKET_ROWS`` input rows at a
+time.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import polars as pl
+
+CUSTOMER = "customer_id"
+GROUP_SEED, CHECK_SEED = 0, 0x9E3779B97F4A7C15
+BUCKET_ROWS = 12_000_000  # input rows per pass; more rows are split by customer hash
+PARALLEL_MIN = 200_000  # attempts worth following in two threads
+
+
+def period_start(start: object, width: int, *, week: int, monday_shift: int) -> object:
+    """Start (µs) of the ``every`` period holding ``start``; weeks begin on Monday (UTC).
+
+    Works on narwhals/polars expressions and NumPy arrays alike (floor division).
+    """
+    if width % week == 0:
+        return ((start + monday_shift) // width) * width - monday_shift
+    return (start // width) * width
+
+
+def sequential_counted(
+    events: pl.LazyFrame,
+    n: int,
+    window: int | None,
+    props: list[str],
+    *,
+    attempt: str,
+    period: dict | None,
+) -> pl.DataFrame | None:
+    """The counted attempt per customer (and period), or None to use the portable engine.
+
+    ``events`` has ``customer_id``, ``__t`` (µs), ``__s`` (step, 0 for other touchpoints)
+    and ``props``. ``period`` holds ``width``, ``week`` and ``monday_shift`` (µs) for
+    ``every``. Columns out: customer_id, ``__a``, ``__p_*``, ``__t1..__tn`` (null when not
+    reached), ``__K`` and, with a period, ``__period``.
+    """
+    shift = max(n.bit_length(), 1)
+    rows = events.select(pl.len()).collect().item()
+    buckets = max(1, math.ceil(rows / BUCKET_ROWS))
+    parts = []
+    for b in range(buckets):
+        selected = events.filter(pl.col("__s") > 0)
+        if buckets > 1:
+            selected = selected.filter(pl.col(CUSTOMER).hash(GROUP_SEED) % buckets == b)
+        frame = selected.select(
+            CUSTOMER, *props, "__t", "__s",
+            pl.col(CUSTOMER).hash(GROUP_SEED).alias("__h"),
+            pl.col(CUSTOMER).hash(CHECK_SEED).alias("__f"),
+        ).collect(engine="streaming" if buckets > 1 else "auto")
+        part = _counted(frame, n, shift, window, props, attempt=attempt, period=period)
+        if part is None:
+            return None
+        parts.append(part)
+        del frame
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _counted(
+    frame: pl.DataFrame,
+    n: int,
+    shift: int,
+    window: int | None,
+    props: list[str],
+    *,
+    attempt: str,
+    period: dict | None,
+) -> pl.DataFrame | None:
+    """:func:`sequential_counted` for the funnel events of one bucket of customers."""
+    schema = {CUSTOMER: frame.schema[CUSTOMER], "__a": pl.Int64}
+    schema |= {f"__p_{p}": frame.schema[p] for p in props}
+    schema |= {f"__t{k}": pl.Int64 for k in range(1, n + 1)} | {"__K": pl.Int32}
+    schema |= {"__period": pl.Int64} if period else {}
+    if frame.height == 0:
+        return pl.DataFrame(schema=schema)
+    limit = 1 << (62 - shift)
+    low, high = frame.select(pl.col("__t").min().alias("lo"), pl.col("__t").max()).row(0)
+    if low <= -limit or high >= limit:
+        return None  # time << shift would overflow
+    index_type = pl.UInt32 if frame.height < 2**32 else pl.Int64
+    ordered = frame.select(
+        "__h",
+        (pl.col("__t") * (1 << shift) + pl.col("__s").cast(pl.Int64)).alias("__k"),
+        pl.int_range(pl.len(), dtype=index_type).alias("__i"),
+        "__f",
+    ).sort("__h", "__k")
+    h, key = ordered["__h"].to_numpy(), ordered["__k"].to_numpy()
+    check = ordered["__f"].to_numpy()
+    if np.any((h[1:] == h[:-1]) & (check[1:] != check[:-1])):
+        return None  # two ids share the grouping hash
+    del check
+    t, step = key >> shift, (key & ((1 << shift) - 1)).astype(np.int8)
+    positions = [np.flatnonzero(step == k) for k in range(1, n + 1)]
+    starts = positions[0]
+    if len(starts) == 0:
+        return pl.DataFrame(schema=schema)
+    a, hs = t[starts], h[starts]
+    new = np.empty(len(starts), bool)
+    new[:1] = True
+    new[1:] = hs[1:] != hs[:-1]
+    periods = None
+    if period:
+        periods = period_start(a, **period)
+        new[1:] |= periods[1:] != periods[:-1]
+    first_of_group = np.flatnonzero(new)
+    if attempt == "first":
+        pick = first_of_group
+    else:
+        reached = _furthest(h, t, positions, starts, window)
+        best = np.maximum.reduceat(reached, first_of_group)
+        group = np.cumsum(new) - 1
+        hit = np.flatnonzero(reached == best[group])
+        pick = hit[np.r_[True, group[hit[1:]] != group[hit[:-1]]]]
+    chosen = starts[pick]
+    reached, times = _chains(h, t, positions, chosen, window, times=True)
+    index = ordered["__i"].to_numpy()
+    never = np.iinfo(np.int64).min
+    out = frame.select(pl.col(CUSTOMER).gather(pl.Series(index[chosen]))).with_columns(
+        pl.Series("__a", times[0]),
+        *_start_properties(frame, index, starts, pick, props, h, t),
+        *[pl.Series(f"__t{k}", times[k - 1]) for k in range(1, n + 1)],
+        pl.Series("__K", reached, dtype=pl.Int32),
+        *([pl.Series("__period", periods[pick])] if period else []),
+    ).with_columns(
+        pl.when(pl.col(f"__t{k}") != never).then(pl.col(f"__t{k}")).alias(f"__t{k}")
+        for k in range(2, n + 1)
+    )
+    return out.select(list(schema))
+
+
+def _furthest(
+    h: np.ndarray, t: np.ndarray, positions: list[np.ndarray], starts: np.ndarray,
+    window: int | None,
+) -> np.ndarray:
+    """Furthest step of every attempt; two threads (NumPy releases the GIL) on large inputs."""
+    if len(starts) < PARALLEL_MIN:
+        return _chains(h, t, positions, starts, window, times=False)[0]
+    def follow(part: np.ndarray) -> np.ndarray:
+        return _chains(h, t, positions, part, window, times=False)[0]
+
+    with ThreadPoolExecutor(2) as pool:
+        return np.concatenate(list(pool.map(follow, np.array_split(starts, 2))))
+
+
+def _chains(
+    h: np.ndarray,
+    t: np.ndarray,
+    positions: list[np.ndarray],
+    starts: np.ndarray,
+    window: int | None,
+    *,
+    times: bool,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Furthest step of each attempt (sorted start positions), and the time of each step.
+
+    Times of steps not reached are the minimum int64. The positions reached at each step
+    stay sorted (the chain is monotone in its start), so every search is over sorted keys.
+    """
+    m = len(starts)
+    reached = np.ones(m, np.int32)
+    never = np.iinfo(np.int64).min
+    out = [t[starts]] if times else []
+    alive = np.arange(m)
+    where, start_time, who = starts, t[starts], h[starts]
+    for k in range(2, len(positions) + 1):
+        candidates = positions[k - 1]
+        if len(candidates) == 0:
+            alive, where = alive[:0], where[:0]
+        if len(alive):
+            j = np.searchsorted(candidates, where)
+            found = j < len(candidates)
+            nxt = candidates[np.minimum(j, len(candidates) - 1)]
+            ok = found & (h[nxt] == who)
+            if window is not None:
+                ok &= (t[nxt] - start_time) <= window
+            alive, where, start_time, who = alive[ok], nxt[ok], start_time[ok], who[ok]
+            reached[alive] = k
+        if times:
+            column = np.full(m, never)
+            column[alive] = t[where]
+            out.append(column)
+    return reached, out
+
+
+def _start_properties(
+    frame: pl.DataFrame,
+    index: np.ndarray,
+    starts: np.ndarray,
+    pick: np.ndarray,
+    props: list[str],
+    h: np.ndarray,
+    t: np.ndarray,
+) -> list[pl.Series]:
+    """Property values of each counted attempt's step-1 event.
+
+    Several step-1 events of one customer at the same time are one attempt; its value is
+    the smallest non-null one among them (as in the portable engine).
+    """
+    if not props:
+        return []
+    rows = pl.Series(index[starts[pick]])
+    same = (h[starts][1:] == h[starts][:-1]) & (t[starts][1:] == t[starts][:-1])
+    if not same.any():
+        return frame.select(pl.col(p).gather(rows).alias(f"__p_{p}") for p in props).get_columns()
+    run = np.cumsum(np.r_[True, ~same]) - 1  # attempts sharing (customer, time)
+    members = pl.DataFrame({"__r": run, "__i": index[starts]})
+    values = (
+        members.with_columns(frame.select(pl.col(p).gather(members["__i"]) for p in props))
+        .group_by("__r")
+        .agg(pl.col(p).min().alias(f"__p_{p}") for p in props)
+    )
+    picked = pl.DataFrame({"__r": run[pick]})
+    joined = picked.join(values, on="__r", how="left", maintain_order="left")
+    return joined.drop("__r").get_columns()
