@@ -26,12 +26,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 CUSTOMER = "customer_id"
 GROUP_SEED, CHECK_SEED = 0, 0x9E3779B97F4A7C15
 BUCKET_ROWS = 12_000_000  # input rows per pass; more rows are split by customer hash
 PARALLEL_MIN = 500_000  # attempts worth following in two threads
-MIN_PREFIX_BITS = 40  # shortest hash prefix worth packing into the Int128 sort key
+MIN_PREFIX_BITS = 40  # shortest hash prefix worth packing into the 128-bit sort key
+VALUE_BITS = 126  # packed values stay below 2**126 < 10**38 (valid Decimal128)
 
 
 def period_start(start: object, width: int, *, week: int, monday_shift: int) -> object:
@@ -148,8 +150,8 @@ def _ordered(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """Funnel events by customer, then time, then step: (customer, time, step, row) arrays.
 
-    One Int128 per event, ``hash prefix | time << shift | step | row``, sorted by value:
-    several times faster than sorting rows on two keys. The hash prefix is as long as the
+    One 128-bit value per event, ``hash prefix | time << shift | step | row``, sorted as
+    numbers: several times faster than sorting rows on two keys. The hash prefix is as long as the
     other fields leave room for; if two customers share it (the check hash differs inside
     one group), or too little room is left, events are sorted on the full hash instead.
     Returns None when two ids share the full hash too.
@@ -158,24 +160,14 @@ def _ordered(
     key = pl.col("__t") * (1 << shift) + pl.col("__s").cast(pl.Int64)
     low, high = frame.select(key.min().alias("lo"), key.max().alias("hi")).row(0)
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
-    hash_bits = min(64, 127 - index_bits - key_bits)
+    hash_bits = min(64, VALUE_BITS - index_bits - key_bits)
     check = frame["__f"].to_numpy()
     if hash_bits >= MIN_PREFIX_BITS:
         u = np.uint64
         prefix = frame["__h"].to_numpy() >> u(64 - hash_bits)
         keys = frame.select((key - low).alias("k"))["k"].to_numpy().view(u)
-        high, low_word = _pack(prefix, keys, np.arange(n, dtype=u), index_bits, key_bits)
-        wide = pl.Int128
-        word = pl.lit(1 << 64, wide)
-        value = pl.col("hi").cast(wide) * word + pl.col("lo").cast(wide)
-        ordered = pl.DataFrame({"hi": high, "lo": low_word}).select(value.sort().alias("v"))
-        high_word = pl.col("v") // word
-        words = ordered.select(
-            high_word.cast(pl.UInt64).alias("hi"), (pl.col("v") - high_word * word).cast(pl.UInt64)
-        )
-        who, keys, index = _unpack(
-            words["hi"].to_numpy(), words["v"].to_numpy(), index_bits, key_bits
-        )
+        words = _pack(prefix, keys, np.arange(n, dtype=u), index_bits, key_bits)
+        who, keys, index = _unpack(_sort_words(words), index_bits, key_bits)
         keys += low
         if not _collides(who, check[index]):
             return who, keys >> shift, (keys & ((1 << shift) - 1)).astype(np.int8), index
@@ -190,24 +182,40 @@ def _ordered(
 
 def _pack(
     prefix: np.ndarray, keys: np.ndarray, rows: np.ndarray, index_bits: int, key_bits: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """128-bit values ``prefix | key | row`` (fields low to high: row, key, prefix) as words."""
+) -> np.ndarray:
+    """Values ``prefix | key | row`` (fields low to high: row, key, prefix) as (low, high)
+    64-bit word pairs, one row per event: the memory layout of a 128-bit integer."""
     u = np.uint64
     top = index_bits + key_bits
-    low = rows | (keys << u(index_bits))
+    words = np.empty((len(rows), 2), u)
+    low, high = words[:, 0], words[:, 1]
+    np.bitwise_or(rows, keys << u(index_bits), out=low)
+    np.right_shift(keys, u(64 - index_bits), out=high)  # 1 <= index_bits <= 63
     if top < 64:
         low |= prefix << u(top)
-        high = (keys >> u(64 - index_bits)) | (prefix >> u(64 - top))  # top >= 1
+        high |= prefix >> u(64 - top)
     else:
-        high = (keys >> u(64 - index_bits)) | (prefix << u(top - 64))
-    return high, low
+        high |= prefix << u(top - 64)
+    return words
+
+
+def _sort_words(words: np.ndarray) -> np.ndarray:
+    """Sort 128-bit values given as (low, high) word pairs; polars sorts them as Decimal128.
+
+    Values stay below ``2**VALUE_BITS`` < 10**38, so they are valid, non-negative decimals.
+    """
+    values = pa.Array.from_buffers(pa.decimal128(38, 0), len(words), [None, pa.py_buffer(words)])
+    ordered = pl.Series(values).sort().to_arrow()
+    raw = np.frombuffer(ordered.buffers()[1], dtype=np.uint64).reshape(-1, 2)
+    return raw[ordered.offset : ordered.offset + len(words)]
 
 
 def _unpack(
-    high: np.ndarray, low: np.ndarray, index_bits: int, key_bits: int
+    words: np.ndarray, index_bits: int, key_bits: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split 128-bit values (two 64-bit words) into (prefix, key, row) fields, low to high."""
+    """Split (low, high) word pairs into (prefix, key, row) fields: the inverse of _pack."""
     u = np.uint64
+    low, high = np.ascontiguousarray(words[:, 0]), np.ascontiguousarray(words[:, 1])
     index = (low & u((1 << index_bits) - 1)).astype(np.int64)
     above = (low >> u(index_bits)) | (high << u(64 - index_bits))  # 1 <= index_bits <= 63
     keys = (above & u((1 << key_bits) - 1)).astype(np.int64) if key_bits < 64 else above
