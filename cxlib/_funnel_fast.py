@@ -32,8 +32,13 @@ CUSTOMER = "customer_id"
 GROUP_SEED, CHECK_SEED = 0, 0x9E3779B97F4A7C15
 BUCKET_ROWS = 12_000_000  # input rows per pass; more rows are split by customer hash
 PARALLEL_MIN = 500_000  # attempts worth following in two threads
-MIN_PREFIX_BITS = 40  # shortest hash prefix worth packing into the 128-bit sort key
+MIN_PREFIX_BITS, MAX_PREFIX_BITS = 40, 64  # hash prefix lengths worth packing in the sort key
 VALUE_BITS = 126  # packed values stay below 2**126 < 10**38 (valid Decimal128)
+
+
+def group_hash() -> pl.Expr:
+    """The 64-bit hash customers are grouped by (tests replace it to force collisions)."""
+    return pl.col(CUSTOMER).hash(GROUP_SEED)
 
 
 def period_start(start: object, width: int, *, week: int, monday_shift: int) -> object:
@@ -69,10 +74,10 @@ def sequential_counted(
     for b in range(buckets):
         selected = events.filter(pl.col("__s") > 0)
         if buckets > 1:
-            selected = selected.filter(pl.col(CUSTOMER).hash(GROUP_SEED) % buckets == b)
+            selected = selected.filter(group_hash() % buckets == b)
         frame = selected.select(
             CUSTOMER, *props, "__t", "__s",
-            pl.col(CUSTOMER).hash(GROUP_SEED).alias("__h"),
+            group_hash().alias("__h"),
             pl.col(CUSTOMER).hash(CHECK_SEED).alias("__f"),
         ).collect(engine="streaming" if buckets > 1 else "auto")
         part = _counted(frame, n, shift, window, props, attempt=attempt, period=period)
@@ -160,7 +165,7 @@ def _ordered(
     key = pl.col("__t") * (1 << shift) + pl.col("__s").cast(pl.Int64)
     low, high = frame.select(key.min().alias("lo"), key.max().alias("hi")).row(0)
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
-    hash_bits = min(64, VALUE_BITS - index_bits - key_bits)
+    hash_bits = min(MAX_PREFIX_BITS, VALUE_BITS - index_bits - key_bits)
     check = frame["__f"].to_numpy()
     if hash_bits >= MIN_PREFIX_BITS:
         u = np.uint64

@@ -1,0 +1,163 @@
+"""The polars fast path for sequential funnels (cxlib._funnel_fast): its fallbacks and parts.
+
+The fast path is what every polars input of a sequential funnel uses, so the reference tests
+in test_funnel_properties.py already check its answers. Here: the rare branches those small
+logs never reach (customers split into buckets, a shared hash prefix, a shared full hash,
+timestamps too large to pack) are forced and must still give the reference's answer, and
+the 128-bit packing is checked on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import numpy as np
+import polars as pl
+import reference
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_funnel_properties import SETTINGS, WITHINS, assert_matches_reference, funnel_cases
+
+import cxlib as cx
+from cxlib import _funnel_engine, _funnel_fast
+
+LOGS = funnel_cases(days=(0, 1, 7))
+
+
+class _Record:
+    """Replace ``module.<name>`` by a wrapper that records what each call returned."""
+
+    def __init__(self, name: str, module: object = _funnel_fast) -> None:
+        self.name, self.module, self.returned = name, module, []
+        self.original = getattr(module, name)
+
+    def __enter__(self) -> _Record:
+        def wrapper(*args, **kwargs):
+            result = self.original(*args, **kwargs)
+            self.returned.append(result)
+            return result
+
+        self.patch = mock.patch.object(self.module, self.name, wrapper)
+        self.patch.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.patch.stop()
+
+
+@SETTINGS
+@given(
+    case=LOGS,
+    within=st.sampled_from(WITHINS),
+    attempt=st.sampled_from(["best", "first"]),
+    by=st.sampled_from([None, "channel"]),
+    lazy=st.booleans(),
+)
+def test_customers_split_into_buckets_give_the_same_funnel(case, within, attempt, by, lazy):
+    log, steps = case
+    frame = pl.DataFrame(log)
+    with mock.patch.object(_funnel_fast, "BUCKET_ROWS", 3), _Record("_counted") as counted:
+        result = cx.funnel(frame.lazy() if lazy else frame, steps, within, attempt=attempt, by=by)
+    expected = reference.funnel(log, steps, within, attempt=attempt, by=by)
+    assert_matches_reference(result, expected)
+    assert len(counted.returned) == -(-len(log["ts"]) // 3)  # one pass per bucket
+
+
+@SETTINGS
+@given(case=LOGS, within=st.sampled_from(WITHINS), every=st.sampled_from(["1d", "1w"]))
+def test_buckets_give_the_same_trend(case, within, every):
+    log, steps = case
+    with mock.patch.object(_funnel_fast, "BUCKET_ROWS", 4):
+        result = cx.funnel_trend(pl.DataFrame(log), steps, within, every=every)
+    assert_matches_reference(result, reference.funnel_trend(log, steps, within, every=every))
+
+
+ONE_BIT_PREFIX = {"MIN_PREFIX_BITS": 1, "MAX_PREFIX_BITS": 1}  # customers share it all the time
+
+
+@SETTINGS
+@given(case=LOGS, within=st.sampled_from(WITHINS), by=st.sampled_from([None, "channel"]))
+def test_a_shared_hash_prefix_gives_the_same_funnel(case, within, by):
+    log, steps = case
+    with mock.patch.multiple(_funnel_fast, **ONE_BIT_PREFIX):
+        result = cx.funnel(pl.DataFrame(log), steps, within, by=by)
+    assert_matches_reference(result, reference.funnel(log, steps, within, by=by))
+
+
+def _two_customers() -> dict[str, list]:
+    """Two customers whose grouping hashes share their first bit."""
+    ids = pl.Series("customer_id", [f"c{i}" for i in range(8)])
+    top_bit = (ids.to_frame().select(_funnel_fast.group_hash()).to_series() // 2**63).to_list()
+    a = ids[0]
+    b = next(i for i, bit in zip(ids[1:], top_bit[1:], strict=True) if bit == top_bit[0])
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    return {
+        "customer_id": [a, b, a, b],
+        "ts": [start + timedelta(minutes=m) for m in (0, 1, 2, 3)],
+        "touchpoint": ["visit", "visit", "cart", "cart"],
+    }
+
+
+def test_a_shared_prefix_is_detected_then_events_are_sorted_on_the_full_hash():
+    data = pl.DataFrame(_two_customers())
+    with mock.patch.multiple(_funnel_fast, **ONE_BIT_PREFIX), _Record("_collides") as collides:
+        result = cx.funnel(data, ["visit", "cart"], "1h")
+    assert collides.returned == [True, False]
+    assert result["customers"].to_list() == [2, 2]
+
+
+def test_ids_sharing_the_full_hash_are_detected():
+    one_hash = lambda: pl.lit(7, pl.UInt64)  # noqa: E731
+    data = pl.DataFrame(_two_customers())
+    with (
+        mock.patch.object(_funnel_fast, "group_hash", one_hash),
+        _Record("sequential_counted", _funnel_engine) as fast,
+    ):
+        result = cx.funnel(data, ["visit", "cart"], "1h")
+    assert fast.returned == [None]  # the portable engine answered
+    assert result["customers"].to_list() == [2, 2]
+
+
+@SETTINGS
+@given(case=LOGS, within=st.sampled_from(WITHINS), by=st.sampled_from([None, "channel"]))
+def test_ids_sharing_the_full_hash_give_the_same_funnel(case, within, by):
+    log, steps = case
+    by_length = lambda: pl.col("customer_id").str.len_bytes().cast(pl.UInt64)  # noqa: E731
+    with mock.patch.object(_funnel_fast, "group_hash", by_length):
+        result = cx.funnel(pl.DataFrame(log), steps, within, by=by)
+    assert_matches_reference(result, reference.funnel(log, steps, within, by=by))
+
+
+def test_timestamps_too_large_to_pack_use_the_portable_engine():
+    hour = 3_600_000_000
+    far = 2**60  # microseconds: about the year 38,500
+    data = pl.DataFrame({
+        "customer_id": ["a", "a", "b"],
+        "ts": pl.Series([far, far + hour, far]).cast(pl.Datetime("us", "UTC")),
+        "touchpoint": ["visit", "cart", "visit"],
+    })
+    with _Record("sequential_counted", _funnel_engine) as fast:
+        result = cx.funnel(data, ["visit", "cart"], "1d")
+    assert fast.returned == [None]
+    assert result["customers"].to_list() == [2, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), index_bits=st.integers(1, 63), key_bits=st.integers(1, 64))
+def test_packed_values_unpack_and_sort_like_their_fields(data, index_bits, key_bits):
+    prefix_bits = min(64, _funnel_fast.VALUE_BITS - index_bits - key_bits)
+    if prefix_bits < 1:
+        return
+    size = data.draw(st.integers(1, 40))
+    fields = [
+        data.draw(st.lists(st.integers(0, 2**bits - 1), min_size=size, max_size=size))
+        for bits in (prefix_bits, key_bits, index_bits)
+    ]
+    prefix, keys, rows = (np.array(f, dtype=np.uint64) for f in fields)
+    words = _funnel_fast._pack(prefix, keys, rows, index_bits, key_bits)
+    got = _funnel_fast._unpack(words, index_bits, key_bits)
+    assert [g.view(np.uint64).tolist() for g in got] == [f.tolist() for f in (prefix, keys, rows)]
+    ordered = _funnel_fast._unpack(_funnel_fast._sort_words(words), index_bits, key_bits)
+    expected = sorted(zip(*fields, strict=True))
+    assert list(zip(*[g.view(np.uint64).tolist() for g in ordered], strict=True)) == expected
