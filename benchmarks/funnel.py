@@ -16,6 +16,8 @@ Engines (see README.md for what each one measures exactly):
 
 cxlib            cx.funnel on a polars DataFrame in memory
 cxlib-parquet    cx.funnel on pl.scan_parquet(path) (LazyFrame in, nothing preloaded)
+cxlib-warm       cx.funnel in memory after one other funnel in the same process (1M only):
+                 a later call of an interactive session, where the first pays one-off costs
 duckdb-asof      hand-written SQL, chain of ASOF joins, on a DuckDB table in memory
 duckdb-range     hand-written SQL, chain of range joins + min(), same table
 pandas-apply     groupby("customer_id").apply(python function); 1M rows only
@@ -65,6 +67,15 @@ def _run_cxlib(touchpoints) -> list[int]:
 
     result = cx.funnel(touchpoints, STEPS, WITHIN, order="sequential", attempt="best")
     return result["customers"].to_list()
+
+
+def _load_warm(path: str):
+    """Load, then run a different funnel once (untimed), as an analyst's session would have."""
+    import cxlib as cx
+
+    touchpoints = _load_polars(path)
+    cx.funnel(touchpoints, STEPS[:3], "1d", order="sequential", attempt="first")
+    return touchpoints
 
 
 def _load_path(path: str) -> str:
@@ -241,6 +252,7 @@ def _run_polars_scan(path: str) -> None:
 ENGINES = {
     "cxlib": (_load_polars, _run_cxlib),
     "cxlib-parquet": (_load_path, _run_cxlib_parquet),
+    "cxlib-warm": (_load_warm, _run_cxlib),
     "duckdb-asof": (_load_duckdb, lambda connection: _run_duckdb(connection, DUCKDB_ASOF)),
     "duckdb-range": (_load_duckdb, lambda connection: _run_duckdb(connection, DUCKDB_RANGE)),
     "pandas-apply": (_load_pandas, _run_pandas),
@@ -251,7 +263,8 @@ ENGINES = {
 
 def engines_for(rows: int) -> list[str]:
     names = list(ENGINES)
-    return names if rows <= PANDAS_MAX_ROWS else [n for n in names if n != "pandas-apply"]
+    small = ("pandas-apply", "cxlib-warm")
+    return names if rows <= PANDAS_MAX_ROWS else [n for n in names if n not in small]
 
 
 def _max_rss_mb() -> float:
@@ -430,7 +443,7 @@ def targets(rows: list[dict]) -> list[tuple[str, str, bool | None]]:
             )
         out.append((text, measured or "not measured", met))
 
-    cx10, cx1 = by.get((10_000_000, "cxlib")), by.get((1_000_000, "cxlib"))
+    cx10 = by.get((10_000_000, "cxlib"))
     sql = [by.get((10_000_000, e)) for e in ("duckdb-asof", "duckdb-range")]
     sql = [r for r in sql if r]
     if cx10 and sql:
@@ -462,12 +475,15 @@ def targets(rows: list[dict]) -> list[tuple[str, str, bool | None]]:
             )
         else:
             add(f"10M: {against} within 4x of the plain polars {yardstick}", None, None)
-    add(
-        "1M: cx.funnel under 100 ms",
-        f"{cx1['best'] * 1000:.0f} ms (CPU {cx1['cpu_best'] * 1000:.0f} ms)" if cx1 else None,
-        cx1["best"] < 0.1 if cx1 else None,
-        *([cx1] if cx1 else []),
-    )
+    for engine, when in (("cxlib", "first call in a fresh process"),
+                         ("cxlib-warm", "a later call in the same session")):
+        one = by.get((1_000_000, engine))
+        add(
+            f"1M: cx.funnel under 100 ms, {when}",
+            f"{one['best'] * 1000:.0f} ms (CPU {one['cpu_best'] * 1000:.0f} ms)" if one else None,
+            one["best"] < 0.1 if one else None,
+            *([one] if one else []),
+        )
     lazy50 = by.get((50_000_000, "cxlib-parquet"))
     add(
         "50M: cx.funnel(pl.scan_parquet) peak memory < 1.5 GB",
