@@ -59,7 +59,7 @@ def summarize(
         )
     ]
     grouped = durations.group_by(*by).agg(*aggregates) if by else durations.select(*aggregates)
-    wide = to_polars(grouped)
+    wide = to_polars(grouped).lazy()  # small from here: one polars query, one collect
     counts = pl.concat(
         [
             wide.select(
@@ -70,11 +70,10 @@ def summarize(
             for k in range(1, n + 1)
         ]
     ).filter(pl.col("customers") > 0)
-    step_frame = pl.DataFrame(
+    step_frame = pl.LazyFrame(
         {"step_index": pl.Series(range(1, n + 1), dtype=pl.Int32), "step": labels}
     )
-    groups = counts.select(by).unique() if by else pl.DataFrame()
-    grid = groups.join(step_frame, how="cross") if by else step_frame
+    grid = counts.select(by).unique().join(step_frame, how="cross") if by else step_frame
     out = grid.join(counts, on=[*by, "step_index"], how="left", nulls_equal=True)
     out = out.with_columns(pl.col("customers").fill_null(0).cast(pl.Int64)).sort(
         [*by, "step_index"], nulls_last=True
@@ -103,7 +102,7 @@ def summarize(
         .alias("step_conversion"),
         pl.when(pl.col("customers") > 0).then(to_duration).alias("median_time_to_step"),
         pl.when(pl.col("customers") > 0).then(to_p90).alias("p90_time_to_step"),
-    )
+    ).collect()
 
 
 def _split_by(

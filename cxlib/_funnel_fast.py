@@ -130,10 +130,11 @@ def _counted(
     if frame.height == 0:
         return pl.DataFrame(schema=schema)
     limit = 1 << (62 - shift)
-    low, high = frame.select(pl.col("__t").min().alias("lo"), pl.col("__t").max()).row(0)
+    t = frame["__t"].to_numpy()
+    low, high = int(t.min()), int(t.max())
     if low <= -limit or high >= limit:
         return None  # time << shift would overflow
-    ordered = _ordered(frame, shift)
+    ordered = _ordered(frame, shift, low, high)
     if ordered is None:
         return None
     h, t, step, index = ordered
@@ -162,41 +163,44 @@ def _counted(
     chosen = starts[pick]
     reached, times = _chains(h, t, positions, chosen, window, times=True)
     never = np.iinfo(np.int64).min
-    out = frame.select(pl.col(CUSTOMER).gather(pl.Series(index[chosen]))).with_columns(
+    columns = [
+        frame[CUSTOMER].gather(index[chosen]),
         pl.Series("__a", times[0]),
         *_start_properties(frame, index, starts, pick, props, h, t),
         *[pl.Series(f"__t{k}", times[k - 1]) for k in range(1, n + 1)],
         pl.Series("__K", reached, dtype=pl.Int32),
         *([pl.Series("__period", periods[pick])] if period else []),
-    ).with_columns(
+    ]
+    return pl.DataFrame(columns).with_columns(
         pl.when(pl.col(f"__t{k}") != never).then(pl.col(f"__t{k}")).alias(f"__t{k}")
         for k in range(2, n + 1)
     )
-    return out.select(list(schema))
 
 
 def _ordered(
-    frame: pl.DataFrame, shift: int
+    frame: pl.DataFrame, shift: int, first: int, last: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """Funnel events by customer, then time, then step: (customer, time, step, row) arrays.
 
     One 128-bit value per event, ``hash prefix | time << shift | step | row``, sorted as
-    numbers: several times faster than sorting rows on two keys. The hash prefix is as long as the
-    other fields leave room for; if two customers share it (the check hash differs inside
+    numbers: several times faster than sorting rows on two keys. The hash prefix is as long as
+    the other fields leave room for; if two customers share it (the check hash differs inside
     one group), or too little room is left, events are sorted on the full hash instead.
-    Returns None when two ids share the full hash too.
+    Returns None when two ids share the full hash too. ``first`` and ``last`` bound ``__t``.
     """
     n = frame.height
     key = pl.col("__t") * (1 << shift) + pl.col("__s").cast(pl.Int64)
-    low, high = frame.select(key.min().alias("lo"), key.max().alias("hi")).row(0)
+    low, high = first << shift, (last << shift) | ((1 << shift) - 1)
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
     hash_bits = min(MAX_PREFIX_BITS, VALUE_BITS - index_bits - key_bits)
     check = frame["__f"].to_numpy()
     if hash_bits >= MIN_PREFIX_BITS:
         u = np.uint64
+        keys = ((frame["__t"].to_numpy() - first) << shift).view(u)
+        keys |= frame["__s"].to_numpy().astype(u)
         words = _pack(
             frame["__h"].to_numpy() >> u(64 - hash_bits),
-            frame.select((key - low).alias("k"))["k"].to_numpy().view(u),
+            keys,
             np.arange(n, dtype=u),
             index_bits,
             key_bits,
