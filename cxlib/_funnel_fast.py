@@ -129,6 +129,8 @@ def _counted(
     schema |= {"__period": pl.Int64} if period else {}
     if frame.height == 0:
         return pl.DataFrame(schema=schema)
+    if frame["__t"].null_count():
+        return None  # events without a time: the portable engine decides
     limit = 1 << (62 - shift)
     t = frame["__t"].to_numpy()
     low, high = int(t.min()), int(t.max())
