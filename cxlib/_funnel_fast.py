@@ -241,13 +241,27 @@ def _pack(
     return words
 
 
+class _ArrowArray:
+    """An Arrow array seen only through the Arrow PyCapsule interface.
+
+    ``pl.Series(pyarrow_array)`` imports ``pyarrow.compute`` (~90 ms, once per process);
+    the capsule path hands the same buffers over without it.
+    """
+
+    def __init__(self, array: pa.Array) -> None:
+        self.array = array
+
+    def __arrow_c_array__(self, requested_schema: object = None) -> object:
+        return self.array.__arrow_c_array__(requested_schema)
+
+
 def _sort_words(words: np.ndarray) -> np.ndarray:
     """Sort 128-bit values given as (low, high) word pairs; polars sorts them as Decimal128.
 
     Values stay below ``2**VALUE_BITS`` < 10**38, so they are valid, non-negative decimals.
     """
     values = pa.Array.from_buffers(pa.decimal128(38, 0), len(words), [None, pa.py_buffer(words)])
-    ordered = pl.Series(values).sort().to_arrow()
+    ordered = pl.Series(_ArrowArray(values)).sort().to_arrow()
     raw = np.frombuffer(ordered.buffers()[1], dtype=np.uint64).reshape(-1, 2)
     return raw[ordered.offset : ordered.offset + len(words)]
 
