@@ -6,9 +6,10 @@ run both against the brute-force reference). Only funnel events are kept, sorted
 customer" is the first step-k *position* at or after this position, plus a check that it
 belongs to the same customer; ties in time are in order because a lower step sorts first.
 Every step-1 event is an attempt; its greedy chain (earliest next step, which is exact
-because steps do not share touchpoints) is followed with one ``searchsorted`` per step over
-all attempts at once. The counted attempt of a customer (or of a customer and period) is the
-earliest one that reaches the furthest step.
+because steps do not share touchpoints) is followed for all attempts at once, one lookup
+per step in a "next step-k position" table (a reverse running minimum over positions). The
+counted attempt of a customer (or of a customer and period) is the earliest one that reaches
+the furthest step.
 
 The sort is most of the work. Each event becomes one 128-bit number, ``customer hash prefix
 | time << shift | step | row``, and the numbers are sorted as Decimal128 values: polars sorts
@@ -140,9 +141,8 @@ def _counted(
     if ordered is None:
         return None
     h, t, step, index = ordered
-    small = np.int32 if len(step) < 2**31 else np.int64  # narrower positions: faster searches
-    positions = [np.flatnonzero(step == k).astype(small) for k in range(1, n + 1)]
-    starts = positions[0]
+    small = np.int32 if len(step) < 2**31 else np.int64  # narrower positions: less to move
+    starts = np.flatnonzero(step == 1).astype(small)
     if len(starts) == 0:
         return pl.DataFrame(schema=schema)
     a, hs = t[starts], h[starts]
@@ -154,16 +154,17 @@ def _counted(
         periods = period_start(a, **period)
         new[1:] |= periods[1:] != periods[:-1]
     first_of_group = np.flatnonzero(new)
+    following = _following(step, n, small)
     if attempt == "first":
         pick = first_of_group
     else:
-        reached = _furthest(h, t, positions, starts, window)
+        reached = _furthest(h, t, following, starts, window)
         best = np.maximum.reduceat(reached, first_of_group)
         group = np.cumsum(new) - 1
         hit = np.flatnonzero(reached == best[group])
         pick = hit[np.r_[True, group[hit[1:]] != group[hit[:-1]]]]
     chosen = starts[pick]
-    reached, times = _chains(h, t, positions, chosen, window, times=True)
+    reached, times = _chains(h, t, following, chosen, window, times=True)
     never = np.iinfo(np.int64).min
     columns = [
         frame[CUSTOMER].gather(index[chosen]),
@@ -291,15 +292,27 @@ def _collides(who: np.ndarray, check: np.ndarray) -> bool:
     return bool(np.any((who[1:] == who[:-1]) & (check[1:] != check[:-1])))
 
 
+def _following(step: np.ndarray, n: int, dtype: type) -> list[np.ndarray]:
+    """Per step k >= 2: for every position, the first position at or after it holding a
+    step-k event (of any customer; ``len(step)`` if none). One reverse running minimum."""
+    size = len(step)
+    everywhere = np.arange(size, dtype=dtype)
+    tables = []
+    for k in range(2, n + 1):
+        marked = np.where(step == k, everywhere, dtype(size))
+        tables.append(np.minimum.accumulate(marked[::-1])[::-1])
+    return tables
+
+
 def _furthest(
-    h: np.ndarray, t: np.ndarray, positions: list[np.ndarray], starts: np.ndarray,
+    h: np.ndarray, t: np.ndarray, following: list[np.ndarray], starts: np.ndarray,
     window: int | None,
 ) -> np.ndarray:
     """Furthest step of every attempt; two threads (NumPy releases the GIL) on large inputs."""
     if len(starts) < PARALLEL_MIN:
-        return _chains(h, t, positions, starts, window, times=False)[0]
+        return _chains(h, t, following, starts, window, times=False)[0]
     def follow(part: np.ndarray) -> np.ndarray:
-        return _chains(h, t, positions, part, window, times=False)[0]
+        return _chains(h, t, following, part, window, times=False)[0]
 
     with ThreadPoolExecutor(2) as pool:
         return np.concatenate(list(pool.map(follow, np.array_split(starts, 2))))
@@ -308,32 +321,29 @@ def _furthest(
 def _chains(
     h: np.ndarray,
     t: np.ndarray,
-    positions: list[np.ndarray],
+    following: list[np.ndarray],
     starts: np.ndarray,
     window: int | None,
     *,
     times: bool,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Furthest step of each attempt (sorted start positions), and the time of each step.
+    """Furthest step of each attempt (start positions), and the time of each step.
 
-    Times of steps not reached are the minimum int64. The positions reached at each step
-    stay sorted (the chain is monotone in its start), so every search is over sorted keys.
+    ``following`` as made by :func:`_following`. Times of steps not reached are the minimum
+    int64.
     """
-    m = len(starts)
+    m, size = len(starts), len(t)
     reached = np.ones(m, np.int32)
     never = np.iinfo(np.int64).min
     out = [t[starts]] if times else []
     alive = np.arange(m, dtype=starts.dtype)
     where, start_time, who = starts, t[starts], h[starts]
-    for k in range(2, len(positions) + 1):
-        candidates = positions[k - 1]
-        if len(candidates) == 0:
-            alive, where = alive[:0], where[:0]
+    for k, table in enumerate(following, start=2):
         if len(alive):
-            j = np.searchsorted(candidates, where)
-            found = j < len(candidates)
-            nxt = candidates[np.minimum(j, len(candidates) - 1)]
-            ok = found & (h[nxt] == who)
+            nxt = table[where]
+            ok = nxt < size
+            np.minimum(nxt, size - 1, out=nxt)
+            ok &= h[nxt] == who
             if window is not None:
                 ok &= (t[nxt] - start_time) <= window
             alive, where, start_time, who = alive[ok], nxt[ok], start_time[ok], who[ok]
