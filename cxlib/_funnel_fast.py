@@ -47,6 +47,7 @@ BUCKET_ROWS = 8_000_000  # input rows per pass (~1 GB working memory); more are 
 PARALLEL_MIN = 500_000  # attempts worth following in two threads
 MIN_PREFIX_BITS, MAX_PREFIX_BITS = 40, 64  # hash prefix lengths worth packing in the sort key
 VALUE_BITS = 126  # packed values stay below 2**126 < 10**38 (valid Decimal128)
+MAX_STEPS = 100  # steps are int8 here; longer funnels take the portable engine
 
 
 def group_hash() -> pl.Expr:
@@ -80,6 +81,8 @@ def sequential_counted(
     ``every``. Columns out: customer_id, ``__a``, ``__p_*``, ``__t1..__tn`` (null when not
     reached), ``__K`` and, with a period, ``__period``.
     """
+    if n > MAX_STEPS:
+        return None
     shift = max(n.bit_length(), 1)
     rows = events.select(pl.len()).collect().item()
     buckets = max(1, math.ceil(rows / BUCKET_ROWS))
