@@ -44,7 +44,7 @@ import pyarrow as pa
 CUSTOMER = "customer_id"
 GROUP_SEED, CHECK_SEED = 0, 0x9E3779B97F4A7C15
 BUCKET_ROWS = 8_000_000  # input rows per pass (~1 GB working memory); more are split by customer
-PARALLEL_MIN = 500_000  # attempts worth following in two threads
+PARALLEL_MIN = 100_000  # attempts worth following in two threads
 MIN_PREFIX_BITS, MAX_PREFIX_BITS = 40, 64  # hash prefix lengths worth packing in the sort key
 VALUE_BITS = 126  # packed values stay below 2**126 < 10**38 (valid Decimal128)
 MAX_STEPS = 100  # steps are int8 here; longer funnels take the portable engine

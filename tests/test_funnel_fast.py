@@ -73,6 +73,20 @@ def test_buckets_give_the_same_trend(case, within, every):
     assert_matches_reference(result, reference.funnel_trend(log, steps, within, every=every))
 
 
+@SETTINGS
+@given(case=LOGS, within=st.sampled_from(WITHINS), every=st.sampled_from([None, "1d"]))
+def test_attempts_followed_in_two_threads_give_the_same_funnel(case, within, every):
+    log, steps = case
+    with mock.patch.object(_funnel_fast, "PARALLEL_MIN", 1):
+        if every:
+            result = cx.funnel_trend(pl.DataFrame(log), steps, within, every=every)
+            expected = reference.funnel_trend(log, steps, within, every=every)
+        else:
+            result = cx.funnel(pl.DataFrame(log), steps, within)
+            expected = reference.funnel(log, steps, within)
+    assert_matches_reference(result, expected)
+
+
 ONE_BIT_PREFIX = {"MIN_PREFIX_BITS": 1, "MAX_PREFIX_BITS": 1}  # customers share it all the time
 
 
