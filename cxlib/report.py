@@ -97,6 +97,21 @@ def plan(
     return jobs
 
 
+def _log_to_files(folder: str) -> None:
+    """In a worker: send library log records (jupyter_client, zmq, papermill) to a file.
+
+    Otherwise Python prints warnings of loggers without handlers to stderr, e.g. a zmq
+    callback's traceback while a failed notebook's kernel shuts down; the CLI promises one
+    line per error and no tracebacks. The file stays with a failed run's notebooks.
+    """
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(Path(folder) / f"worker-{os.getpid()}.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+
+
 def _execute(job: Job, workdir: Path, timeout: int) -> Outcome:
     """Run one notebook with papermill and export it; runs in a worker process."""
     import papermill as pm
@@ -189,7 +204,8 @@ def run_report(
     log.info("cx report: %d notebooks on %s -> %s", len(todo), data, out)
     result = ReportResult(out)
     bar = _progress(len(todo))
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    quiet = (str(workdir / "worker-logs"),)
+    with ProcessPoolExecutor(max(1, jobs), initializer=_log_to_files, initargs=quiet) as pool:
         futures = {pool.submit(_execute, job, workdir, timeout): job for job in todo}
         for future in as_completed(futures):
             outcome = future.result()

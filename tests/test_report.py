@@ -266,3 +266,20 @@ def test_every_page_renders_in_headless_chromium_offline(sample_report):
                 page.close()
         finally:
             browser.close()
+
+
+def test_report_workers_log_library_warnings_to_a_file_not_stderr(tmp_path):
+    # A kernel shutting down after a failed cell can make zmq log a traceback; it must land
+    # in the run's worker log, not on the CLI's stderr.
+    code = (
+        "import logging; from cxlib.report import _log_to_files\n"
+        f"_log_to_files({str(tmp_path / 'logs')!r})\n"
+        "log = logging.getLogger('tornado.application')\n"
+        "try:\n    raise ValueError('boom')\n"
+        "except ValueError:\n    log.exception('Exception in callback')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stderr == ""
+    (log,) = (tmp_path / "logs").glob("worker-*.log")
+    assert "Traceback" in log.read_text() and "boom" in log.read_text()
