@@ -28,6 +28,17 @@ MICROS["w"] = 7 * MICROS["d"]
 MONDAY_SHIFT = 3 * MICROS["d"]
 # Larger than any epoch-microsecond timestamp we accept: stands for "never".
 NEVER = 2**62
+CUSTOMER = "customer_id"
+
+
+def period_start(start: Any, width: int) -> Any:
+    """Start (µs) of the ``width``-long period holding ``start`` (µs); weeks begin Monday, UTC.
+
+    Floor division only, so it works on narwhals/polars expressions and NumPy arrays alike.
+    """
+    if width % MICROS["w"] == 0:
+        return ((start + MONDAY_SHIFT) // width) * width - MONDAY_SHIFT
+    return (start // width) * width
 
 
 def parse_duration(value: str | timedelta | int | None, *, name: str = "within") -> int | None:

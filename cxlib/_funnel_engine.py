@@ -34,21 +34,20 @@ from typing import Any, Literal
 import narwhals as nw
 
 from cxlib._engine import (
-    MICROS,
-    MONDAY_SHIFT,
+    CUSTOMER,
     NEVER,
     materialize,
     parse_duration,
+    period_start,
     require,
     with_micros,
 )
 from cxlib._errors import DataError
-from cxlib._funnel_fast import period_start, sequential_counted
+from cxlib._funnel_fast import sequential_counted
 
 Step = str | Collection[str]
 Order = Literal["sequential", "strict", "any"]
 Attempt = Literal["best", "first"]
-CUSTOMER = "customer_id"
 # Polars fast paths on (tests switch them off to check the portable path gives the same).
 FAST_PATHS = True
 
@@ -247,10 +246,7 @@ def attempts_table(
     events = events.select(CUSTOMER, "__t", "touchpoint", *props).with_columns(
         _step_index(sets).alias("__s")
     )
-    width = None if every is None else parse_duration(every, name="every")
-    period = None if width is None else {
-        "width": width, "week": MICROS["w"], "monday_shift": MONDAY_SHIFT
-    }
+    period = None if every is None else parse_duration(every, name="every")
     if FAST_PATHS and order == "sequential" and events.implementation.is_polars():
         fast = sequential_counted(
             events.to_native(), n, window, list(props), attempt=attempt, period=period
@@ -274,7 +270,7 @@ def attempts_table(
     attempts = attempts.with_columns(nw.sum_horizontal(*reached).alias("__K"))
     partition = [CUSTOMER]
     if period is not None:
-        attempts = attempts.with_columns(period_start(nw.col("__a"), **period).alias("__period"))
+        attempts = attempts.with_columns(period_start(nw.col("__a"), period).alias("__period"))
         partition.append("__period")
     if attempt == "first":  # per customer (and period): before dropping empty windows
         attempts = attempts.filter(nw.col("__a") == nw.col("__a").min().over(*partition))

@@ -41,7 +41,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-CUSTOMER = "customer_id"
+from cxlib._engine import CUSTOMER, period_start
+
 GROUP_SEED, CHECK_SEED = 0, 0x9E3779B97F4A7C15
 BUCKET_ROWS = 8_000_000  # input rows per pass (~1 GB working memory); more are split by customer
 PARALLEL_MIN = 100_000  # attempts worth following in two threads
@@ -55,16 +56,6 @@ def group_hash() -> pl.Expr:
     return pl.col(CUSTOMER).hash(GROUP_SEED)
 
 
-def period_start(start: object, width: int, *, week: int, monday_shift: int) -> object:
-    """Start (µs) of the ``every`` period holding ``start``; weeks begin on Monday (UTC).
-
-    Works on narwhals/polars expressions and NumPy arrays alike (floor division).
-    """
-    if width % week == 0:
-        return ((start + monday_shift) // width) * width - monday_shift
-    return (start // width) * width
-
-
 def sequential_counted(
     events: pl.LazyFrame,
     n: int,
@@ -72,14 +63,14 @@ def sequential_counted(
     props: list[str],
     *,
     attempt: str,
-    period: dict | None,
+    period: int | None,
 ) -> pl.DataFrame | None:
     """The counted attempt per customer (and period), or None to use the portable engine.
 
     ``events`` has ``customer_id``, ``__t`` (µs), ``__s`` (step, 0 for other touchpoints)
-    and ``props``. ``period`` holds ``width``, ``week`` and ``monday_shift`` (µs) for
-    ``every``. Columns out: customer_id, ``__a``, ``__p_*``, ``__t1..__tn`` (null when not
-    reached), ``__K`` and, with a period, ``__period``.
+    and ``props``; ``period`` is the width (µs) of ``every``'s periods. Columns out:
+    customer_id, ``__a``, ``__p_*``, ``__t1..__tn`` (null when not reached), ``__K`` and,
+    with a period, ``__period``.
     """
     if n > MAX_STEPS:
         return None
@@ -124,7 +115,7 @@ def _counted(
     props: list[str],
     *,
     attempt: str,
-    period: dict | None,
+    period: int | None,
 ) -> pl.DataFrame | None:
     """:func:`sequential_counted` for the funnel events of one bucket of customers."""
     schema = {CUSTOMER: frame.schema[CUSTOMER], "__a": pl.Int64}
@@ -154,7 +145,7 @@ def _counted(
     new[1:] = hs[1:] != hs[:-1]
     periods = None
     if period:
-        periods = period_start(a, **period)
+        periods = period_start(a, period)
         new[1:] |= periods[1:] != periods[:-1]
     first_of_group = np.flatnonzero(new)
     following = _following(step, n, small)
@@ -200,6 +191,7 @@ def _ordered(
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
     hash_bits = min(MAX_PREFIX_BITS, VALUE_BITS - index_bits - key_bits)
     check = frame["__f"].to_numpy()
+    ordered = None
     if hash_bits >= MIN_PREFIX_BITS:
         u = np.uint64
         keys = ((frame["__t"].to_numpy() - first) << shift).view(u)
@@ -215,14 +207,15 @@ def _ordered(
         who, keys, index = _unpack(words, index_bits, key_bits)
         del words
         keys += low
-        if not _collides(who, check[index]):
-            return who, keys >> shift, (keys & ((1 << shift) - 1)).astype(np.int8), index
-    fields = frame.select(
-        "__h", key.alias("__k"), pl.int_range(pl.len(), dtype=pl.Int64).alias("__i")
-    ).sort("__h", "__k")
-    who, keys, index = (fields[c].to_numpy() for c in ("__h", "__k", "__i"))
-    if _collides(who, check[index]):
-        return None
+        ordered = who, keys, index
+    if ordered is None or _collides(ordered[0], check[ordered[2]]):
+        fields = frame.select(
+            "__h", key.alias("__k"), pl.int_range(pl.len(), dtype=pl.Int64).alias("__i")
+        ).sort("__h", "__k")
+        ordered = tuple(fields[c].to_numpy() for c in ("__h", "__k", "__i"))
+        if _collides(ordered[0], check[ordered[2]]):
+            return None
+    who, keys, index = ordered
     return who, keys >> shift, (keys & ((1 << shift) - 1)).astype(np.int8), index
 
 

@@ -24,12 +24,10 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from cxlib._engine import NEVER, like_input, materialize, to_polars
+from cxlib._engine import CUSTOMER, NEVER, like_input, materialize, to_polars
 from cxlib._paths import usable
 from cxlib._stats import wilson
 from cxlib.stages import StageModel, stage_model
-
-CUSTOMER = "customer_id"
 
 
 def _model(stages: StageModel | str | None) -> StageModel:

@@ -37,6 +37,7 @@ import narwhals as nw
 import polars as pl
 
 from cxlib._engine import (
+    CUSTOMER,
     like_input,
     materialize,
     parse_duration,
@@ -46,7 +47,6 @@ from cxlib._engine import (
 )
 from cxlib._errors import DataError
 
-CUSTOMER = "customer_id"
 SESSION = "session_id"
 ARROW = " → "
 START, END = "(start)", "(end)"

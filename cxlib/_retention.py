@@ -35,6 +35,7 @@ import narwhals as nw
 import polars as pl
 
 from cxlib._engine import (
+    CUSTOMER,
     MICROS,
     MONDAY_SHIFT,
     like_input,
@@ -50,7 +51,6 @@ Period = Literal["day", "week", "month"]
 Unit = Literal["hour", "day", "week"]
 Touchpoints = str | Collection[str] | None
 Moment = datetime | date | str | None
-CUSTOMER = "customer_id"
 PERIODS = ("day", "week", "month")
 # Width in microseconds of the fixed-length periods (months vary).
 WIDTH = {"hour": MICROS["h"], "day": MICROS["d"], "week": MICROS["w"]}
