@@ -35,7 +35,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import math
+import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -45,7 +48,8 @@ from cxlib._engine import CUSTOMER, period_start
 
 GROUP_SEED, CHECK_SEED = 0, 0x9E3779B97F4A7C15
 BUCKET_ROWS = 8_000_000  # input rows per pass (~1 GB working memory); more are split by customer
-PARALLEL_MIN = 100_000  # attempts worth following in two threads
+THREADS = 2  # NumPy passes over events and attempts run in this many threads
+PARALLEL_MIN = 100_000  # events or attempts worth splitting across threads
 MIN_PREFIX_BITS, MAX_PREFIX_BITS = 40, 64  # hash prefix lengths worth packing in the sort key
 VALUE_BITS = 126  # packed values stay below 2**126 < 10**38 (valid Decimal128)
 MAX_STEPS = 100  # steps are int8 here; longer funnels take the portable engine
@@ -184,58 +188,133 @@ def _ordered(
     the other fields leave room for; if two customers share it (the check hash differs inside
     one group), or too little room is left, events are sorted on the full hash instead.
     Returns None when two ids share the full hash too. ``first`` and ``last`` bound ``__t``.
+
+    The customer comes back as a run number (0, 1, ... in sorted order) and rows as int32
+    below 2**31 events: less memory to move in the chain lookups. Packing and unpacking run
+    on slices of the events in threads.
     """
     n = frame.height
-    key = pl.col("__t") * (1 << shift) + pl.col("__s").cast(pl.Int64)
+    small = np.int32 if n < 2**31 else np.int64
+    u = np.uint64
     low, high = first << shift, (last << shift) | ((1 << shift) - 1)
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
     hash_bits = min(MAX_PREFIX_BITS, VALUE_BITS - index_bits - key_bits)
     check = frame["__f"].to_numpy()
     ordered = None
     if hash_bits >= MIN_PREFIX_BITS:
-        u = np.uint64
-        keys = ((frame["__t"].to_numpy() - first) << shift).view(u)
-        keys |= frame["__s"].to_numpy().astype(u)
-        words = _pack(
-            frame["__h"].to_numpy() >> u(64 - hash_bits),
-            keys,
-            np.arange(n, dtype=u),
-            index_bits,
-            key_bits,
-        )
+        h, t, s = (frame[c].to_numpy() for c in ("__h", "__t", "__s"))
+        words = np.empty((n, 2), u)
+
+        def pack(rows: slice) -> None:
+            keys = np.subtract(t[rows], first)
+            np.left_shift(keys, shift, out=keys)
+            keys |= s[rows]
+            prefix = np.right_shift(h[rows], u(64 - hash_bits))
+            rank = np.arange(rows.start, rows.stop, dtype=u)
+            _pack(prefix, keys.view(u), rank, index_bits, key_bits, out=words[rows])
+
+        _parallel(pack, _slices(n))
         words = _sort_words(words)  # the unsorted words are freed here
-        who, keys, index = _unpack(words, index_bits, key_bits)
+        ordered = np.empty(n, u), np.empty(n, u), np.empty(n, small)
+        _parallel(
+            lambda rows: _unpack(
+                words[rows], index_bits, key_bits, out=tuple(a[rows] for a in ordered)
+            ),
+            _slices(n),
+        )
         del words
-        keys += low
-        ordered = who, keys, index
-    if ordered is None or _collides(ordered[0], check[ordered[2]]):
-        fields = frame.select(
-            "__h", key.alias("__k"), pl.int_range(pl.len(), dtype=pl.Int64).alias("__i")
-        ).sort("__h", "__k")
-        ordered = tuple(fields[c].to_numpy() for c in ("__h", "__k", "__i"))
-        if _collides(ordered[0], check[ordered[2]]):
+    if ordered is None or _collides(ordered[0], check, ordered[2]):
+        key = (pl.col("__t") - first) * (1 << shift) + pl.col("__s").cast(pl.Int64)
+        rank = pl.int_range(pl.len(), dtype=pl.Int32 if small is np.int32 else pl.Int64)
+        fields = frame.select("__h", key.alias("__k"), rank.alias("__i")).sort("__h", "__k")
+        who, keys, index = (fields[c].to_numpy(writable=True) for c in ("__h", "__k", "__i"))
+        ordered = who, keys.view(u), index
+        if _collides(who, check, index):
             return None
     who, keys, index = ordered
-    return who, keys >> shift, (keys & ((1 << shift) - 1)).astype(np.int8), index
+    step = np.empty(n, np.int8)
+
+    def split(rows: slice) -> None:  # keys becomes the time in place
+        np.bitwise_and(keys[rows], u((1 << shift) - 1), out=step[rows], casting="unsafe")
+        np.right_shift(keys[rows], u(shift), out=keys[rows])
+
+    _parallel(split, _slices(n))
+    t = keys.view(np.int64)
+    t += first
+    return _runs(who, small), t, step, index
+
+
+def _runs(who: np.ndarray, dtype: type) -> np.ndarray:
+    """Number the runs of equal values: 0 for the first run, 1 for the next, ..."""
+    runs = np.empty(len(who), dtype)
+    runs[:1] = 0
+    np.not_equal(who[1:], who[:-1], out=runs[1:], casting="unsafe")
+    np.cumsum(runs, out=runs)
+    return runs
 
 
 def _pack(
-    prefix: np.ndarray, keys: np.ndarray, rows: np.ndarray, index_bits: int, key_bits: int
+    prefix: np.ndarray,
+    keys: np.ndarray,
+    rows: np.ndarray,
+    index_bits: int,
+    key_bits: int,
+    *,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Values ``prefix | key | row`` (fields low to high: row, key, prefix) as (low, high)
-    64-bit word pairs, one row per event: the memory layout of a 128-bit integer."""
+    64-bit word pairs, one row per event: the memory layout of a 128-bit integer.
+
+    Written into ``out`` (shape ``(len(rows), 2)``, uint64) when given.
+    """
     u = np.uint64
     top = index_bits + key_bits
-    words = np.empty((len(rows), 2), u)
+    words = np.empty((len(rows), 2), u) if out is None else out
     low, high = words[:, 0], words[:, 1]
-    np.bitwise_or(rows, keys << u(index_bits), out=low)
+    np.left_shift(keys, u(index_bits), out=low)
+    low |= rows
     np.right_shift(keys, u(64 - index_bits), out=high)  # 1 <= index_bits <= 63
+    scratch = np.empty_like(prefix)
     if top < 64:
-        low |= prefix << u(top)
-        high |= prefix >> u(64 - top)
+        low |= np.left_shift(prefix, u(top), out=scratch)
+        high |= np.right_shift(prefix, u(64 - top), out=scratch)
     else:
-        high |= prefix << u(top - 64)
+        high |= np.left_shift(prefix, u(top - 64), out=scratch)
     return words
+
+
+def _slices(size: int) -> list[slice]:
+    """``range(size)`` as THREADS contiguous slices, or one slice below PARALLEL_MIN."""
+    parts = THREADS if size >= PARALLEL_MIN else 1
+    bounds = [size * i // parts for i in range(parts + 1)]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _parallel(work: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
+    """``[work(p) for p in parts]``, in THREADS threads when there is more than one part.
+
+    NumPy releases the GIL inside its loops, so large array passes overlap. The pool lives
+    with the process (a funnel at 1M touchpoints takes ~0.1 s; starting threads each time
+    would be noticeable) and is dropped in a forked child, where its threads do not exist.
+    """
+    global _pool
+    if len(parts) < 2:
+        return [work(p) for p in parts]
+    if _pool is None:
+        _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="cx-funnel")
+    return list(_pool.map(work, parts))
+
+
+def _forget_pool() -> None:
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 class _ArrowArray:
@@ -264,54 +343,71 @@ def _sort_words(words: np.ndarray) -> np.ndarray:
 
 
 def _unpack(
-    words: np.ndarray, index_bits: int, key_bits: int
+    words: np.ndarray,
+    index_bits: int,
+    key_bits: int,
+    *,
+    out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split (low, high) word pairs into (prefix, key, row) fields: the inverse of _pack."""
+    """Split (low, high) word pairs into (prefix, key, row) fields: the inverse of _pack.
+
+    Prefix and key are uint64; rows int64, or the type of ``out``'s third array when the
+    fields are written into ``out``.
+    """
     u = np.uint64
     low, high = words[:, 0], words[:, 1]
-    index = (low & u((1 << index_bits) - 1)).astype(np.int64)
-    keys = low >> u(index_bits)
-    keys |= high << u(64 - index_bits)  # 1 <= index_bits <= 63
+    if out is None:
+        out = np.empty(len(words), u), np.empty(len(words), u), np.empty(len(words), np.int64)
+    prefix, keys, index = out
+    np.bitwise_and(low, u((1 << index_bits) - 1), out=index, casting="unsafe")
+    np.right_shift(low, u(index_bits), out=keys)
+    keys |= np.left_shift(high, u(64 - index_bits), out=prefix)  # 1 <= index_bits <= 63
     if key_bits < 64:
         keys &= u((1 << key_bits) - 1)
     top = index_bits + key_bits
     if top >= 64:
-        prefix = high >> u(top - 64)
+        np.right_shift(high, u(top - 64), out=prefix)
     else:
-        prefix = high << u(64 - top)
-        prefix |= low >> u(top)
-    return prefix, keys.view(np.int64), index
+        np.left_shift(high, u(64 - top), out=prefix)
+        prefix |= np.right_shift(low, u(top))
+    return prefix, keys, index
 
 
-def _collides(who: np.ndarray, check: np.ndarray) -> bool:
-    """Two ids in one customer group: the independently seeded check hash differs inside it."""
-    return bool(np.any((who[1:] == who[:-1]) & (check[1:] != check[:-1])))
+def _collides(who: np.ndarray, check: np.ndarray, index: np.ndarray) -> bool:
+    """Two ids in one customer group: the independently seeded check hash (``check``, in
+    input order; ``index`` maps sorted positions to input rows) differs inside it."""
+
+    def part(rows: slice) -> bool:
+        end = min(rows.stop + 1, len(who))  # with the next slice's first event
+        w, c = who[rows.start : end], check[index[rows.start : end]]
+        return bool(np.any((w[1:] == w[:-1]) & (c[1:] != c[:-1])))
+
+    return any(_parallel(part, _slices(len(who))))
 
 
 def _following(step: np.ndarray, n: int, dtype: type) -> list[np.ndarray]:
     """Per step k >= 2: for every position, the first position at or after it holding a
-    step-k event (of any customer; ``len(step)`` if none). One reverse running minimum."""
+    step-k event (of any customer; ``len(step)`` if none). One reverse running minimum each,
+    the steps shared among threads."""
     size = len(step)
     everywhere = np.arange(size, dtype=dtype)
-    tables = []
-    for k in range(2, n + 1):
+
+    def table(k: int) -> np.ndarray:
         marked = np.where(step == k, everywhere, dtype(size))
-        tables.append(np.minimum.accumulate(marked[::-1])[::-1])
-    return tables
+        return np.minimum.accumulate(marked[::-1])[::-1]
+
+    steps = list(range(2, n + 1))
+    return _parallel(table, steps) if size >= PARALLEL_MIN else [table(k) for k in steps]
 
 
 def _furthest(
     h: np.ndarray, t: np.ndarray, following: list[np.ndarray], starts: np.ndarray,
     window: int | None,
 ) -> np.ndarray:
-    """Furthest step of every attempt; two threads (NumPy releases the GIL) on large inputs."""
-    if len(starts) < PARALLEL_MIN:
-        return _chains(h, t, following, starts, window, times=False)[0]
-    def follow(part: np.ndarray) -> np.ndarray:
-        return _chains(h, t, following, part, window, times=False)[0]
-
-    with ThreadPoolExecutor(2) as pool:
-        return np.concatenate(list(pool.map(follow, np.array_split(starts, 2))))
+    """Furthest step of every attempt; attempts split among threads on large inputs."""
+    parts = [starts[rows] for rows in _slices(len(starts))]
+    reached = _parallel(lambda part: _chains(h, t, following, part, window, times=False)[0], parts)
+    return np.concatenate(reached) if len(reached) > 1 else reached[0]
 
 
 def _chains(

@@ -14,6 +14,7 @@ from unittest import mock
 
 import numpy as np
 import polars as pl
+import pytest
 import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -75,7 +76,7 @@ def test_buckets_give_the_same_trend(case, within, every):
 
 @SETTINGS
 @given(case=LOGS, within=st.sampled_from(WITHINS), every=st.sampled_from([None, "1d"]))
-def test_attempts_followed_in_two_threads_give_the_same_funnel(case, within, every):
+def test_every_pass_split_among_threads_gives_the_same_funnel(case, within, every):
     log, steps = case
     with mock.patch.object(_funnel_fast, "PARALLEL_MIN", 1):
         if every:
@@ -91,10 +92,15 @@ ONE_BIT_PREFIX = {"MIN_PREFIX_BITS": 1, "MAX_PREFIX_BITS": 1}  # customers share
 
 
 @SETTINGS
-@given(case=LOGS, within=st.sampled_from(WITHINS), by=st.sampled_from([None, "channel"]))
-def test_a_shared_hash_prefix_gives_the_same_funnel(case, within, by):
+@given(
+    case=LOGS,
+    within=st.sampled_from(WITHINS),
+    by=st.sampled_from([None, "channel"]),
+    threads=st.sampled_from([1, 10**9]),  # PARALLEL_MIN: everything in threads, or nothing
+)
+def test_a_shared_hash_prefix_gives_the_same_funnel(case, within, by, threads):
     log, steps = case
-    with mock.patch.multiple(_funnel_fast, **ONE_BIT_PREFIX):
+    with mock.patch.multiple(_funnel_fast, **ONE_BIT_PREFIX, PARALLEL_MIN=threads):
         result = cx.funnel(pl.DataFrame(log), steps, within, by=by)
     assert_matches_reference(result, reference.funnel(log, steps, within, by=by))
 
@@ -175,3 +181,16 @@ def test_packed_values_unpack_and_sort_like_their_fields(data, index_bits, key_b
     ordered = _funnel_fast._unpack(_funnel_fast._sort_words(words), index_bits, key_bits)
     expected = sorted(zip(*fields, strict=True))
     assert list(zip(*[g.view(np.uint64).tolist() for g in ordered], strict=True)) == expected
+
+
+@pytest.mark.parametrize("threads", [False, True])
+@pytest.mark.parametrize("at", [0, 1, 2, 3, 4])
+def test_a_shared_group_is_found_wherever_it_is_split(at, threads):
+    who = np.array([1, 2, 3, 4, 5, 6], np.uint64)
+    who[at + 1] = who[at]  # positions at and at+1 share a group; the check hashes differ
+    check, index = np.arange(6, dtype=np.uint64), np.arange(6)
+    with mock.patch.object(_funnel_fast, "PARALLEL_MIN", 1 if threads else 100):
+        assert _funnel_fast._slices(6) == ([slice(0, 3), slice(3, 6)] if threads else [slice(0, 6)])
+        assert _funnel_fast._collides(who, check, index)
+        check[at + 1] = check[at]  # the same id: no collision
+        assert not _funnel_fast._collides(who, check, index)
