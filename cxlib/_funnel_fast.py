@@ -131,8 +131,7 @@ def _counted(
     if frame["__t"].null_count():
         return None  # events without a time: the portable engine decides
     limit = 1 << (62 - shift)
-    t = frame["__t"].to_numpy()
-    low, high = int(t.min()), int(t.max())
+    low, high = int(frame["__t"].min()), int(frame["__t"].max())  # to_numpy may copy
     if low <= -limit or high >= limit:
         return None  # time << shift would overflow
     ordered = _ordered(frame, shift, low, high)
@@ -162,7 +161,12 @@ def _counted(
         hit = np.flatnonzero(reached == best[group])
         pick = hit[np.r_[True, group[hit[1:]] != group[hit[:-1]]]]
     chosen = starts[pick]
-    reached, times = _chains(h, t, following, chosen, window, times=True)
+    parts = _parallel(
+        lambda rows: _chains(h, t, following, chosen[rows], window, times=True),
+        _slices(len(chosen)),
+    )
+    reached = np.concatenate([r for r, _ in parts])
+    times = [np.concatenate(columns) for columns in zip(*[c for _, c in parts], strict=True)]
     never = np.iinfo(np.int64).min
     columns = [
         frame[CUSTOMER].gather(index[chosen]),
