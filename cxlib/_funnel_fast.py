@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import math
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -302,7 +301,7 @@ def _parallel(work: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
 
     NumPy releases the GIL inside its loops, so large array passes overlap. The pool lives
     with the process (a funnel at 1M touchpoints takes ~0.1 s; starting threads each time
-    would be noticeable) and is dropped in a forked child, where its threads do not exist.
+    would show). Like polars' own thread pool, it does not survive ``fork()``.
     """
     global _pool
     if len(parts) < 2:
@@ -311,14 +310,6 @@ def _parallel(work: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
         _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="cx-funnel")
     return list(_pool.map(work, parts))
 
-
-def _forget_pool() -> None:
-    global _pool
-    _pool = None
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
 
 
 class _ArrowArray:

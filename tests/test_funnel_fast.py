@@ -194,3 +194,4 @@ def test_a_shared_group_is_found_wherever_it_is_split(at, threads):
         assert _funnel_fast._collides(who, check, index)
         check[at + 1] = check[at]  # the same id: no collision
         assert not _funnel_fast._collides(who, check, index)
+
