@@ -24,6 +24,10 @@ sorted again on the full hash; if the full hash is shared, the caller uses the p
 engine. Two ids would have to collide in both hashes (about 2**-128 per pair) to be merged
 unnoticed.
 
+The NumPy passes over events and attempts (packing, unpacking, the prefix check, the
+next-step tables, the chains) run on slices in ``THREADS`` threads: NumPy releases the GIL
+inside its loops.
+
 Inputs of more than ``BUCKET_ROWS`` rows are processed in buckets of customers (one pass
 over the input each, memory handed back in between), so the working memory follows the
 bucket, not the input: 50M touchpoints from Parquet stay near 1.2 GB. Counting the rows
