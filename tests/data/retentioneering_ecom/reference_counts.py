@@ -2,7 +2,8 @@
 tests/test_public_clickstream.py). Runs *outside* this project's environment:
 
     python3 -m venv /tmp/rete && /tmp/rete/bin/pip install retentioneering==5.2.4
-    RETENTIONEERING_NO_TRACK=1 /tmp/rete/bin/python tests/data/retentioneering_ecom/reference_counts.py
+    cd tests/data/retentioneering_ecom
+    RETENTIONEERING_NO_TRACK=1 /tmp/rete/bin/python reference_counts.py
 
 (``RETENTIONEERING_NO_TRACK`` turns off the package's usage tracking.) The funnel is
 ``retentioneering.tools.funnel.Funnel(stream).fit(steps, path_col=...)``: per path, the
