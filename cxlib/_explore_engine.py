@@ -33,6 +33,7 @@ from cxlib._engine import NEVER, lazy, require, to_polars, with_micros
 from cxlib._errors import DataError
 from cxlib._funnel import normalize_steps, summarize
 from cxlib._funnel_engine import CUSTOMER
+from cxlib._funnel_fast import first_at_group_max
 
 MAX_GROUPS = 50  # a column with more distinct values is neither a breakdown nor a segment
 CACHE_BYTES = 256 * 2**20  # memory for "next rank" tables, per explorer
@@ -285,11 +286,7 @@ class FunnelEngine:
         best = entered[:0]
         if entered.size:  # per customer (attempts are sorted): earliest at the furthest step
             starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-            most = np.maximum.reduceat(furthest[entered], starts)
-            sizes = np.diff(np.r_[starts, entered.size])
-            hits = entered[furthest[entered] == np.repeat(most, sizes)]
-            who = self._rank_c[attempts[hits]]
-            best = hits[np.r_[True, who[1:] != who[:-1]]]
+            best = entered[first_at_group_max(furthest[entered], starts)]
         return Counted(self._rank_c[attempts[best]], furthest[best], reached[:, best],
                        attempts[best], best, source)
 

@@ -158,11 +158,7 @@ def _counted(
     if attempt == "first":
         pick = first_of_group
     else:
-        reached = _furthest(h, t, following, starts, window)
-        best = np.maximum.reduceat(reached, first_of_group)
-        group = np.cumsum(new) - 1
-        hit = np.flatnonzero(reached == best[group])
-        pick = hit[np.r_[True, group[hit[1:]] != group[hit[:-1]]]]
+        pick = first_at_group_max(_furthest(h, t, following, starts, window), first_of_group)
     chosen = starts[pick]
     parts = _parallel(
         lambda rows: _chains(h, t, following, chosen[rows], window, times=True),
@@ -183,6 +179,20 @@ def _counted(
         pl.when(pl.col(f"__t{k}") != never).then(pl.col(f"__t{k}")).alias(f"__t{k}")
         for k in range(2, n + 1)
     )
+
+
+def first_at_group_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per group, the index of its first value equal to the group's maximum.
+
+    Groups are consecutive runs of ``values`` beginning at the sorted indices ``starts``
+    (``starts[0] == 0``). With attempts sorted by customer and time and ``values`` their
+    furthest steps: each customer's counted attempt (the earliest reaching the furthest).
+    """
+    most = np.maximum.reduceat(values, starts)
+    sizes = np.diff(np.r_[starts, len(values)])
+    hit = np.flatnonzero(values == np.repeat(most, sizes))
+    group = np.searchsorted(starts, hit, side="right")
+    return hit[np.r_[True, group[1:] != group[:-1]]]
 
 
 def _ordered(

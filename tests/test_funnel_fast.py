@@ -195,3 +195,14 @@ def test_a_shared_group_is_found_wherever_it_is_split(at, threads):
         check[at + 1] = check[at]  # the same id: no collision
         assert not _funnel_fast._collides(who, check, index)
 
+
+
+@settings(max_examples=200, deadline=None)
+@given(groups=st.lists(st.lists(st.integers(1, 4), min_size=1, max_size=6), min_size=1,
+                       max_size=8))
+def test_first_at_group_max_picks_each_groups_first_maximum(groups):
+    values = np.array([v for group in groups for v in group])
+    starts = np.cumsum([0, *[len(g) for g in groups[:-1]]])
+    expected = [start + group.index(max(group)) for start, group in zip(starts, groups,
+                                                                       strict=True)]
+    assert _funnel_fast.first_at_group_max(values, starts).tolist() == expected
