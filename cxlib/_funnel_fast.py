@@ -140,15 +140,15 @@ def _counted(
     ordered = _ordered(frame, shift, low, high)
     if ordered is None:
         return None
-    h, t, step, index = ordered
-    small = np.int32 if len(step) < 2**31 else np.int64  # narrower positions: less to move
+    customer, t, step, index = ordered
+    small = _position_type(len(step))
     starts = np.flatnonzero(step == 1).astype(small)
     if len(starts) == 0:
         return pl.DataFrame(schema=schema)
-    a, hs = t[starts], h[starts]
+    a, owners = t[starts], customer[starts]
     new = np.empty(len(starts), bool)
     new[:1] = True
-    new[1:] = hs[1:] != hs[:-1]
+    new[1:] = owners[1:] != owners[:-1]
     periods = None
     if period:
         periods = period_start(a, period)
@@ -158,10 +158,10 @@ def _counted(
     if attempt == "first":
         pick = first_of_group
     else:
-        pick = first_at_group_max(_furthest(h, t, following, starts, window), first_of_group)
+        pick = first_at_group_max(_furthest(customer, t, following, starts, window), first_of_group)
     chosen = starts[pick]
     parts = _parallel(
-        lambda rows: _chains(h, t, following, chosen[rows], window, times=True),
+        lambda rows: _chains(customer, t, following, chosen[rows], window, times=True),
         _slices(len(chosen)),
     )
     reached = np.concatenate([r for r, _ in parts])
@@ -170,7 +170,7 @@ def _counted(
     columns = [
         frame[CUSTOMER].gather(index[chosen]),
         pl.Series("__a", times[0]),
-        *_start_properties(frame, index, starts, pick, props, h, t),
+        *_start_properties(frame, index, starts, pick, props, customer, t),
         *[pl.Series(f"__t{k}", times[k - 1]) for k in range(1, n + 1)],
         pl.Series("__K", reached, dtype=pl.Int32),
         *([pl.Series("__period", periods[pick])] if period else []),
@@ -211,7 +211,7 @@ def _ordered(
     on slices of the events in threads.
     """
     n = frame.height
-    small = np.int32 if n < 2**31 else np.int64
+    small = _position_type(n)
     u = np.uint64
     low, high = first << shift, (last << shift) | ((1 << shift) - 1)
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
@@ -259,6 +259,11 @@ def _ordered(
     t = keys.view(np.int64)
     t += first
     return _runs(who, small), t, step, index
+
+
+def _position_type(size: int) -> type:
+    """int32 positions below 2**31 events (half the memory to move), int64 beyond."""
+    return np.int32 if size < 2**31 else np.int64
 
 
 def _runs(who: np.ndarray, dtype: type) -> np.ndarray:
@@ -323,7 +328,6 @@ def _parallel(work: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
     if _pool is None:
         _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="cx-funnel")
     return list(_pool.map(work, parts))
-
 
 
 class _ArrowArray:
@@ -410,17 +414,19 @@ def _following(step: np.ndarray, n: int, dtype: type) -> list[np.ndarray]:
 
 
 def _furthest(
-    h: np.ndarray, t: np.ndarray, following: list[np.ndarray], starts: np.ndarray,
+    customer: np.ndarray, t: np.ndarray, following: list[np.ndarray], starts: np.ndarray,
     window: int | None,
 ) -> np.ndarray:
     """Furthest step of every attempt; attempts split among threads on large inputs."""
     parts = [starts[rows] for rows in _slices(len(starts))]
-    reached = _parallel(lambda part: _chains(h, t, following, part, window, times=False)[0], parts)
+    reached = _parallel(
+        lambda part: _chains(customer, t, following, part, window, times=False)[0], parts
+    )
     return np.concatenate(reached) if len(reached) > 1 else reached[0]
 
 
 def _chains(
-    h: np.ndarray,
+    customer: np.ndarray,
     t: np.ndarray,
     following: list[np.ndarray],
     starts: np.ndarray,
@@ -430,6 +436,7 @@ def _chains(
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Furthest step of each attempt (start positions), and the time of each step.
 
+    ``customer`` and ``t`` are each event's customer number and time, in sorted order;
     ``following`` as made by :func:`_following`. Times of steps not reached are the minimum
     int64.
     """
@@ -438,16 +445,16 @@ def _chains(
     never = np.iinfo(np.int64).min
     out = [t[starts]] if times else []
     alive = np.arange(m, dtype=starts.dtype)
-    where, start_time, who = starts, t[starts], h[starts]
+    where, start_time, owner = starts, t[starts], customer[starts]
     for k, table in enumerate(following, start=2):
         if len(alive):
             nxt = table[where]
             ok = nxt < size
             np.minimum(nxt, size - 1, out=nxt)
-            ok &= h[nxt] == who
+            ok &= customer[nxt] == owner
             if window is not None:
                 ok &= (t[nxt] - start_time) <= window
-            alive, where, start_time, who = alive[ok], nxt[ok], start_time[ok], who[ok]
+            alive, where, start_time, owner = alive[ok], nxt[ok], start_time[ok], owner[ok]
             reached[alive] = k
         if times:
             column = np.full(m, never)
@@ -462,7 +469,7 @@ def _start_properties(
     starts: np.ndarray,
     pick: np.ndarray,
     props: list[str],
-    h: np.ndarray,
+    customer: np.ndarray,
     t: np.ndarray,
 ) -> list[pl.Series]:
     """Property values of each counted attempt's step-1 event.
@@ -473,7 +480,7 @@ def _start_properties(
     if not props:
         return []
     rows = pl.Series(index[starts[pick]])
-    same = (h[starts][1:] == h[starts][:-1]) & (t[starts][1:] == t[starts][:-1])
+    same = (customer[starts][1:] == customer[starts][:-1]) & (t[starts][1:] == t[starts][:-1])
     if not same.any():
         return frame.select(pl.col(p).gather(rows).alias(f"__p_{p}") for p in props).get_columns()
     run = np.cumsum(np.r_[True, ~same]) - 1  # attempts sharing (customer, time)
