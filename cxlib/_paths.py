@@ -51,7 +51,7 @@ SESSION = "session_id"
 ARROW = " → "
 START, END = "(start)", "(end)"
 MORE = "…"
-OTHER = "other"
+OTHER = "(other)"  # the pooled row, in parentheses like "(start)" and "(end)"
 
 
 def _by_columns(by: str | Sequence[str] | None) -> list[str]:
@@ -165,7 +165,7 @@ def join_paths(steps: nw.LazyFrame, keys: list[str], position: str, label: str) 
 def _top(
     paths: nw.LazyFrame, count: str, top: int, extra: dict[str, nw.Expr]
 ) -> pl.DataFrame:
-    """Count journeys per ``__path``; keep the ``top`` most common, pool the rest as "other".
+    """Count journeys per ``__path``; keep the ``top`` most common, pool the rest as "(other)".
 
     ``paths`` has one row per journey (``customer_id``, ``__path`` and what ``extra`` needs).
     Ranking happens in the engine, so only ``top + 1`` rows are collected.
@@ -177,18 +177,17 @@ def _top(
         (-nw.col("__n").cast(nw.Int64)).alias("__desc"), nw.lit(1).alias("__one")
     )
     ranked = counts.with_columns(_row_number([], ["__desc", "__path"]).alias("__rank"))
-    label = nw.when(nw.col("__rank") <= top).then(nw.col("__path")).otherwise(nw.lit(OTHER))
-    labels = ranked.select("__path", label.alias("path"), "__rank")
-    grouped = paths.join(labels, on="__path", how="inner").group_by("path").agg(
+    pooled = nw.col("__rank") > top
+    label = nw.when(pooled).then(nw.lit(OTHER)).otherwise(nw.col("__path"))
+    labels = ranked.select("__path", label.alias("path"), pooled.alias("__other"), "__rank")
+    # grouped with the flag: a journey whose path reads like the label is not pooled
+    grouped = paths.join(labels, on="__path", how="inner").group_by("path", "__other").agg(
         nw.len().alias(count),
         nw.col(CUSTOMER).n_unique().alias("customers"),
         nw.col("__rank").min().alias("__rank"),
         *[expr.alias(name) for name, expr in extra.items()],
     )
-    result = to_polars(grouped).with_columns(
-        pl.col(count, "customers").cast(pl.Int64),
-        (pl.col("path") == OTHER).alias("__other"),
-    )
+    result = to_polars(grouped).with_columns(pl.col(count, "customers").cast(pl.Int64))
     total = result[count].sum()
     result = result.sort("__other", "__rank").with_columns(
         (pl.col(count) / total if total else pl.lit(None, dtype=pl.Float64)).alias("share")
@@ -302,7 +301,7 @@ def path_variants(
     touchpoints : frame
         Canonical touchpoints (polars, pandas, DuckDB or PySpark).
     top : int
-        Number of paths listed; the remaining journeys are pooled in one ``"other"`` row, so
+        Number of paths listed; the remaining journeys are pooled in one ``"(other)"`` row, so
         the shares sum to 1.
     max_length : int, optional
         Keep the first ``max_length`` steps of each journey; a longer journey ends with
@@ -317,7 +316,7 @@ def path_variants(
     frame
         Same library as ``touchpoints``: ``path``, ``journeys`` (number of journeys with that
         path), ``customers`` (distinct customers with it), ``share`` (of all journeys). Most
-        common first (ties by path), ``"other"`` last and only when something is pooled.
+        common first (ties by path), ``"(other)"`` last and only when something is pooled.
 
     Examples
     --------
@@ -391,7 +390,7 @@ def paths_between(
         Touchpoints that open and close a trip (they may be the same touchpoint: the trips
         are then the gaps between its consecutive occurrences).
     top : int
-        Number of paths listed; the other trips are pooled in one ``"other"`` row.
+        Number of paths listed; the other trips are pooled in one ``"(other)"`` row.
     max_steps : int or None
         Steps shown between source and target; a trip with more shows its first
         ``max_steps`` then ``…``. None: no limit.
@@ -403,7 +402,7 @@ def paths_between(
     frame
         Same library as ``touchpoints``: ``path``, ``trips``, ``customers`` (distinct),
         ``share`` (of all trips) and ``median_time`` (Duration from source to target).
-        Most common first, ``"other"`` last and only when something is pooled.
+        Most common first, ``"(other)"`` last and only when something is pooled.
 
     Examples
     --------

@@ -115,15 +115,15 @@ def ref_transitions(data, *, by=(), session_gap=None) -> pl.DataFrame:
 
 def _pooled(trips: list[tuple[str, str, timedelta | None]], count: str, top: int,
             timed: bool) -> pl.DataFrame:
-    """(path, customer, time) per journey or trip -> the top paths and an "other" row."""
+    """(path, customer, time) per journey or trip -> the top paths and an "(other)" row."""
     counts = Counter(path for path, _, _ in trips)
     ranked = sorted(counts, key=lambda path: (-counts[path], path))
     keep = set(ranked[:top])
-    groups = defaultdict(list)
+    groups = defaultdict(list)  # keyed by (label, pooled): a path may read "(other)" too
     for path, customer, time in trips:
-        groups[path if path in keep else "other"].append((customer, time))
+        groups[(path, False) if path in keep else ("(other)", True)].append((customer, time))
     rows = []
-    for path, members in groups.items():
+    for (path, _), members in sorted(groups.items(), key=lambda item: item[0][1]):
         row = [path, len(members), len({c for c, _ in members}), len(members) / len(trips)]
         if timed:
             row.append(_median([t for _, t in members]))
@@ -308,13 +308,21 @@ def test_path_variants_collapse_repeats_and_pool_the_rest_as_other(constructor):
                ("u2", 0, "visit"), ("u2", 1, "product_view"),
                ("u3", 0, "visit"), ("u3", 1, "purchase"),
                ("u4", 0, "email_open"))
-    expected = pl.DataFrame({"path": ["visit → product_view", "other"], "journeys": [2, 2],
+    expected = pl.DataFrame({"path": ["visit → product_view", "(other)"], "journeys": [2, 2],
                              "customers": [2, 2], "share": [0.5, 0.5]})
     result = cx.path_variants(constructor(data), top=1)
     assert_frame_matches(result, expected)
-    assert to_polars(result)["path"].to_list() == ["visit → product_view", "other"]
+    assert to_polars(result)["path"].to_list() == ["visit → product_view", "(other)"]
     repeats = to_polars(cx.path_variants(constructor(data), collapse_repeats=False))
     assert "visit → visit → product_view" in repeats["path"].to_list()
+
+
+def test_a_path_that_reads_like_the_pooled_row_stays_its_own_row(constructor):
+    data = log(("u1", 0, "(other)"), ("u2", 0, "(other)"), ("u3", 0, "visit"),
+               ("u4", 0, "email_open"))
+    result = to_polars(cx.path_variants(constructor(data), top=1))
+    assert result.select("path", "journeys").rows() == [("(other)", 2), ("(other)", 2)]
+    assert result["share"].sum() == 1.0
 
 
 def test_path_variants_mark_journeys_cut_by_max_length(constructor):
