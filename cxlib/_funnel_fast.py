@@ -51,7 +51,9 @@ from cxlib._engine import CUSTOMER, period_start
 
 GROUP_SEED, CHECK_SEED = 0, 0x9E3779B97F4A7C15
 BUCKET_ROWS = 8_000_000  # input rows per pass (~1 GB working memory); more are split by customer
-THREADS = 2  # NumPy passes over events and attempts run in this many threads
+# NumPy passes over events and attempts run in this many threads: as many as polars uses
+# (POLARS_MAX_THREADS), at most 8 (the passes are memory-bound beyond that)
+THREADS = max(1, min(pl.thread_pool_size(), 8))
 PARALLEL_MIN = 100_000  # events or attempts worth splitting across threads
 MIN_PREFIX_BITS, MAX_PREFIX_BITS = 40, 64  # hash prefix lengths worth packing in the sort key
 VALUE_BITS = 126  # packed values stay below 2**126 < 10**38 (valid Decimal128)
@@ -323,7 +325,7 @@ def _parallel(work: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
     would show). Like polars' own thread pool, it does not survive ``fork()``.
     """
     global _pool
-    if len(parts) < 2:
+    if len(parts) < 2 or THREADS < 2:
         return [work(p) for p in parts]
     if _pool is None:
         _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="cx-funnel")

@@ -78,7 +78,7 @@ def test_buckets_give_the_same_trend(case, within, every):
 @given(case=LOGS, within=st.sampled_from(WITHINS), every=st.sampled_from([None, "1d"]))
 def test_every_pass_split_among_threads_gives_the_same_funnel(case, within, every):
     log, steps = case
-    with mock.patch.object(_funnel_fast, "PARALLEL_MIN", 1):
+    with mock.patch.multiple(_funnel_fast, PARALLEL_MIN=1, THREADS=2):
         if every:
             result = cx.funnel_trend(pl.DataFrame(log), steps, within, every=every)
             expected = reference.funnel_trend(log, steps, within, every=every)
@@ -100,7 +100,7 @@ ONE_BIT_PREFIX = {"MIN_PREFIX_BITS": 1, "MAX_PREFIX_BITS": 1}  # customers share
 )
 def test_a_shared_hash_prefix_gives_the_same_funnel(case, within, by, threads):
     log, steps = case
-    with mock.patch.multiple(_funnel_fast, **ONE_BIT_PREFIX, PARALLEL_MIN=threads):
+    with mock.patch.multiple(_funnel_fast, **ONE_BIT_PREFIX, PARALLEL_MIN=threads, THREADS=2):
         result = cx.funnel(pl.DataFrame(log), steps, within, by=by)
     assert_matches_reference(result, reference.funnel(log, steps, within, by=by))
 
@@ -189,7 +189,7 @@ def test_a_shared_group_is_found_wherever_it_is_split(at, threads):
     who = np.array([1, 2, 3, 4, 5, 6], np.uint64)
     who[at + 1] = who[at]  # positions at and at+1 share a group; the check hashes differ
     check, index = np.arange(6, dtype=np.uint64), np.arange(6)
-    with mock.patch.object(_funnel_fast, "PARALLEL_MIN", 1 if threads else 100):
+    with mock.patch.multiple(_funnel_fast, PARALLEL_MIN=1 if threads else 100, THREADS=2):
         assert _funnel_fast._slices(6) == ([slice(0, 3), slice(3, 6)] if threads else [slice(0, 6)])
         assert _funnel_fast._collides(who, check, index)
         check[at + 1] = check[at]  # the same id: no collision
