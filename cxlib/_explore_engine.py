@@ -14,8 +14,10 @@ explorer asks for many funnels over the same touchpoints, so it pays once, when 
 The funnel itself is the greedy chain of ``cxlib._funnel``: every distinct step-1 rank is an
 attempt, each later step is its earliest event at or after the previous one, within the
 window of step 1; a customer's counted attempt is the earliest one reaching their furthest
-step. The tidy frame is made by ``cxlib._funnel.summarize`` itself, so it equals
-``cx.funnel`` on the same events (tests and the benchmark check).
+step. Sequential chains and the choice of the counted attempt are the polars fast path's own
+functions (``cxlib._funnel_fast``), run over ranks instead of event positions. The tidy
+frame is made by ``cxlib._funnel.summarize`` itself, so it equals ``cx.funnel`` on the same
+events (tests and the benchmark check).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from cxlib._engine import NEVER, lazy, require, to_polars, with_micros
 from cxlib._errors import DataError
 from cxlib._funnel import normalize_steps, summarize
 from cxlib._funnel_engine import CUSTOMER
-from cxlib._funnel_fast import first_at_group_max
+from cxlib._funnel_fast import first_at_group_max, follow_chains
 
 MAX_GROUPS = 50  # a column with more distinct values is neither a breakdown nor a segment
 CACHE_BYTES = 256 * 2**20  # memory for "next rank" tables, per explorer
@@ -293,16 +295,9 @@ class FunnelEngine:
     def _sequential(self, view: View, members: tuple, window: int | None,
                     attempts: np.ndarray, reached: np.ndarray) -> None:
         """Greedy chain: each step is its earliest event at or after the previous step."""
-        last, start = self._customer_last[self._rank_c[attempts]], self._rank_t[attempts]
-        reached[0] = attempts
-        alive, current = np.arange(attempts.size), attempts
-        for k in range(1, len(members)):
-            following = self._next_rank(view, members[k])[current]
-            ok = following <= last[alive]  # still this customer's
-            if window is not None:
-                ok &= (self._rank_t[following] - start[alive]) <= window
-            alive, current = alive[ok], following[ok]
-            reached[k, alive] = current
+        tables = [self._next_rank(view, m) for m in members[1:]]
+        _, ranks = follow_chains(self._rank_c, self._rank_t, tables, attempts, window, steps=True)
+        reached[:] = ranks
 
     def _strict(self, view: View, members: tuple, window: int | None,
                 attempts: np.ndarray, reached: np.ndarray) -> None:

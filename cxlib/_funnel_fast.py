@@ -163,12 +163,15 @@ def _counted(
         pick = first_at_group_max(_furthest(customer, t, following, starts, window), first_of_group)
     chosen = starts[pick]
     parts = _parallel(
-        lambda rows: _chains(customer, t, following, chosen[rows], window, times=True),
+        lambda rows: follow_chains(customer, t, following, chosen[rows], window, steps=True),
         _slices(len(chosen)),
     )
     reached = np.concatenate([r for r, _ in parts])
-    times = [np.concatenate(columns) for columns in zip(*[c for _, c in parts], strict=True)]
     never = np.iinfo(np.int64).min
+    times = [
+        np.where(at >= 0, t[at], never)
+        for at in (np.concatenate(columns) for columns in zip(*[c for _, c in parts], strict=True))
+    ]
     columns = [
         frame[CUSTOMER].gather(index[chosen]),
         pl.Series("__a", times[0]),
@@ -422,30 +425,34 @@ def _furthest(
     """Furthest step of every attempt; attempts split among threads on large inputs."""
     parts = [starts[rows] for rows in _slices(len(starts))]
     reached = _parallel(
-        lambda part: _chains(customer, t, following, part, window, times=False)[0], parts
+        lambda part: follow_chains(customer, t, following, part, window, steps=False)[0], parts
     )
     return np.concatenate(reached) if len(reached) > 1 else reached[0]
 
 
-def _chains(
+def follow_chains(
     customer: np.ndarray,
     t: np.ndarray,
-    following: list[np.ndarray],
+    following: Sequence[np.ndarray],
     starts: np.ndarray,
     window: int | None,
     *,
-    times: bool,
+    steps: bool,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Furthest step of each attempt (start positions), and the time of each step.
+    """Every attempt's greedy chain: its furthest step and, with ``steps``, where it reached
+    each step.
 
     ``customer`` and ``t`` are each event's customer number and time, in sorted order;
-    ``following`` as made by :func:`_following`. Times of steps not reached are the minimum
-    int64.
+    ``starts`` the attempts' step-1 positions; ``following`` per step k >= 2 the first
+    position at or after each position holding a step-k event (as made by
+    :func:`_following`; any value >= ``len(t)`` or whose customer differs means none). The
+    next step is taken when it is the same customer's and within ``window`` of the start.
+    Positions of steps not reached are -1. The explorer engine runs the same chains over
+    its ranks.
     """
     m, size = len(starts), len(t)
     reached = np.ones(m, np.int32)
-    never = np.iinfo(np.int64).min
-    out = [t[starts]] if times else []
+    out = [starts] if steps else []
     alive = np.arange(m, dtype=starts.dtype)
     where, start_time, owner = starts, t[starts], customer[starts]
     for k, table in enumerate(following, start=2):
@@ -458,9 +465,9 @@ def _chains(
                 ok &= (t[nxt] - start_time) <= window
             alive, where, start_time, owner = alive[ok], nxt[ok], start_time[ok], owner[ok]
             reached[alive] = k
-        if times:
-            column = np.full(m, never)
-            column[alive] = t[where]
+        if steps:
+            column = np.full(m, -1, starts.dtype)
+            column[alive] = where
             out.append(column)
     return reached, out
 
