@@ -14,7 +14,7 @@ References, none of them cxlib's engine:
   installed, so it is not run here);
 * the brute-force per-customer reference (``tests/reference.py``) for time windows.
 
-Both are compared on polars, pandas and DuckDB inputs.
+Both are compared on polars, pandas and DuckDB inputs; retentioneering's on PySpark too.
 """
 
 from __future__ import annotations
@@ -86,6 +86,16 @@ def test_funnel_counts_equal_retentioneering(constructor, path, steps):
     touchpoints = _touchpoints(path, ties_in_file_order=True)
     result = to_polars(cx.funnel(constructor(_as_dict(touchpoints)), list(steps), None))
     assert result["customers"].to_list() == RETENTIONEERING[path, steps]
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_funnel_counts_equal_retentioneering_on_spark(local_spark):
+    data = _as_dict(_touchpoints("user_id", ties_in_file_order=True))
+    frame = local_spark.get().createDataFrame(pl.DataFrame(data).to_arrow())
+    for steps in FUNNELS[:2]:
+        result = to_polars(cx.funnel(frame, list(steps), None))
+        assert result["customers"].to_list() == RETENTIONEERING["user_id", steps]
 
 
 def test_ties_are_the_only_difference_from_retentioneering():
