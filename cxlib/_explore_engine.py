@@ -35,7 +35,7 @@ from cxlib._engine import NEVER, lazy, require, to_polars, with_micros
 from cxlib._errors import DataError
 from cxlib._funnel import normalize_steps, summarize
 from cxlib._funnel_engine import CUSTOMER
-from cxlib._funnel_fast import first_at_group_max, follow_chains
+from cxlib._funnel_fast import first_at_group_max, follow_chains, next_marked
 
 MAX_GROUPS = 50  # a column with more distinct values is neither a breakdown nor a segment
 CACHE_BYTES = 256 * 2**20  # memory for "next rank" tables, per explorer
@@ -257,11 +257,7 @@ class FunnelEngine:
     def _next_rank(self, view: View, members: tuple[int, ...]) -> np.ndarray:
         """For every rank g: the first rank >= g with an event of the step (G when none)."""
         def make() -> np.ndarray:
-            ranks = self._step_ranks(view, members)
-            table = np.full(self._ranks + 1, self._ranks, self._rank.dtype)
-            if ranks.size:
-                table[: ranks[-1] + 1] = np.repeat(ranks, np.diff(ranks, prepend=-1))
-            return table
+            return next_marked(self._step_ranks(view, members), self._ranks + 1, self._ranks)
         return self._next.get_or((view.key, members), make)
 
     def count(self, view: View, steps: Sequence[Any], window: int | None,

@@ -7,9 +7,9 @@ customer" is the first step-k *position* at or after this position, plus a check
 belongs to the same customer; ties in time are in order because a lower step sorts first.
 Every step-1 event is an attempt; its greedy chain (earliest next step, which is exact
 because steps do not share touchpoints) is followed for all attempts at once, one lookup
-per step in a "next step-k position" table (a reverse running minimum over positions). The
-counted attempt of a customer (or of a customer and period) is the earliest one that reaches
-the furthest step.
+per step in a "next step-k position" table (each step-k position repeated over the gap
+before it). The counted attempt of a customer (or of a customer and period) is the earliest
+one that reaches the furthest step.
 
 The sort is most of the work. Each event becomes one 128-bit number, ``customer hash prefix
 | time << shift | step | row``, and the numbers are sorted as Decimal128 values: polars sorts
@@ -403,16 +403,22 @@ def _collides(who: np.ndarray, check: np.ndarray, index: np.ndarray) -> bool:
     return any(_parallel(part, _slices(len(who))))
 
 
+def next_marked(marks: np.ndarray, size: int, none: int) -> np.ndarray:
+    """For every position ``0..size-1``, the first of the sorted ``marks`` at or after it
+    (``none`` past the last mark). One repeat of each mark over the gap before it."""
+    table = np.full(size, none, marks.dtype)
+    if marks.size:
+        table[: marks[-1] + 1] = np.repeat(marks, np.diff(marks, prepend=-1))
+    return table
+
+
 def _following(step: np.ndarray, n: int, dtype: type) -> list[np.ndarray]:
     """Per step k >= 2: for every position, the first position at or after it holding a
-    step-k event (of any customer; ``len(step)`` if none). One reverse running minimum each,
-    the steps shared among threads."""
+    step-k event (of any customer; ``len(step)`` if none); the steps shared among threads."""
     size = len(step)
-    everywhere = np.arange(size, dtype=dtype)
 
     def table(k: int) -> np.ndarray:
-        marked = np.where(step == k, everywhere, dtype(size))
-        return np.minimum.accumulate(marked[::-1])[::-1]
+        return next_marked(np.flatnonzero(step == k).astype(dtype), size, size)
 
     steps = list(range(2, n + 1))
     return _parallel(table, steps) if size >= PARALLEL_MIN else [table(k) for k in steps]
