@@ -31,10 +31,9 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from cxlib._engine import NEVER, lazy, require, to_polars, with_micros
+from cxlib._engine import CUSTOMER, NEVER, lazy, require, to_polars, with_micros
 from cxlib._errors import DataError
 from cxlib._funnel import normalize_steps, summarize
-from cxlib._funnel_engine import CUSTOMER
 from cxlib._funnel_fast import first_at_group_max, follow_chains, next_marked
 
 MAX_GROUPS = 50  # a column with more distinct values is neither a breakdown nor a segment

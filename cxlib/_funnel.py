@@ -14,10 +14,9 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from cxlib._engine import lazy, like_input, materialize, require, to_polars, with_micros
+from cxlib._engine import CUSTOMER, lazy, like_input, materialize, require, to_polars, with_micros
 from cxlib._errors import DataError
 from cxlib._funnel_engine import (
-    CUSTOMER,
     Attempt,
     Order,
     Step,

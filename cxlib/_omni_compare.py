@@ -33,9 +33,9 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from cxlib._engine import MICROS, like_input, parse_duration, to_polars
+from cxlib._engine import CUSTOMER, MICROS, like_input, parse_duration, to_polars
 from cxlib._errors import DataError
-from cxlib._paths import CUSTOMER, usable
+from cxlib._paths import usable
 
 SEED_CLAIMS: Mapping[str, float] = {
     "store_order_value": 0.04,

@@ -11,10 +11,10 @@ from typing import Any, Literal
 import narwhals as nw
 import polars as pl
 
-from cxlib._engine import like_input, to_polars
+from cxlib._engine import CUSTOMER, like_input, to_polars
 from cxlib._errors import DataError
 from cxlib._journey import _model, stage_index
-from cxlib._paths import CUSTOMER, usable
+from cxlib._paths import usable
 from cxlib.stages import StageModel
 
 

@@ -35,9 +35,9 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
-from cxlib._engine import lazy, like_input, require, to_polars
+from cxlib._engine import CUSTOMER, lazy, like_input, require, to_polars
 from cxlib._errors import DataError
-from cxlib._paths import CUSTOMER, usable
+from cxlib._paths import usable
 
 __all__ = ["MODELS", "attribution", "channel_paths", "paths_attribution", "removal_effects"]
 

@@ -53,9 +53,9 @@ import polars as pl
 import traitlets
 
 from cxlib import charts
-from cxlib._engine import like_input, parse_duration
+from cxlib._engine import CUSTOMER, like_input, parse_duration
 from cxlib._errors import DataError
-from cxlib._explore_engine import CUSTOMER, FunnelEngine, _Lru
+from cxlib._explore_engine import FunnelEngine, _Lru
 from cxlib._funnel import next_touchpoints
 from cxlib.privacy import escape, pseudonym
 from cxlib.tables import table

@@ -31,12 +31,12 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from cxlib._engine import like_input, to_polars
+from cxlib._engine import CUSTOMER, like_input, to_polars
 from cxlib._errors import DataError
 from cxlib._journey import _model, journey_map, stage_summary
 from cxlib._omni_compare import SEED_CLAIMS, compare
 from cxlib._omni_switching import switching, switching_summary
-from cxlib._paths import CUSTOMER, usable
+from cxlib._paths import usable
 from cxlib.stages import StageModel
 
 __all__ = [
