@@ -2,9 +2,9 @@
 
 The fast path is what every polars input of a sequential funnel uses, so the reference tests
 in test_funnel_properties.py already check its answers. Here: the rare branches those small
-logs never reach (customers split into buckets, a shared hash prefix, a shared full hash,
-timestamps too large to pack) are forced and must still give the reference's answer, and
-the 128-bit packing is checked on its own.
+logs never reach (customers split into buckets, passes split among threads, a shared hash
+prefix, a shared full hash, timestamps too large to pack) are forced and must still give the
+reference's answer, and the 128-bit packing is checked on its own.
 """
 
 from __future__ import annotations
