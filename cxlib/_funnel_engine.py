@@ -32,6 +32,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import narwhals as nw
+import polars as pl
 
 from cxlib._engine import (
     CUSTOMER,
@@ -248,8 +249,10 @@ def attempts_table(
     )
     period = None if every is None else parse_duration(every, name="every")
     if FAST_PATHS and order == "sequential" and events.implementation.is_polars():
+        native = nw.to_native(touchpoints, pass_through=True)
         fast = sequential_counted(
-            events.to_native(), n, window, list(props), attempt=attempt, period=period
+            events.to_native(), n, window, list(props), attempt=attempt, period=period,
+            in_memory=isinstance(native, pl.DataFrame),
         )
         if fast is not None:
             best = nw.from_native(fast.lazy())

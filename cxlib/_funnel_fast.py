@@ -28,10 +28,11 @@ The NumPy passes over events and attempts (packing, unpacking, the prefix check,
 next-step tables, the chains) run on slices in ``THREADS`` threads: NumPy releases the GIL
 inside its loops.
 
-Inputs of more than ``BUCKET_ROWS`` rows are processed in buckets of customers (one pass
-over the input each, memory handed back in between), so the working memory follows the
-bucket, not the input: 50M touchpoints from Parquet stay near 1.2 GB. Counting the rows
-runs the input's plan once (metadata only for a Parquet scan).
+Scanned inputs of more than ``BUCKET_ROWS`` rows are processed in buckets of customers (one
+pass over the input each, memory handed back in between), so the working memory follows the
+bucket, not the input: 50M touchpoints from Parquet stay under 1 GB. Counting the rows runs
+the input's plan once (metadata only for a Parquet scan). A DataFrame's funnel events are
+selected in one pass and split into buckets of ``BUCKET_ROWS`` events.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -50,11 +51,16 @@ import pyarrow as pa
 from cxlib._engine import CUSTOMER, period_start
 
 GROUP_SEED, CHECK_SEED = 0, 0x9E3779B97F4A7C15
-BUCKET_ROWS = 8_000_000  # input rows per pass (~1 GB working memory); more are split by customer
+BUCKET_ROWS = 8_000_000  # rows per pass (~1 GB working memory); more are split by customer
 # NumPy passes over events and attempts run in this many threads: as many as polars uses
 # (POLARS_MAX_THREADS), at most 8 (the passes are memory-bound beyond that)
 THREADS = max(1, min(pl.thread_pool_size(), 8))
 PARALLEL_MIN = 100_000  # events or attempts worth splitting across threads
+# Elements per block of the packing passes: their temporaries (512 KB each) stay in cache and
+# are reused; one temporary per pass over millions of events costs more in fresh pages
+# (page faults) than in arithmetic.
+BLOCK = 1 << 16
+_ROWS = np.arange(BLOCK, dtype=np.uint64)
 MIN_PREFIX_BITS, MAX_PREFIX_BITS = 40, 64  # hash prefix lengths worth packing in the sort key
 VALUE_BITS = 126  # packed values stay below 2**126 < 10**38 (valid Decimal128)
 MAX_STEPS = 100  # steps are int8 here; longer funnels take the portable engine
@@ -73,6 +79,7 @@ def sequential_counted(
     *,
     attempt: str,
     period: int | None,
+    in_memory: bool = False,
 ) -> pl.DataFrame | None:
     """The counted attempt per customer (and period), or None to use the portable engine.
 
@@ -80,22 +87,36 @@ def sequential_counted(
     and ``props``; ``period`` is the width (µs) of ``every``'s periods. Columns out:
     customer_id, ``__a``, ``__p_*``, ``__t1..__tn`` (null when not reached), ``__K`` and,
     with a period, ``__period``.
+
+    ``in_memory``: ``events`` reads a DataFrame, so its funnel events are selected once and
+    split into buckets of ``BUCKET_ROWS`` events; otherwise (a scan) each bucket is one pass
+    over the input, and the buckets are counted in input rows, known without reading it.
     """
     if n > MAX_STEPS:
         return None
     shift = max(n.bit_length(), 1)
-    rows = events.select(pl.len()).collect().item()
-    buckets = max(1, math.ceil(rows / BUCKET_ROWS))
+    selected = events.filter(pl.col("__s") > 0).select(
+        CUSTOMER, *props, "__t", pl.col("__s").cast(pl.Int8),
+        group_hash().alias("__h"),
+        pl.col(CUSTOMER).hash(CHECK_SEED).alias("__f"),
+    )
+    # polars' "auto" engine streams; on data in memory, or one bucket of a scan, its
+    # in-memory engine is faster here (170 against 220-300 ms at 10M touchpoints)
+    if in_memory:
+        everything = selected.collect(engine="in-memory")
+        buckets = max(1, math.ceil(everything.height / BUCKET_ROWS))
+        frames = (everything.filter(pl.col("__h") % buckets == b) for b in range(buckets))
+    else:
+        rows = events.select(pl.len()).collect().item()
+        buckets = max(1, math.ceil(rows / BUCKET_ROWS))
+        frames = (
+            selected.filter(pl.col("__h") % buckets == b).collect(
+                engine="streaming" if buckets > 1 else "in-memory"
+            )
+            for b in range(buckets)
+        )
     parts = []
-    for b in range(buckets):
-        selected = events.filter(pl.col("__s") > 0)
-        if buckets > 1:
-            selected = selected.filter(group_hash() % buckets == b)
-        frame = selected.select(
-            CUSTOMER, *props, "__t", pl.col("__s").cast(pl.Int8),
-            group_hash().alias("__h"),
-            pl.col(CUSTOMER).hash(CHECK_SEED).alias("__f"),
-        ).collect(engine="streaming" if buckets > 1 else "auto")
+    for frame in frames:
         part = _counted(frame, n, shift, window, props, attempt=attempt, period=period)
         if part is None:
             return None
@@ -135,11 +156,7 @@ def _counted(
         return pl.DataFrame(schema=schema)
     if frame["__t"].null_count():
         return None  # events without a time: the portable engine decides
-    limit = 1 << (62 - shift)
-    low, high = int(frame["__t"].min()), int(frame["__t"].max())  # to_numpy may copy
-    if low <= -limit or high >= limit:
-        return None  # time << shift would overflow
-    ordered = _ordered(frame, shift, low, high)
+    ordered = _ordered(frame, shift)
     if ordered is None:
         return None
     customer, t, step, index = ordered
@@ -189,19 +206,26 @@ def _counted(
 def first_at_group_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per group, the index of its first value equal to the group's maximum.
 
-    Groups are consecutive runs of ``values`` beginning at the sorted indices ``starts``
-    (``starts[0] == 0``). With attempts sorted by customer and time and ``values`` their
-    furthest steps: each customer's counted attempt (the earliest reaching the furthest).
+    Groups are consecutive runs of ``values`` (small non-negative integers: steps) beginning
+    at the sorted indices ``starts`` (``starts[0] == 0``). With attempts sorted by customer
+    and time and ``values`` their furthest steps: each customer's counted attempt (the
+    earliest reaching the furthest).
+
+    One maximum per group over ``value << 32 | (2**32 - 1 - index)``: the largest value,
+    and among equal values the smallest index (one linear pass; no search).
     """
-    most = np.maximum.reduceat(values, starts)
-    sizes = np.diff(np.r_[starts, len(values)])
-    hit = np.flatnonzero(values == np.repeat(most, sizes))
-    group = np.searchsorted(starts, hit, side="right")
-    return hit[np.r_[True, group[1:] != group[:-1]]]
+    size = len(values)
+    if size >= 1 << 32:
+        raise ValueError(f"{size} values; at most 2**32 - 1 fit the packed key")
+    low = (1 << 32) - 1
+    key = values.astype(np.int64) << 32
+    key |= low - np.arange(size, dtype=np.int64)
+    best = np.maximum.reduceat(key, starts)
+    return low - (best & low)
 
 
 def _ordered(
-    frame: pl.DataFrame, shift: int, first: int, last: int
+    frame: pl.DataFrame, shift: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """Funnel events by customer, then time, then step: (customer, time, step, row) arrays.
 
@@ -209,7 +233,8 @@ def _ordered(
     numbers: several times faster than sorting rows on two keys. The hash prefix is as long as
     the other fields leave room for; if two customers share it (the check hash differs inside
     one group), or too little room is left, events are sorted on the full hash instead.
-    Returns None when two ids share the full hash too. ``first`` and ``last`` bound ``__t``.
+    Returns None when two ids share the full hash too, or when ``__t << shift`` would
+    overflow.
 
     The customer comes back as a run number (0, 1, ... in sorted order) and rows as int32
     below 2**31 events: less memory to move in the chain lookups. Packing and unpacking run
@@ -218,42 +243,62 @@ def _ordered(
     n = frame.height
     small = _position_type(n)
     u = np.uint64
+    times = frame["__t"].to_numpy()  # NumPy's min and max: polars' cost ~2 ms each to plan
+    first, last = int(times.min()), int(times.max())
+    limit = 1 << (62 - shift)
+    if first <= -limit or last >= limit:
+        return None
     low, high = first << shift, (last << shift) | ((1 << shift) - 1)
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
     hash_bits = min(MAX_PREFIX_BITS, VALUE_BITS - index_bits - key_bits)
     check = frame["__f"].to_numpy()
-    ordered = None
+    runs = None
     if hash_bits >= MIN_PREFIX_BITS:
-        h, t, s = (frame[c].to_numpy() for c in ("__h", "__t", "__s"))
+        h, s = (frame[c].to_numpy() for c in ("__h", "__s"))
         words = np.empty((n, 2), u)
 
         def pack(rows: slice) -> None:
-            keys = np.subtract(t[rows], first)
-            np.left_shift(keys, shift, out=keys)
-            keys |= s[rows]
-            prefix = np.right_shift(h[rows], u(64 - hash_bits))
-            rank = np.arange(rows.start, rows.stop, dtype=u)
-            _pack(prefix, keys.view(u), rank, index_bits, key_bits, out=words[rows])
+            keys, prefix, rank, scratch = _scratch(rows, 4)
+            for block in _blocks(rows):
+                size = block.stop - block.start
+                k, p, r = keys[:size], prefix[:size], rank[:size]
+                signed = k.view(np.int64)
+                np.subtract(times[block], first, out=signed)
+                np.left_shift(signed, shift, out=signed)
+                signed |= s[block]
+                np.right_shift(h[block], u(64 - hash_bits), out=p)
+                np.add(_ROWS[:size], u(block.start), out=r)
+                _pack(p, k, r, index_bits, key_bits, out=words[block], scratch=scratch[:size])
 
         _parallel(pack, _slices(n))
         words = _sort_words(words)  # the unsorted words are freed here
-        ordered = np.empty(n, u), np.empty(n, u), np.empty(n, small)
-        _parallel(
-            lambda rows: _unpack(
-                words[rows], index_bits, key_bits, out=tuple(a[rows] for a in ordered)
-            ),
-            _slices(n),
-        )
+        keys, index = np.empty(n, u), np.empty(n, small)
+
+        def unpack(block: slice, groups: np.ndarray) -> np.ndarray:
+            _unpack(words[block], index_bits, key_bits, out=(groups, keys[block], index[block]))
+            return index[block]
+
+        def at(position: int) -> tuple[int, int]:
+            prefix, _, row = _unpack(words[position : position + 1], index_bits, key_bits)
+            return prefix[0], row[0]
+
+        runs = _runs_checked(n, small, check, unpack, at)
         del words
-    if ordered is None or _collides(ordered[0], check, ordered[2]):
+    if runs is None:  # sort on the full hash
         key = (pl.col("__t") - first) * (1 << shift) + pl.col("__s").cast(pl.Int64)
         rank = pl.int_range(pl.len(), dtype=pl.Int32 if small is np.int32 else pl.Int64)
         fields = frame.select("__h", key.alias("__k"), rank.alias("__i")).sort("__h", "__k")
         who, keys, index = (fields[c].to_numpy(writable=True) for c in ("__h", "__k", "__i"))
-        ordered = who, keys.view(u), index
-        if _collides(who, check, index):
+        keys = keys.view(u)
+
+        def copy(block: slice, groups: np.ndarray) -> np.ndarray:
+            np.copyto(groups, who[block])
+            return index[block]
+
+        runs = _runs_checked(n, small, check, copy, lambda position: (who[position],
+                                                                     index[position]))
+        if runs is None:
             return None
-    who, keys, index = ordered
     step = np.empty(n, np.int8)
 
     def split(rows: slice) -> None:  # keys becomes the time in place
@@ -263,7 +308,7 @@ def _ordered(
     _parallel(split, _slices(n))
     t = keys.view(np.int64)
     t += first
-    return _runs(who, small), t, step, index
+    return runs, t, step, index
 
 
 def _position_type(size: int) -> type:
@@ -271,13 +316,58 @@ def _position_type(size: int) -> type:
     return np.int32 if size < 2**31 else np.int64
 
 
-def _runs(who: np.ndarray, dtype: type) -> np.ndarray:
-    """Number the runs of equal values: 0 for the first run, 1 for the next, ..."""
-    runs = np.empty(len(who), dtype)
-    runs[:1] = 0
-    np.not_equal(who[1:], who[:-1], out=runs[1:], casting="unsafe")
+def _runs_checked(
+    size: int,
+    dtype: type,
+    check: np.ndarray,
+    decode: Callable[[slice, np.ndarray], np.ndarray],
+    at: Callable[[int], tuple[int, int]],
+) -> np.ndarray | None:
+    """Number the customer groups of the sorted events (0 for the first, 1 for the next, ...),
+    or None when two ids share a group.
+
+    ``decode(block, groups)`` writes the group values (hash prefix or full hash) of the
+    sorted events in ``block`` into ``groups`` (and whatever else its pass produces) and
+    returns their input rows; ``at(position)`` gives one event's (group value, input row).
+    A group is shared when the independently seeded check hash (``check``, in input order)
+    differs inside it. One pass in blocks, slices in threads; each slice starts from the
+    event before it, so a group split between slices is still checked.
+    """
+    runs = np.empty(size, dtype)
+
+    def part(rows: slice) -> bool:
+        groups = np.empty(min(BLOCK, rows.stop - rows.start) + 1, np.uint64)
+        checks = np.empty_like(groups)
+        if rows.start:
+            group, row = at(rows.start - 1)
+            groups[0], checks[0] = group, check[row]
+        shared = False
+        for block in _blocks(rows):
+            m = block.stop - block.start
+            np.take(check, decode(block, groups[1 : m + 1]), out=checks[1 : m + 1])
+            if block.start == 0:  # the first event starts the first group
+                groups[0], checks[0] = groups[1], checks[1]
+            same = groups[1 : m + 1] == groups[:m]
+            np.logical_not(same, out=runs[block], casting="unsafe")
+            shared = shared or bool(np.any(same & (checks[1 : m + 1] != checks[:m])))
+            groups[0], checks[0] = groups[m], checks[m]
+        return shared
+
+    if any(_parallel(part, _slices(size))):
+        return None
     np.cumsum(runs, out=runs)
     return runs
+
+
+def _blocks(rows: slice) -> Iterator[slice]:
+    """``rows`` in blocks of BLOCK: a pass's temporaries stay in cache and are reused."""
+    return (slice(a, min(a + BLOCK, rows.stop)) for a in range(rows.start, rows.stop, BLOCK))
+
+
+def _scratch(rows: slice, count: int) -> list[np.ndarray]:
+    """``count`` uint64 work arrays for the blocks of ``rows``."""
+    size = min(BLOCK, rows.stop - rows.start)
+    return [np.empty(size, np.uint64) for _ in range(count)]
 
 
 def _pack(
@@ -288,11 +378,13 @@ def _pack(
     key_bits: int,
     *,
     out: np.ndarray | None = None,
+    scratch: np.ndarray | None = None,
 ) -> np.ndarray:
     """Values ``prefix | key | row`` (fields low to high: row, key, prefix) as (low, high)
     64-bit word pairs, one row per event: the memory layout of a 128-bit integer.
 
-    Written into ``out`` (shape ``(len(rows), 2)``, uint64) when given.
+    Written into ``out`` (shape ``(len(rows), 2)``, uint64) when given; ``scratch`` (uint64,
+    as long as ``rows``) is overwritten.
     """
     u = np.uint64
     top = index_bits + key_bits
@@ -301,7 +393,7 @@ def _pack(
     np.left_shift(keys, u(index_bits), out=low)
     low |= rows
     np.right_shift(keys, u(64 - index_bits), out=high)  # 1 <= index_bits <= 63
-    scratch = np.empty_like(prefix)
+    scratch = np.empty_like(prefix) if scratch is None else scratch
     if top < 64:
         low |= np.left_shift(prefix, u(top), out=scratch)
         high |= np.right_shift(prefix, u(64 - top), out=scratch)
@@ -389,18 +481,6 @@ def _unpack(
         np.left_shift(high, u(64 - top), out=prefix)
         prefix |= np.right_shift(low, u(top))
     return prefix, keys, index
-
-
-def _collides(who: np.ndarray, check: np.ndarray, index: np.ndarray) -> bool:
-    """Two ids in one customer group: the independently seeded check hash (``check``, in
-    input order; ``index`` maps sorted positions to input rows) differs inside it."""
-
-    def part(rows: slice) -> bool:
-        end = min(rows.stop + 1, len(who))  # with the next slice's first event
-        w, c = who[rows.start : end], check[index[rows.start : end]]
-        return bool(np.any((w[1:] == w[:-1]) & (c[1:] != c[:-1])))
-
-    return any(_parallel(part, _slices(len(who))))
 
 
 def next_marked(marks: np.ndarray, size: int, none: int) -> np.ndarray:
