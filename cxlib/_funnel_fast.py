@@ -243,23 +243,29 @@ def _ordered(
     n = frame.height
     small = _position_type(n)
     u = np.uint64
-    times = frame["__t"].to_numpy()  # NumPy's min and max: polars' cost ~2 ms each to plan
-    first, last = int(times.min()), int(times.max())
+    # the packed fields are read in place, chunk by chunk (to_numpy would copy them whole)
+    pieces = _pieces(frame, ["__t", "__h", "__s"])
+    first = min(int(times.min()) for _, (times, _, _) in pieces if len(times))
+    last = max(int(times.max()) for _, (times, _, _) in pieces if len(times))
     limit = 1 << (62 - shift)
     if first <= -limit or last >= limit:
         return None
     low, high = first << shift, (last << shift) | ((1 << shift) - 1)
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
     hash_bits = min(MAX_PREFIX_BITS, VALUE_BITS - index_bits - key_bits)
-    check = frame["__f"].to_numpy()
+    check = frame["__f"].rechunk().to_numpy()  # polars' allocator keeps the pages for next time
     runs = None
     if hash_bits >= MIN_PREFIX_BITS:
-        h, s = (frame[c].to_numpy() for c in ("__h", "__s"))
         words = np.empty((n, 2), u)
+        jobs = [
+            (start + block.start, block, arrays)
+            for start, arrays in pieces
+            for block in _blocks(slice(0, len(arrays[0])))
+        ]
 
-        def pack(rows: slice) -> None:
-            keys, prefix, rank, scratch = _scratch(rows, 4)
-            for block in _blocks(rows):
+        def pack(part: list[tuple[int, slice, tuple[np.ndarray, ...]]]) -> None:
+            keys, prefix, rank, scratch = _scratch(n, 4)
+            for row, block, (times, h, s) in part:
                 size = block.stop - block.start
                 k, p, r = keys[:size], prefix[:size], rank[:size]
                 signed = k.view(np.int64)
@@ -267,10 +273,12 @@ def _ordered(
                 np.left_shift(signed, shift, out=signed)
                 signed |= s[block]
                 np.right_shift(h[block], u(64 - hash_bits), out=p)
-                np.add(_ROWS[:size], u(block.start), out=r)
-                _pack(p, k, r, index_bits, key_bits, out=words[block], scratch=scratch[:size])
+                np.add(_ROWS[:size], u(row), out=r)
+                out = words[row : row + size]
+                _pack(p, k, r, index_bits, key_bits, out=out, scratch=scratch[:size])
 
-        _parallel(pack, _slices(n))
+        _parallel(pack, [jobs[part] for part in _slices(len(jobs), n)])
+        del pieces, jobs
         words = _sort_words(words)  # the unsorted words are freed here
         keys, index = np.empty(n, u), np.empty(n, small)
 
@@ -364,10 +372,25 @@ def _blocks(rows: slice) -> Iterator[slice]:
     return (slice(a, min(a + BLOCK, rows.stop)) for a in range(rows.start, rows.stop, BLOCK))
 
 
-def _scratch(rows: slice, count: int) -> list[np.ndarray]:
-    """``count`` uint64 work arrays for the blocks of ``rows``."""
-    size = min(BLOCK, rows.stop - rows.start)
-    return [np.empty(size, np.uint64) for _ in range(count)]
+def _scratch(size: int, count: int) -> list[np.ndarray]:
+    """``count`` uint64 work arrays for blocks of ``size`` elements or fewer."""
+    return [np.empty(min(BLOCK, size), np.uint64) for _ in range(count)]
+
+
+def _pieces(frame: pl.DataFrame, names: list[str]) -> list[tuple[int, tuple[np.ndarray, ...]]]:
+    """The columns ``names`` as NumPy views of their chunks: (first row, arrays) per chunk.
+
+    No copy when the columns share chunk boundaries (a query's output does); otherwise they
+    are rechunked first. The columns must not hold nulls.
+    """
+    if len({tuple(frame[c].chunk_lengths()) for c in names}) > 1:
+        frame = frame.select(names).rechunk()
+    pieces, start = [], 0
+    for chunks in zip(*(frame[c].get_chunks() for c in names), strict=True):
+        arrays = tuple(chunk.to_numpy() for chunk in chunks)
+        pieces.append((start, arrays))
+        start += len(arrays[0])
+    return pieces
 
 
 def _pack(
@@ -402,9 +425,10 @@ def _pack(
     return words
 
 
-def _slices(size: int) -> list[slice]:
-    """``range(size)`` as THREADS contiguous slices, or one slice below PARALLEL_MIN."""
-    parts = THREADS if size >= PARALLEL_MIN else 1
+def _slices(size: int, work: int | None = None) -> list[slice]:
+    """``range(size)`` as THREADS contiguous slices, or one slice when the ``work`` (events,
+    attempts; ``size`` by default) is below PARALLEL_MIN."""
+    parts = THREADS if (size if work is None else work) >= PARALLEL_MIN else 1
     bounds = [size * i // parts for i in range(parts + 1)]
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
