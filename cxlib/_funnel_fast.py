@@ -510,10 +510,13 @@ def _unpack(
 def next_marked(marks: np.ndarray, size: int, none: int) -> np.ndarray:
     """For every position ``0..size-1``, the first of the sorted ``marks`` at or after it
     (``none`` past the last mark). One repeat of each mark over the gap before it."""
-    table = np.full(size, none, marks.dtype)
-    if marks.size:
-        table[: marks[-1] + 1] = np.repeat(marks, np.diff(marks, prepend=-1))
-    return table
+    counts = np.empty(len(marks) + 1, np.intp)  # each mark over its gap, ``none`` after
+    counts[-1] = size
+    if len(marks):
+        counts[0] = marks[0] + 1
+        np.subtract(marks[1:], marks[:-1], out=counts[1:-1])
+        counts[-1] -= int(marks[-1]) + 1
+    return np.repeat(np.append(marks, np.array(none, marks.dtype)), counts)
 
 
 def _following(step: np.ndarray, n: int, dtype: type) -> list[np.ndarray]:

@@ -225,3 +225,14 @@ def test_first_at_group_max_picks_each_groups_first_maximum(groups):
     expected = [start + group.index(max(group)) for start, group in zip(starts, groups,
                                                                        strict=True)]
     assert _funnel_fast.first_at_group_max(values, starts).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(marks=st.sets(st.integers(0, 30)), extra=st.integers(0, 5))
+def test_next_marked_is_the_first_mark_at_or_after_each_position(marks, extra):
+    size = max(marks, default=-1) + 1 + extra
+    ordered = np.array(sorted(marks), np.int32)
+    expected = [min((m for m in marks if m >= p), default=size + 7) for p in range(size)]
+    table = _funnel_fast.next_marked(ordered, size, size + 7)
+    assert table.dtype == np.int32
+    assert table.tolist() == expected
