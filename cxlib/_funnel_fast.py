@@ -26,7 +26,10 @@ unnoticed.
 
 The NumPy passes over events and attempts (packing, unpacking, the prefix check, the
 next-step tables, the chains) run on slices in ``THREADS`` threads: NumPy releases the GIL
-inside its loops.
+inside its loops. Packing and unpacking (with the prefix check) go through their slice in
+blocks of ``BLOCK`` events, reusing small temporaries: on a machine where fresh memory is
+expensive (each new page is a fault), temporaries the size of the input cost more than the
+arithmetic.
 
 Scanned inputs of more than ``BUCKET_ROWS`` rows are processed in buckets of customers (one
 pass over the input each, memory handed back in between), so the working memory follows the
@@ -95,22 +98,26 @@ def sequential_counted(
     if n > MAX_STEPS:
         return None
     shift = max(n.bit_length(), 1)
-    selected = events.filter(pl.col("__s") > 0).select(
-        CUSTOMER, *props, "__t", pl.col("__s").cast(pl.Int8),
-        group_hash().alias("__h"),
-        pl.col(CUSTOMER).hash(CHECK_SEED).alias("__f"),
-    )
+    funnel_events = events.filter(pl.col("__s") > 0)
+
+    def selected(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.select(
+            CUSTOMER, *props, "__t", pl.col("__s").cast(pl.Int8),
+            group_hash().alias("__h"),
+            pl.col(CUSTOMER).hash(CHECK_SEED).alias("__f"),
+        )
+
     # polars' "auto" engine streams; on data in memory, or one bucket of a scan, its
     # in-memory engine is faster here (170 against 220-300 ms at 10M touchpoints)
     if in_memory:
-        everything = selected.collect(engine="in-memory")
+        everything = selected(funnel_events).collect(engine="in-memory")
         buckets = max(1, math.ceil(everything.height / BUCKET_ROWS))
         frames = (everything.filter(pl.col("__h") % buckets == b) for b in range(buckets))
     else:
         rows = events.select(pl.len()).collect().item()
         buckets = max(1, math.ceil(rows / BUCKET_ROWS))
-        frames = (
-            selected.filter(pl.col("__h") % buckets == b).collect(
+        frames = (  # each pass hashes every id once, and only its bucket's twice
+            selected(funnel_events.filter(group_hash() % buckets == b)).collect(
                 engine="streaming" if buckets > 1 else "in-memory"
             )
             for b in range(buckets)
