@@ -112,15 +112,23 @@ def sequential_counted(
     if in_memory:
         everything = selected(funnel_events).collect(engine="in-memory")
         buckets = max(1, math.ceil(everything.height / BUCKET_ROWS))
-        frames = (everything.filter(pl.col("__h") % buckets == b) for b in range(buckets))
+        frames = (
+            (everything.filter(pl.col("__h") % buckets == b) for b in range(buckets))
+            if buckets > 1
+            else [everything]
+        )
     else:
         rows = events.select(pl.len()).collect().item()
         buckets = max(1, math.ceil(rows / BUCKET_ROWS))
         frames = (  # each pass hashes every id once, and only its bucket's twice
-            selected(funnel_events.filter(group_hash() % buckets == b)).collect(
-                engine="streaming" if buckets > 1 else "in-memory"
+            (
+                selected(funnel_events.filter(group_hash() % buckets == b)).collect(
+                    engine="streaming"
+                )
+                for b in range(buckets)
             )
-            for b in range(buckets)
+            if buckets > 1
+            else [selected(funnel_events).collect(engine="in-memory")]
         )
     parts = []
     for frame in frames:
