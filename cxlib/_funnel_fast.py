@@ -192,18 +192,12 @@ def _counted(
     if attempt == "first":
         pick = first_of_group
     else:
-        pick = first_at_group_max(_furthest(customer, t, following, starts, window), first_of_group)
+        furthest, _ = _chains(customer, t, following, starts, window, steps=False)
+        pick = first_at_group_max(furthest, first_of_group)
     chosen = starts[pick]
-    parts = _parallel(
-        lambda rows: follow_chains(customer, t, following, chosen[rows], window, steps=True),
-        _slices(len(chosen)),
-    )
-    reached = np.concatenate([r for r, _ in parts])
+    reached, positions = _chains(customer, t, following, chosen, window, steps=True)
     never = np.iinfo(np.int64).min
-    times = [
-        np.where(at >= 0, t[at], never)
-        for at in (np.concatenate(columns) for columns in zip(*[c for _, c in parts], strict=True))
-    ]
+    times = [np.where(at >= 0, t[at], never) for at in positions]
     columns = [
         frame[CUSTOMER].gather(index[chosen]),
         pl.Series("__a", times[0]),
@@ -546,16 +540,19 @@ def _following(step: np.ndarray, n: int, dtype: type) -> list[np.ndarray]:
     return _parallel(table, steps) if size >= PARALLEL_MIN else [table(k) for k in steps]
 
 
-def _furthest(
+def _chains(
     customer: np.ndarray, t: np.ndarray, following: list[np.ndarray], starts: np.ndarray,
-    window: int | None,
-) -> np.ndarray:
-    """Furthest step of every attempt; attempts split among threads on large inputs."""
-    parts = [starts[rows] for rows in _slices(len(starts))]
-    reached = _parallel(
-        lambda part: follow_chains(customer, t, following, part, window, steps=False)[0], parts
+    window: int | None, *, steps: bool,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`follow_chains`, with the attempts split among threads on large inputs."""
+    parts = _parallel(
+        lambda rows: follow_chains(customer, t, following, starts[rows], window, steps=steps),
+        _slices(len(starts)),
     )
-    return np.concatenate(reached) if len(reached) > 1 else reached[0]
+    if len(parts) == 1:
+        return parts[0]
+    reached = np.concatenate([r for r, _ in parts])
+    return reached, [np.concatenate(c) for c in zip(*[c for _, c in parts], strict=True)]
 
 
 def follow_chains(
