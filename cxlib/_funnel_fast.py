@@ -262,7 +262,7 @@ def _ordered(
     low, high = first << shift, (last << shift) | ((1 << shift) - 1)
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
     hash_bits = min(MAX_PREFIX_BITS, VALUE_BITS - index_bits - key_bits)
-    check = frame["__f"].rechunk().to_numpy()  # polars' allocator keeps the pages for next time
+    check = frame["__f"].rechunk().to_numpy()  # one array: it is gathered at random rows
     runs = None
     if hash_bits >= MIN_PREFIX_BITS:
         words = np.empty((n, 2), u)
