@@ -293,6 +293,7 @@ class FunnelEngine:
         tables = [self._next_rank(view, m) for m in members[1:]]
         _, ranks = follow_chains(self._rank_c, self._rank_t, tables, attempts, window, steps=True)
         reached[:] = ranks
+        reached[reached == self._ranks] = -1  # the sentinel rank: not reached
 
     def _strict(self, view: View, members: tuple, window: int | None,
                 attempts: np.ndarray, reached: np.ndarray) -> None:

@@ -83,16 +83,24 @@ def test_buckets_give_the_same_trend(case, within, every):
     within=st.sampled_from(WITHINS),
     every=st.sampled_from([None, "1d"]),
     block=st.sampled_from([1, 2, 3, _funnel_fast.BLOCK]),
+    attempt=st.sampled_from(["best", "first"]),
+    by=st.sampled_from([None, "channel"]),
 )
-def test_every_pass_split_among_threads_gives_the_same_funnel(case, within, every, block):
+def test_every_pass_split_among_threads_gives_the_same_funnel(
+    case, within, every, block, attempt, by
+):
+    """Blocks of 1-3 events in the packing passes and 1-3 events per chain block (cut at
+    customer boundaries, so a block holds one customer or more)."""
     log, steps = case
-    with mock.patch.multiple(_funnel_fast, PARALLEL_MIN=1, THREADS=2, BLOCK=block):
+    options = {"attempt": attempt, "by": by}
+    patches = {"PARALLEL_MIN": 1, "THREADS": 2, "BLOCK": block, "CHAIN_BLOCK": block}
+    with mock.patch.multiple(_funnel_fast, **patches):
         if every:
-            result = cx.funnel_trend(pl.DataFrame(log), steps, within, every=every)
-            expected = reference.funnel_trend(log, steps, within, every=every)
+            result = cx.funnel_trend(pl.DataFrame(log), steps, within, every=every, **options)
+            expected = reference.funnel_trend(log, steps, within, every=every, **options)
         else:
-            result = cx.funnel(pl.DataFrame(log), steps, within)
-            expected = reference.funnel(log, steps, within)
+            result = cx.funnel(pl.DataFrame(log), steps, within, **options)
+            expected = reference.funnel(log, steps, within, **options)
     assert_matches_reference(result, expected)
 
 
@@ -212,7 +220,8 @@ def test_a_shared_group_is_found_wherever_it_is_split(at, threads, block):
         assert _funnel_fast._slices(6) == ([slice(0, 3), slice(3, 6)] if threads else [slice(0, 6)])
         assert _runs(who, check, index) is None
         check[index[at + 1]] = check[index[at]]  # the same id: no collision
-        assert _runs(who, check, index) == [0, 1, 2, 3, 4][: at + 1] + [at] + list(range(at + 1, 5))
+        numbered = [0, 1, 2, 3, 4][: at + 1] + [at] + list(range(at + 1, 5))
+        assert _runs(who, check, index) == [*numbered, -1]  # -1: the sentinel position
 
 
 
