@@ -311,19 +311,27 @@ def _ordered(
     small = _position_type(n)
     u = np.uint64
     # the packed fields are read in place, chunk by chunk (to_numpy would copy them whole)
-    pieces = _pieces(frame, ["__t", "__h", "__s"])
-    first = min(int(times.min()) for _, (times, _, _) in pieces if len(times))
-    last = max(int(times.max()) for _, (times, _, _) in pieces if len(times))
+    pieces = _pieces(frame, ["__t", "__h", "__s", "__f"])
+    first = min(int(times.min()) for _, (times, *_) in pieces if len(times))
+    last = max(int(times.max()) for _, (times, *_) in pieces if len(times))
     limit = 1 << (62 - shift)
     if first <= -limit or last >= limit:
         return None
     low, high = first << shift, (last << shift) | ((1 << shift) - 1)
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
     hash_bits = min(MAX_PREFIX_BITS, VALUE_BITS - index_bits - key_bits)
-    check = frame["__f"].rechunk().to_numpy()  # one array: it is gathered at random rows
+    step, keys = np.empty(n, np.int8), np.empty(n + 1, u)  # keys: the time, and a sentinel
+
+    def split(block: slice) -> None:  # sorted keys become the step and, in place, the time
+        k = keys[block]
+        np.bitwise_and(k, u((1 << shift) - 1), out=step[block], casting="unsafe")
+        np.right_shift(k, u(shift), out=k)
+        k.view(np.int64)[:] += first
+
     runs = None
     if hash_bits >= MIN_PREFIX_BITS:
         words = np.empty((n, 2), u)
+        check = np.empty(n, u)  # one array (copied in the packing pass): gathered at random
         jobs = [
             (start + block.start, block, arrays)
             for start, arrays in pieces
@@ -332,8 +340,9 @@ def _ordered(
 
         def pack(part: list[tuple[int, slice, tuple[np.ndarray, ...]]]) -> None:
             keys, prefix, rank, scratch = _scratch(n, 4)
-            for row, block, (times, h, s) in part:
+            for row, block, (times, h, s, f) in part:
                 size = block.stop - block.start
+                check[row : row + size] = f[block]
                 k, p, r = keys[:size], prefix[:size], rank[:size]
                 signed = k.view(np.int64)
                 np.subtract(times[block], first, out=signed)
@@ -347,10 +356,11 @@ def _ordered(
         _parallel(pack, [jobs[part] for part in _slices(len(jobs), n)])
         del pieces, jobs
         words = _sort_words(words)  # the unsorted words are freed here
-        keys, index = np.empty(n + 1, u), np.empty(n, small)
+        index = np.empty(n, small)
 
         def unpack(block: slice, groups: np.ndarray) -> np.ndarray:
             _unpack(words[block], index_bits, key_bits, out=(groups, keys[block], index[block]))
+            split(block)
             return index[block]
 
         def at(position: int) -> tuple[int, int]:
@@ -359,30 +369,25 @@ def _ordered(
 
         runs = _runs_checked(n, small, check, unpack, at)
         del words
+    else:
+        check = frame["__f"].rechunk().to_numpy()
     if runs is None:  # sort on the full hash
         key = (pl.col("__t") - first) * (1 << shift) + pl.col("__s").cast(pl.Int64)
         rank = pl.int_range(pl.len(), dtype=pl.Int32 if small is np.int32 else pl.Int64)
         fields = frame.select("__h", key.alias("__k"), rank.alias("__i")).sort("__h", "__k")
         who, index = (fields[c].to_numpy() for c in ("__h", "__i"))
-        keys = np.append(fields["__k"].to_numpy(), 0).view(u)  # and the sentinel
+        keys[:n] = fields["__k"].to_numpy().view(u)
 
         def copy(block: slice, groups: np.ndarray) -> np.ndarray:
             np.copyto(groups, who[block])
+            split(block)
             return index[block]
 
         runs = _runs_checked(n, small, check, copy, lambda position: (who[position],
                                                                      index[position]))
         if runs is None:
             return None
-    step = np.empty(n, np.int8)
-
-    def split(rows: slice) -> None:  # keys becomes the time in place
-        np.bitwise_and(keys[rows], u((1 << shift) - 1), out=step[rows], casting="unsafe")
-        np.right_shift(keys[rows], u(shift), out=keys[rows])
-
-    _parallel(split, _slices(n))
     t = keys.view(np.int64)
-    t += first
     t[n] = np.iinfo(np.int64).min
     return runs, t, step, index
 
