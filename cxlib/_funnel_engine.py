@@ -76,7 +76,10 @@ def normalize_steps(steps: Sequence[Step]) -> tuple[list[frozenset[str]], list[s
 
 
 def _step_index(steps: list[frozenset[str]]) -> nw.Expr:
-    expr: nw.Expr = nw.lit(0)
+    # int8 literals when they fit: each level of the when/then chain is a column of them
+    # (10M touchpoints in polars: 50 against 65 ms)
+    dtype = nw.Int8 if len(steps) <= 127 else nw.Int32
+    expr: nw.Expr = nw.lit(0, dtype)
     for k in range(len(steps), 0, -1):
         members = sorted(steps[k - 1])  # == is several times faster than is_in on strings
         in_step = (
@@ -84,8 +87,8 @@ def _step_index(steps: list[frozenset[str]]) -> nw.Expr:
             if len(members) == 1
             else nw.col("touchpoint").is_in(members)
         )
-        expr = nw.when(in_step).then(nw.lit(k)).otherwise(expr)
-    return expr.cast(nw.Int32)
+        expr = nw.when(in_step).then(nw.lit(k, dtype)).otherwise(expr)
+    return expr.cast(dtype)
 
 
 def _grid(

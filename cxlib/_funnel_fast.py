@@ -107,7 +107,7 @@ def sequential_counted(
 
     def selected(frame: pl.LazyFrame) -> pl.LazyFrame:
         return frame.select(
-            CUSTOMER, *props, "__t", pl.col("__s").cast(pl.Int8),
+            CUSTOMER, *props, "__t", pl.col("__s").cast(pl.Int8),  # (int8 already)
             group_hash().alias("__h"),
             pl.col(CUSTOMER).hash(CHECK_SEED).alias("__f"),
         )
