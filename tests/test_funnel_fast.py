@@ -18,6 +18,7 @@ import pytest
 import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_series_equal
 from test_funnel_properties import SETTINGS, WITHINS, assert_matches_reference, funnel_cases
 
 import cxlib as cx
@@ -245,3 +246,24 @@ def test_next_marked_is_the_first_mark_at_or_after_each_position(marks, extra):
     table = _funnel_fast.next_marked(ordered, size, size + 7)
     assert table.dtype == np.int32
     assert table.tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    chunks=st.lists(st.lists(st.one_of(st.none(), st.text(max_size=20)), min_size=1, max_size=5),
+                    min_size=1, max_size=5),
+    picks=st.lists(st.integers(0, 10**6), max_size=30),
+)
+def test_gather_by_chunk_is_polars_gather(chunks, picks):
+    column = pl.concat([pl.Series("x", c, dtype=pl.String) for c in chunks], rechunk=False)
+    assert column.n_chunks() == len(chunks)
+    rows = np.array([p % len(column) for p in picks] if len(column) else [], np.int64)
+    expected = column.rechunk().gather(rows)
+    assert_series_equal(_funnel_fast.gather(column, rows), expected)
+
+
+def test_gather_from_more_chunks_than_it_compares():
+    column = pl.concat([pl.Series("x", [f"{c}-{i}" for i in range(c % 3 + 1)]) for c in range(40)],
+                       rechunk=False)
+    rows = np.random.default_rng(7).integers(0, len(column), 500)
+    assert_series_equal(_funnel_fast.gather(column, rows), column.rechunk().gather(rows))
