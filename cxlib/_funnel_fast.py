@@ -319,7 +319,15 @@ def _ordered(
     low, high = first << shift, (last << shift) | ((1 << shift) - 1)
     index_bits, key_bits = max(1, (n - 1).bit_length()), max(1, (high - low).bit_length())
     hash_bits = min(MAX_PREFIX_BITS, VALUE_BITS - index_bits - key_bits)
-    step, keys = np.empty(n, np.int8), np.empty(n + 1, u)  # keys: the time, and a sentinel
+    # One buffer holds the packed words and then, once polars has sorted them into its own
+    # buffer, the unpacked keys (the time, and a sentinel), rows and customer runs: fresh
+    # memory is what costs here, and the unsorted words are not needed after the sort.
+    width = np.dtype(small).itemsize
+    ends = np.cumsum([8 * (n + 1), width * n, width * (n + 1)])
+    buffer = np.empty(max(16 * n, int(ends[-1])), np.uint8)
+    keys = buffer[: ends[0]].view(u)
+    index, runs_out = buffer[ends[0] : ends[1]].view(small), buffer[ends[1] : ends[2]].view(small)
+    step = np.empty(n, np.int8)
 
     def split(block: slice) -> None:  # sorted keys become the step and, in place, the time
         k = keys[block]
@@ -329,7 +337,7 @@ def _ordered(
 
     runs = None
     if hash_bits >= MIN_PREFIX_BITS:
-        words = np.empty((n, 2), u)
+        words = buffer[: 16 * n].view(u).reshape(n, 2)
         check = np.empty(n, np.uint32)  # low 32 bits, one array: gathered at random
         jobs = [
             (start + block.start, block, arrays)
@@ -354,8 +362,7 @@ def _ordered(
 
         _parallel(pack, [jobs[part] for part in _slices(len(jobs), n)])
         del pieces, jobs
-        words = _sort_words(words)  # the unsorted words are freed here
-        index = np.empty(n, small)
+        words = _sort_words(words)  # from here on the buffer holds keys, index and runs
 
         def unpack(block: slice, groups: np.ndarray) -> np.ndarray:
             _unpack(words[block], index_bits, key_bits, out=(groups, keys[block], index[block]))
@@ -366,7 +373,7 @@ def _ordered(
             prefix, _, row = _unpack(words[position : position + 1], index_bits, key_bits)
             return prefix[0], row[0]
 
-        runs = _runs_checked(n, small, check, unpack, at)
+        runs = _runs_checked(n, small, check, unpack, at, out=runs_out)
         del words
     else:
         check = frame["__f"].rechunk().to_numpy()
@@ -382,8 +389,10 @@ def _ordered(
             split(block)
             return index[block]
 
-        runs = _runs_checked(n, small, check, copy, lambda position: (who[position],
-                                                                     index[position]))
+        runs = _runs_checked(
+            n, small, check, copy, lambda position: (who[position], index[position]),
+            out=runs_out,
+        )
         if runs is None:
             return None
     t = keys.view(np.int64)
@@ -402,6 +411,8 @@ def _runs_checked(
     check: np.ndarray,
     decode: Callable[[slice, np.ndarray], np.ndarray],
     at: Callable[[int], tuple[int, int]],
+    *,
+    out: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Number the customer groups of the sorted events (0 for the first, 1 for the next, ...,
     and -1 for a sentinel position after the last), or None when two ids share a group.
@@ -411,9 +422,10 @@ def _runs_checked(
     returns their input rows; ``at(position)`` gives one event's (group value, input row).
     A group is shared when the independently seeded check hash (``check``, in input order)
     differs inside it. One pass in blocks, slices in threads; each slice starts from the
-    event before it, so a group split between slices is still checked.
+    event before it, so a group split between slices is still checked. The numbers are
+    written into ``out`` (``size + 1`` elements) when given.
     """
-    runs = np.empty(size + 1, dtype)
+    runs = np.empty(size + 1, dtype) if out is None else out
 
     def part(rows: slice) -> bool:
         groups = np.empty(min(BLOCK, rows.stop - rows.start) + 1, np.uint64)
