@@ -52,19 +52,38 @@ def summarize(
     durations = frame.select(
         *by, *[(ns.col(f"__t{k}") - ns.col("__a")).alias(f"__d{k}") for k in range(1, n + 1)]
     )
+    # Without groups, polars takes both quantiles of a column from one selection (median and
+    # quantile each make their own: 490k values, 4.4 against 6.2 + 4.4 ms); in group_by
+    # it does not accept a list of quantiles.
+    together = native is not None and not by
     aggregates = [
         expr
         for k in range(1, n + 1)
         for expr in (
             ns.col(f"__d{k}").count().alias(f"customers{k}"),
-            ns.col(f"__d{k}").median().alias(f"__median{k}"),
-            ns.col(f"__d{k}").quantile(0.9, interpolation="linear").alias(f"__p90{k}"),
+            *(
+                [pl.col(f"__d{k}").quantile([0.5, 0.9], interpolation="linear").alias(f"__q{k}")]
+                if together
+                else [
+                    ns.col(f"__d{k}").median().alias(f"__median{k}"),
+                    ns.col(f"__d{k}").quantile(0.9, interpolation="linear").alias(f"__p90{k}"),
+                ]
+            ),
         )
     ]
     grouped = durations.group_by(*by).agg(*aggregates) if by else durations.select(*aggregates)
     # (polars' "auto" engine would stream: ~1.5x slower for these quantiles.) Small from
     # here: eager, as planning a lazy query costs more than the work.
     wide = grouped.collect(engine="in-memory") if native is not None else to_polars(grouped)
+    if together:
+        wide = wide.with_columns(
+            expr
+            for k in range(1, n + 1)
+            for expr in (
+                pl.col(f"__q{k}").list.get(0).alias(f"__median{k}"),
+                pl.col(f"__q{k}").list.get(1).alias(f"__p90{k}"),
+            )
+        )
     counts = pl.concat(
         [
             wide.select(
