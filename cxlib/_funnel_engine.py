@@ -255,7 +255,7 @@ def attempts_table(
         native = nw.to_native(touchpoints, pass_through=True)
         fast = sequential_counted(
             events.to_native(), n, window, list(props), attempt=attempt, period=period,
-            in_memory=isinstance(native, pl.DataFrame),
+            in_memory=isinstance(native, pl.DataFrame), members=sorted(set().union(*sets)),
         )
         if fast is not None:
             best = nw.from_native(fast.lazy())
