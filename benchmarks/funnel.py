@@ -473,22 +473,32 @@ def targets(rows: list[dict]) -> list[tuple[str, str, bool | str | None]]:
         )
     else:
         add("10M: cx.funnel >= 1.5x faster than the DuckDB SQL", None, None)
-    for yardstick, engine, against in (
-        ("in-memory group_by", "polars-groupby", "cxlib"),
-        ("Parquet scan", "polars-scan", "cxlib-parquet"),
-    ):
-        cx, plain = by.get((10_000_000, against)), by.get((10_000_000, engine))
+    # The issue: "10M touchpoints, 5 steps, in memory: ... within 4x of a plain polars scan
+    # of the same columns". The scan is polars-scan (from Parquet: a scan of a DataFrame
+    # already in memory costs nothing). The stricter reading, the funnel also from Parquet,
+    # is reported as a target too.
+    for where, against in (("in memory", "cxlib"), ("from Parquet", "cxlib-parquet")):
+        cx, plain = by.get((10_000_000, against)), by.get((10_000_000, "polars-scan"))
+        text = f"10M {where}: {against} within 4x of a plain polars scan of the same columns"
         if cx and plain:
             factor = cx["best"] / plain["best"]
             add(
-                f"10M: {against} within 4x of the plain polars {yardstick}",
+                text,
                 f"{factor:.1f}x (CPU seconds: {cx['cpu_best'] / plain['cpu_best']:.1f}x)",
                 factor <= 4,
                 cx,
                 plain,
             )
         else:
-            add(f"10M: {against} within 4x of the plain polars {yardstick}", None, None)
+            add(text, None, None)
+    cx, grouped = by.get((10_000_000, "cxlib")), by.get((10_000_000, "polars-groupby"))
+    if cx and grouped:  # not a target: a yardstick that does comparable work
+        factor = cx["best"] / grouped["best"]
+        out.append((
+            "(not a target) 10M in memory: cxlib against a polars group_by of the same columns",
+            f"{factor:.1f}x (CPU seconds: {cx['cpu_best'] / grouped['cpu_best']:.1f}x)",
+            "info",
+        ))
     cx, ordered = by.get((10_000_000, "cxlib-parquet")), by.get((10_000_000, "polars-sort"))
     if cx and ordered:  # not a target: the yardstick that includes the ordering
         factor = cx["best"] / ordered["best"]
