@@ -307,8 +307,7 @@ def _ordered(
     The customer comes back as a run number (0, 1, ... in sorted order) and rows as int32
     below 2**31 events: less memory to move in the chain lookups. Customer and time have one
     more element, the sentinel position of :func:`follow_chains` (customer -1, the smallest
-    time). Packing and unpacking run
-    on slices of the events in threads.
+    time). Packing and unpacking run on slices of the events in threads.
     """
     n = frame.height
     small = _position_type(n)
