@@ -193,11 +193,10 @@ def _counted(
         return pl.DataFrame(schema=schema)
     chosen, pick, reached, times, periods = found
     never = t[-1]  # the sentinel's time: times of steps not reached
-    starts = np.flatnonzero(step == 1) if props else chosen  # (all attempts: only for props)
     columns = [
         gather(frame[CUSTOMER], index[chosen]),
         pl.Series("__a", times[0]),
-        *_start_properties(frame, index, starts, pick, props, customer, t),
+        *_start_properties(frame, index, step, pick, props, customer, t),
         *[pl.Series(f"__t{k}", times[k - 1]) for k in range(1, n + 1)],
         pl.Series("__K", reached, dtype=pl.Int32),
         *([pl.Series("__period", periods)] if period else []),
@@ -381,7 +380,7 @@ def _ordered(
             prefix, _, row = _unpack(words[position : position + 1], index_bits, key_bits)
             return prefix[0], row[0]
 
-        runs = _runs_checked(n, small, check, unpack, at, out=runs_out)
+        runs = _runs_checked(runs_out, check, unpack, at)
         del words
     else:
         check = frame["__f"].rechunk().to_numpy()
@@ -398,8 +397,7 @@ def _ordered(
             return index[block]
 
         runs = _runs_checked(
-            n, small, check, copy, lambda position: (who[position], index[position]),
-            out=runs_out,
+            runs_out, check, copy, lambda position: (who[position], index[position])
         )
         if runs is None:
             return None
@@ -414,13 +412,10 @@ def _position_type(size: int) -> type:
 
 
 def _runs_checked(
-    size: int,
-    dtype: type,
+    runs: np.ndarray,
     check: np.ndarray,
     decode: Callable[[slice, np.ndarray], np.ndarray],
     at: Callable[[int], tuple[int, int]],
-    *,
-    out: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Number the customer groups of the sorted events (0 for the first, 1 for the next, ...,
     and -1 for a sentinel position after the last), or None when two ids share a group.
@@ -431,9 +426,9 @@ def _runs_checked(
     A group is shared when the independently seeded check hash (``check``, in input order)
     differs inside it. One pass in blocks, slices in threads; each slice starts from the
     event before it, so a group split between slices is still checked. The numbers are
-    written into ``out`` (``size + 1`` elements) when given.
+    written into ``runs`` (one element per event and one for the sentinel), which is returned.
     """
-    runs = np.empty(size + 1, dtype) if out is None else out
+    size = len(runs) - 1
 
     def part(rows: slice) -> bool:
         groups = np.empty(min(BLOCK, rows.stop - rows.start) + 1, np.uint64)
@@ -692,19 +687,21 @@ def gather(column: pl.Series, rows: np.ndarray) -> pl.Series:
 def _start_properties(
     frame: pl.DataFrame,
     index: np.ndarray,
-    starts: np.ndarray,
+    step: np.ndarray,
     pick: np.ndarray,
     props: list[str],
     customer: np.ndarray,
     t: np.ndarray,
 ) -> list[pl.Series]:
-    """Property values of each counted attempt's step-1 event.
+    """Property values of each counted attempt's step-1 event (``pick``: the counted
+    attempts' indices among all step-1 events, in sorted order).
 
     Several step-1 events of one customer at the same time are one attempt; its value is
     the smallest non-null one among them (as in the portable engine).
     """
     if not props:
         return []
+    starts = np.flatnonzero(step == 1)
     rows = index[starts[pick]]
     same = (customer[starts][1:] == customer[starts][:-1]) & (t[starts][1:] == t[starts][:-1])
     if not same.any():

@@ -205,7 +205,8 @@ def _runs(who: np.ndarray, check: np.ndarray, index: np.ndarray) -> list[int] | 
         np.copyto(groups, who[block])
         return index[block]
 
-    runs = _funnel_fast._runs_checked(len(who), np.int32, check, copy, lambda p: (who[p], index[p]))
+    runs = np.empty(len(who) + 1, np.int32)
+    runs = _funnel_fast._runs_checked(runs, check, copy, lambda p: (who[p], index[p]))
     return None if runs is None else runs.tolist()
 
 
