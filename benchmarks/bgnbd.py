@@ -51,27 +51,37 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     summary = pl.read_csv(ROOT / "tests" / "data" / "cdnow_summary.csv")
-    x, t_x, big_t = (summary[c].cast(pl.Float64).to_numpy() for c in ("frequency", "recency",
-                                                                       "T"))
+    x, t_x, big_t = (summary[c].cast(pl.Float64).to_numpy() for c in ("frequency", "recency", "T"))
 
     def yardstick() -> np.ndarray:
         def negative(theta: np.ndarray) -> float:
             return -bgnbd_log_likelihood(np.exp(theta), x, t_x, big_t).sum()
 
-        return np.exp(minimize(negative, np.zeros(4), method="Nelder-Mead",
-                               options={"xatol": 1e-6, "fatol": 1e-6, "maxiter": 4000}).x)
+        return np.exp(
+            minimize(
+                negative,
+                np.zeros(4),
+                method="Nelder-Mead",
+                options={"xatol": 1e-6, "fatol": 1e-6, "maxiter": 4000},
+            ).x
+        )
 
     ours, model = _time(lambda: value.fit_bgnbd(summary), args.repeat)
     theirs, params = _time(yardstick, args.repeat)
-    print(f"BG/NBD fit on CDNOW ({summary.height:,} customers), best / median of "
-          f"{args.repeat}:")
-    print(f"  cxlib        {min(ours):.3f} s / {statistics.median(ours):.3f} s  "
-          f"r={model.r:.4f} alpha={model.alpha:.4f} a={model.a:.4f} b={model.b:.4f} "
-          f"LL={model.log_likelihood:.2f}")
-    print(f"  nelder-mead  {min(theirs):.3f} s / {statistics.median(theirs):.3f} s  "
-          f"r={params[0]:.4f} alpha={params[1]:.4f} a={params[2]:.4f} b={params[3]:.4f}")
-    print(f"  ratio (nelder-mead / cxlib, median): "
-          f"{statistics.median(theirs) / statistics.median(ours):.1f}x")
+    print(f"BG/NBD fit on CDNOW ({summary.height:,} customers), best / median of {args.repeat}:")
+    print(
+        f"  cxlib        {min(ours):.3f} s / {statistics.median(ours):.3f} s  "
+        f"r={model.r:.4f} alpha={model.alpha:.4f} a={model.a:.4f} b={model.b:.4f} "
+        f"LL={model.log_likelihood:.2f}"
+    )
+    print(
+        f"  nelder-mead  {min(theirs):.3f} s / {statistics.median(theirs):.3f} s  "
+        f"r={params[0]:.4f} alpha={params[1]:.4f} a={params[2]:.4f} b={params[3]:.4f}"
+    )
+    print(
+        f"  ratio (nelder-mead / cxlib, median): "
+        f"{statistics.median(theirs) / statistics.median(ours):.1f}x"
+    )
     worst = max(abs(getattr(model, k) / v - 1) for k, v in PUBLISHED.items())
     print(f"  largest deviation from the published parameters: {worst:.2%} (target < 1%)")
     if worst >= 0.01 or statistics.median(ours) >= 2.0:

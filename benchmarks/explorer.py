@@ -75,8 +75,13 @@ def _equals_cx_funnel(explorer, touchpoints) -> float:
 
     settings = explorer.settings()
     start = time.perf_counter()
-    expected = cx.funnel(explorer.filtered_touchpoints(), list(settings.steps), settings.within,
-                         order=settings.order, by=settings.by)
+    expected = cx.funnel(
+        explorer.filtered_touchpoints(),
+        list(settings.steps),
+        settings.within,
+        order=settings.order,
+        by=settings.by,
+    )
     seconds = time.perf_counter() - start
     assert_frame_equal(explorer.result, expected)
     return seconds
@@ -100,10 +105,12 @@ def _run(explorer, touchpoints, name: str, widgets: list[str], args: argparse.Na
     ours = statistics.median(t for t, _ in reference) if reference else float("nan")
     theirs = statistics.median(t for _, t in reference) if reference else float("nan")
     ok = p95 < TARGET_P95_MS
-    print(f"{name:<12} {len(ms):>3} changes  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
-          f"max {ms[-1]:6.1f} ms  {'ok' if ok else 'OVER TARGET'} | {len(reference)} checked "
-          f"settings equal cx.funnel, which took {theirs / ours:.0f}x the explorer's time "
-          f"(p50 {theirs * 1000:.0f} ms)")
+    print(
+        f"{name:<12} {len(ms):>3} changes  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
+        f"max {ms[-1]:6.1f} ms  {'ok' if ok else 'OVER TARGET'} | {len(reference)} checked "
+        f"settings equal cx.funnel, which took {theirs / ours:.0f}x the explorer's time "
+        f"(p50 {theirs * 1000:.0f} ms)"
+    )
     return ok
 
 
@@ -111,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", default="1M", help="touchpoints, e.g. 1M, 250k")
     parser.add_argument("--changes", type=int, default=50, help="widget changes per run")
-    parser.add_argument("--check", type=int, default=10,
-                        help="compare with cx.funnel every N changes")
+    parser.add_argument(
+        "--check", type=int, default=10, help="compare with cx.funnel every N changes"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=HERE / ".cache")
     args = parser.parse_args(argv)
@@ -126,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     explorer = FunnelExplorer(touchpoints, steps=STEPS, within="7d")
     built = time.perf_counter() - start
-    print(f"funnel explorer on {label(rows)} touchpoints ({touchpoints['customer_id'].n_unique():,}"
-          f" customers): built in {built:.1f} s (once); per widget change to updated result:")
+    print(
+        f"funnel explorer on {label(rows)} touchpoints ({touchpoints['customer_id'].n_unique():,}"
+        f" customers): built in {built:.1f} s (once); per widget change to updated result:"
+    )
     runs = [
         ("sequential", ["steps", "within", "by", "period"]),
         ("all orders", ["steps", "within", "by", "period", "order"]),

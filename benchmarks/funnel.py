@@ -494,22 +494,28 @@ def targets(rows: list[dict]) -> list[tuple[str, str, bool | str | None]]:
     cx, grouped = by.get((10_000_000, "cxlib")), by.get((10_000_000, "polars-groupby"))
     if cx and grouped:  # not a target: a yardstick that does comparable work
         factor = cx["best"] / grouped["best"]
-        out.append((
-            "(not a target) 10M in memory: cxlib against a polars group_by of the same columns",
-            f"{factor:.1f}x (CPU seconds: {cx['cpu_best'] / grouped['cpu_best']:.1f}x)",
-            "info",
-        ))
+        out.append(
+            (
+                "(not a target) 10M in memory: cxlib against a polars group_by of the same columns",
+                f"{factor:.1f}x (CPU seconds: {cx['cpu_best'] / grouped['cpu_best']:.1f}x)",
+                "info",
+            )
+        )
     cx, ordered = by.get((10_000_000, "cxlib-parquet")), by.get((10_000_000, "polars-sort"))
     if cx and ordered:  # not a target: the yardstick that includes the ordering
         factor = cx["best"] / ordered["best"]
-        out.append((
-            "(not a target) 10M: cxlib-parquet against polars' own Parquet scan + sort by "
-            "(customer_id, ts)",
-            f"{factor:.1f}x (CPU seconds: {cx['cpu_best'] / ordered['cpu_best']:.1f}x)",
-            "info",
-        ))
-    for engine, when in (("cxlib", "first call in a fresh process"),
-                         ("cxlib-warm", "a later call in the same session")):
+        out.append(
+            (
+                "(not a target) 10M: cxlib-parquet against polars' own Parquet scan + sort by "
+                "(customer_id, ts)",
+                f"{factor:.1f}x (CPU seconds: {cx['cpu_best'] / ordered['cpu_best']:.1f}x)",
+                "info",
+            )
+        )
+    for engine, when in (
+        ("cxlib", "first call in a fresh process"),
+        ("cxlib-warm", "a later call in the same session"),
+    ):
         one = by.get((1_000_000, engine))
         add(
             f"1M: cx.funnel under 100 ms, {when}",

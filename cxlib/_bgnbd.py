@@ -76,6 +76,7 @@ def fit_positive(
     log scale is below 1e-4 per customer. Returns (estimates, log-likelihood, standard
     errors, converged).
     """
+
     def on_log(theta: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(theta)
         return negative_ll(params), gradient(params) * params
@@ -88,13 +89,24 @@ def fit_positive(
     def small_score(theta: np.ndarray) -> bool:
         return bool(np.abs(on_log(theta)[1]).max() < 1e-4 * max(n, 1))
 
-    best = minimize(on_log, np.log(start), jac=True, method="L-BFGS-B", bounds=bounds,
-                    options={"ftol": 1e-14, "gtol": 1e-8, "maxiter": 5000})
+    best = minimize(
+        on_log,
+        np.log(start),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 1e-14, "gtol": 1e-8, "maxiter": 5000},
+    )
     # A line-search "failure" on a flat ridge (unidentified parameters) still ends at a
     # maximum; polish with Nelder-Mead only when the score says it did not.
     if not small_score(best.x):
-        polished = minimize(lambda theta: on_log(theta)[0], best.x, method="Nelder-Mead",
-                            bounds=bounds, options={"xatol": 1e-6, "fatol": 1e-8})
+        polished = minimize(
+            lambda theta: on_log(theta)[0],
+            best.x,
+            method="Nelder-Mead",
+            bounds=bounds,
+            options={"xatol": 1e-6, "fatol": 1e-8},
+        )
         best = polished if polished.fun <= best.fun else best
     estimates = np.exp(best.x)
     with np.errstate(all="ignore"):
@@ -107,20 +119,23 @@ def fit_positive(
     return estimates, -float(best.fun), estimates * log_errors, converged
 
 
-def parameter_table(names: list[str], estimates: np.ndarray, errors: np.ndarray,
-                    confidence: float = 0.95) -> pl.DataFrame:
+def parameter_table(
+    names: list[str], estimates: np.ndarray, errors: np.ndarray, confidence: float = 0.95
+) -> pl.DataFrame:
     """``parameter, estimate, std_error, ci_low, ci_high`` (Wald interval on the log scale,
     so that bounds stay positive: estimate · exp(± z · se / estimate); NaN when the
     standard error is)."""
     z = z_value(confidence)
     spread = np.exp(z * errors / estimates)
-    return pl.DataFrame({
-        "parameter": names,
-        "estimate": estimates,
-        "std_error": errors,
-        "ci_low": estimates / spread,
-        "ci_high": estimates * spread,
-    })
+    return pl.DataFrame(
+        {
+            "parameter": names,
+            "estimate": estimates,
+            "std_error": errors,
+            "ci_low": estimates / spread,
+            "ci_high": estimates * spread,
+        }
+    )
 
 
 def check_rfm(frequency: np.ndarray, recency: np.ndarray, t: np.ndarray) -> None:
@@ -141,8 +156,9 @@ def check_rfm(frequency: np.ndarray, recency: np.ndarray, t: np.ndarray) -> None
             )
 
 
-def bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
-                         t: np.ndarray) -> np.ndarray:
+def bgnbd_log_likelihood(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, t: np.ndarray
+) -> np.ndarray:
     """Per-customer BG/NBD log-likelihood (FHL 2005 eq. 6) in its numerically stable form.
 
     ln L = A1 + A2 + ln(exp(A3) + [x > 0] exp(A4)), computed with logaddexp, where
@@ -163,8 +179,7 @@ def bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
-def bgnbd_gradient(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
-                   t: np.ndarray) -> np.ndarray:
+def bgnbd_gradient(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Per-customer gradient of :func:`bgnbd_log_likelihood` in (r, α, a, b), shape (n, 4).
 
     d ln L = dA1 + dA2 + w3 dA3 + w4 dA4 with w3 = e^{A3} / (e^{A3} + [x > 0] e^{A4}),
@@ -178,12 +193,22 @@ def bgnbd_gradient(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
         a4 = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * np.log(alpha + t_x), -np.inf)
     w4 = np.exp(a4 - np.logaddexp(a3, a4))
     w3 = 1 - w4
-    d_r = (digamma(r + x) - digamma(r) + np.log(alpha)
-           - w3 * np.log(alpha + t) - w4 * np.log(alpha + t_x))
+    d_r = (
+        digamma(r + x)
+        - digamma(r)
+        + np.log(alpha)
+        - w3 * np.log(alpha + t)
+        - w4 * np.log(alpha + t_x)
+    )
     d_alpha = r / alpha - (r + x) * (w3 / (alpha + t) + w4 / (alpha + t_x))
     d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-    d_b = (digamma(b + x) - digamma(b) + digamma(a + b) - digamma(a + b + x)
-           - np.where(repeat, w4 / b_x1, 0.0))
+    d_b = (
+        digamma(b + x)
+        - digamma(b)
+        + digamma(a + b)
+        - digamma(a + b + x)
+        - np.where(repeat, w4 / b_x1, 0.0)
+    )
     return np.column_stack([d_r, d_alpha, d_a, d_b])
 
 
@@ -231,8 +256,9 @@ class BGNBD:
         """Average chance of dropping out after a purchase: a/(a+b)."""
         return self.a / (self.a + self.b)
 
-    def expected_purchases(self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike,
-                           T: ArrayLike) -> np.ndarray:  # noqa: N803 - the model's own name
+    def expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:  # noqa: N803 - the model's own name
         """Expected repeat purchases in the next ``t`` time units, given a customer's history.
 
         FHL 2005 eq. 10: E[Y(t) | x, t_x, T] =
@@ -246,8 +272,7 @@ class BGNBD:
         term = 1 - ratio ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z)
         return (a + b + x - 1) / (a - 1) * term * self.p_alive(x, t_x, big_t)
 
-    def p_alive(self, frequency: ArrayLike, recency: ArrayLike,
-                T: ArrayLike) -> np.ndarray:  # noqa: N803 - the model's own name
+    def p_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:  # noqa: N803 - the model's own name
         """Probability that a customer with this history is still alive (still buying).
 
         P(alive | x, t_x, T) = 1 / (1 + [x > 0] · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x));
@@ -259,7 +284,8 @@ class BGNBD:
         with np.errstate(divide="ignore", invalid="ignore"):
             odds = np.where(
                 x > 0,
-                a / np.where(x > 0, b + x - 1, 1.0)
+                a
+                / np.where(x > 0, b + x - 1, 1.0)
                 * np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))),
                 0.0,
             )
@@ -279,15 +305,25 @@ class BGNBD:
         """
         r, alpha, a, b = self.params
         n, t = np.asarray(n, dtype=float), np.asarray(t, dtype=float)
-        log_nbd = (gammaln(r + n) - gammaln(r) - gammaln(n + 1)
-                   + r * np.log(alpha / (alpha + t)) + n * np.log(t / (alpha + t)))
+        log_nbd = (
+            gammaln(r + n)
+            - gammaln(r)
+            - gammaln(n + 1)
+            + r * np.log(alpha / (alpha + t))
+            + n * np.log(t / (alpha + t))
+        )
         first = np.exp(betaln(a, b + n) - betaln(a, b) + log_nbd)
         # Second term: drop-out after the n-th purchase (n >= 1); the finite sum of the
         # paper written as 1 − (NBD CDF up to n−1).
         j = np.arange(int(np.max(n)) if np.size(n) else 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_j = (gammaln(r + j[:, None]) - gammaln(r) - gammaln(j[:, None] + 1)
-                     + r * np.log(alpha / (alpha + t)) + j[:, None] * np.log(t / (alpha + t)))
+            log_j = (
+                gammaln(r + j[:, None])
+                - gammaln(r)
+                - gammaln(j[:, None] + 1)
+                + r * np.log(alpha / (alpha + t))
+                + j[:, None] * np.log(t / (alpha + t))
+            )
             below = np.where(j[:, None] < n, np.exp(log_j), 0.0).sum(axis=0)
             second = np.where(
                 n > 0,
@@ -297,8 +333,9 @@ class BGNBD:
         return first + second
 
 
-def fit(frequency: np.ndarray, recency: np.ndarray, t: np.ndarray, *,
-        confidence: float = 0.95) -> BGNBD:
+def fit(
+    frequency: np.ndarray, recency: np.ndarray, t: np.ndarray, *, confidence: float = 0.95
+) -> BGNBD:
     """Maximum-likelihood BG/NBD fit on arrays (see :func:`cxlib.value.fit_bgnbd`)."""
     check_rfm(frequency, recency, t)
     if len(frequency) < 10 or not (frequency > 0).any():
@@ -307,8 +344,7 @@ def fit(frequency: np.ndarray, recency: np.ndarray, t: np.ndarray, *,
             "purchase; the BG/NBD model needs repeat buyers to estimate anything"
         )
     # Group identical histories: same likelihood, fewer evaluations.
-    keys, counts = np.unique(np.column_stack([frequency, recency, t]), axis=0,
-                             return_counts=True)
+    keys, counts = np.unique(np.column_stack([frequency, recency, t]), axis=0, return_counts=True)
     x, t_x, big_t = keys.T
     n = len(frequency)
 
@@ -325,5 +361,13 @@ def fit(frequency: np.ndarray, recency: np.ndarray, t: np.ndarray, *,
     )
     table = parameter_table(["r", "alpha", "a", "b"], estimates, errors, confidence)
     r, alpha, a, b = (float(v) for v in estimates)
-    return BGNBD(r=r, alpha=alpha, a=a, b=b, log_likelihood=ll, n_customers=n, summary=table,
-                 converged=converged)
+    return BGNBD(
+        r=r,
+        alpha=alpha,
+        a=a,
+        b=b,
+        log_likelihood=ll,
+        n_customers=n,
+        summary=table,
+        converged=converged,
+    )

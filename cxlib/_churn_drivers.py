@@ -50,7 +50,6 @@ FEATURE_TEXT: dict[str, str] = {
 }
 
 
-
 def feature_label(column: str) -> str:
     """Plain-language name of a feature column."""
     if column in FEATURE_TEXT:
@@ -97,8 +96,15 @@ def _auc_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return (ranks[:, positives].sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
 
 
-def _permutation_drop(fitted: Any, X: np.ndarray, y: np.ndarray, *, repeats: int,
-                      rng: np.random.Generator, batch_rows: int = 60_000) -> np.ndarray:
+def _permutation_drop(
+    fitted: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    repeats: int,
+    rng: np.random.Generator,
+    batch_rows: int = 60_000,
+) -> np.ndarray:
     """Mean drop in ROC AUC per column when it is shuffled (``repeats`` shuffles each).
 
     The algorithm of scikit-learn's ``permutation_importance``, batched: the shuffled copies
@@ -122,25 +128,44 @@ def _permutation_drop(fitted: Any, X: np.ndarray, y: np.ndarray, *, repeats: int
     return drops.mean(axis=1)
 
 
-def permutation_drivers(cv: CrossValidated, model: str, *, repeats: int = 5,
-                        random_state: int = 0, confidence: float = 0.95) -> pl.DataFrame:
+def permutation_drivers(
+    cv: CrossValidated,
+    model: str,
+    *,
+    repeats: int = 5,
+    random_state: int = 0,
+    confidence: float = 0.95,
+) -> pl.DataFrame:
     """``feature, importance, importance_low, importance_high, label, folds`` (AUC drop)."""
     rng = np.random.default_rng(random_state)
-    folds = np.vstack([
-        _permutation_drop(fitted, cv.X[test], cv.y[test], repeats=repeats, rng=rng)
-        for fitted, test in cv.fold_models[model]  # one pass per fold
-    ])
+    folds = np.vstack(
+        [
+            _permutation_drop(fitted, cv.X[test], cv.y[test], repeats=repeats, rng=rng)
+            for fitted, test in cv.fold_models[model]  # one pass per fold
+        ]
+    )
     mean = folds.mean(axis=0)
     k = folds.shape[0]
-    half = (stats.t.ppf(0.5 + confidence / 2, k - 1) * folds.std(axis=0, ddof=1) / np.sqrt(k)
-            if k > 1 else np.full_like(mean, np.nan))
-    return pl.DataFrame({
-        "feature": list(cv.encoding.columns), "importance": mean,
-        "importance_low": mean - half, "importance_high": mean + half,
-    }).with_columns(
-        pl.Series("label", [feature_label(c) for c in cv.encoding.columns], dtype=pl.String),
-        pl.lit(k).alias("folds"),
-    ).sort("importance", descending=True)
+    half = (
+        stats.t.ppf(0.5 + confidence / 2, k - 1) * folds.std(axis=0, ddof=1) / np.sqrt(k)
+        if k > 1
+        else np.full_like(mean, np.nan)
+    )
+    return (
+        pl.DataFrame(
+            {
+                "feature": list(cv.encoding.columns),
+                "importance": mean,
+                "importance_low": mean - half,
+                "importance_high": mean + half,
+            }
+        )
+        .with_columns(
+            pl.Series("label", [feature_label(c) for c in cv.encoding.columns], dtype=pl.String),
+            pl.lit(k).alias("folds"),
+        )
+        .sort("importance", descending=True)
+    )
 
 
 def _grid(values: np.ndarray, categorical: bool, points: int) -> np.ndarray:
@@ -150,9 +175,16 @@ def _grid(values: np.ndarray, categorical: bool, points: int) -> np.ndarray:
     return np.unique(np.quantile(present, np.linspace(0.05, 0.95, points)))
 
 
-def partial_dependence(fitted: Any, encoding: Encoding, X: np.ndarray, features: Sequence[str],
-                       *, points: int = 20, sample: int = 2000,
-                       random_state: int = 0) -> pl.DataFrame:
+def partial_dependence(
+    fitted: Any,
+    encoding: Encoding,
+    X: np.ndarray,
+    features: Sequence[str],
+    *,
+    points: int = 20,
+    sample: int = 2000,
+    random_state: int = 0,
+) -> pl.DataFrame:
     """``feature, label, value, x, churn_probability, categorical`` (average over customers)."""
     rng = np.random.default_rng(random_state)
     rows = X if len(X) <= sample else X[rng.choice(len(X), sample, replace=False)]
@@ -165,13 +197,23 @@ def partial_dependence(fitted: Any, encoding: Encoding, X: np.ndarray, features:
         stacked[:, :, j] = grid[:, None]
         proba = fitted.predict_proba(stacked.reshape(-1, rows.shape[1]))[:, 1]
         average = proba.reshape(len(grid), len(rows)).mean(axis=1)
-        shown = ([encoding.categories[name][int(v)] for v in grid] if is_cat
-                 else [f"{v:,.4g}" for v in grid])
-        frames.append(pl.DataFrame({
-            "feature": name, "label": feature_label(name),
-            "value": shown, "x": grid.astype(float), "churn_probability": average,
-            "categorical": is_cat,
-        }))
+        shown = (
+            [encoding.categories[name][int(v)] for v in grid]
+            if is_cat
+            else [f"{v:,.4g}" for v in grid]
+        )
+        frames.append(
+            pl.DataFrame(
+                {
+                    "feature": name,
+                    "label": feature_label(name),
+                    "value": shown,
+                    "x": grid.astype(float),
+                    "churn_probability": average,
+                    "categorical": is_cat,
+                }
+            )
+        )
     return pl.concat(frames)
 
 
@@ -208,9 +250,16 @@ def action_for(column: str, actions: Mapping[str, str] | None = None) -> str:
     return DEFAULT_ACTION
 
 
-def reasons(fitted: Any, encoding: Encoding, X: np.ndarray, typical: np.ndarray,
-            ids: Sequence[Any], *, top: int = 3,
-            actions: Mapping[str, str] | None = None) -> pl.DataFrame:
+def reasons(
+    fitted: Any,
+    encoding: Encoding,
+    X: np.ndarray,
+    typical: np.ndarray,
+    ids: Sequence[Any],
+    *,
+    top: int = 3,
+    actions: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
     """``customer_id, rank, feature, value, typical, effect, reason, action`` per customer.
 
     ``effect`` is how much lower the churn probability would be with the typical value; only
@@ -222,23 +271,32 @@ def reasons(fitted: Any, encoding: Encoding, X: np.ndarray, typical: np.ndarray,
     what_if[:, np.arange(p), np.arange(p)] = typical[None, :]
     effect = base[:, None] - fitted.predict_proba(what_if.reshape(n * p, p))[:, 1].reshape(n, p)
     columns = list(encoding.columns)
-    long = pl.DataFrame({
-        "customer_id": np.repeat(np.asarray(ids, dtype=object), p).tolist(),
-        "column": np.tile(np.arange(p), n), "effect": effect.ravel(),
-        "value": X.ravel(), "typical": np.tile(typical, n),
-    }).filter(pl.col("effect") > 0.005)
+    long = pl.DataFrame(
+        {
+            "customer_id": np.repeat(np.asarray(ids, dtype=object), p).tolist(),
+            "column": np.tile(np.arange(p), n),
+            "effect": effect.ravel(),
+            "value": X.ravel(),
+            "typical": np.tile(typical, n),
+        }
+    ).filter(pl.col("effect") > 0.005)
     long = long.with_columns(
         pl.col("effect").rank("ordinal", descending=True).over("customer_id").alias("rank")
     ).filter(pl.col("rank") <= top)
     names = [columns[j] for j in long.get_column("column").to_list()]
     value = [_shown(v, c, encoding) for v, c in zip(long["value"].to_list(), names, strict=True)]
     usual = [_shown(v, c, encoding) for v, c in zip(long["typical"].to_list(), names, strict=True)]
-    text = [f"{feature_label(c)}: {v} (typical {u})"
-            for c, v, u in zip(names, value, usual, strict=True)]
+    text = [
+        f"{feature_label(c)}: {v} (typical {u})"
+        for c, v, u in zip(names, value, usual, strict=True)
+    ]
     return long.select(
-        "customer_id", pl.col("rank").cast(pl.Int64),
-        pl.Series("feature", names, dtype=pl.String), pl.Series("value", value, dtype=pl.String),
-        pl.Series("typical", usual, dtype=pl.String), "effect",
+        "customer_id",
+        pl.col("rank").cast(pl.Int64),
+        pl.Series("feature", names, dtype=pl.String),
+        pl.Series("value", value, dtype=pl.String),
+        pl.Series("typical", usual, dtype=pl.String),
+        "effect",
         pl.Series("reason", text, dtype=pl.String),
         pl.Series("action", [action_for(c, actions) for c in names], dtype=pl.String),
     ).sort("customer_id", "rank")

@@ -54,8 +54,9 @@ def as_datetime(value: str | date | datetime, *, name: str = "as_of") -> datetim
     raise DataError(f"{name}={value!r} is not a date; use e.g. '2025-07-01'")
 
 
-def resolve_as_of(ds: Any, as_of: str | date | datetime | None,
-                  horizon: str | timedelta | None) -> datetime:
+def resolve_as_of(
+    ds: Any, as_of: str | date | datetime | None, horizon: str | timedelta | None
+) -> datetime:
     """``as_of``, or the latest day that still leaves ``horizon`` of data after it (without a
     horizon: the day after the last touchpoint, i.e. "today")."""
     if as_of is not None:
@@ -90,9 +91,13 @@ def history(ds: Any, as_of: datetime, *, exclude: tuple[str, ...] = ()) -> Histo
         if "churn_ts" in customers.columns:
             gone = customers.filter(pl.col("churn_ts") < as_of).get_column("customer_id")
             population = population.filter(~population.is_in(gone.implode()))
-        drop = [c for c in customers.columns
-                if c in OUTCOME_COLUMNS or c in exclude
-                or (customers.schema[c].is_temporal() and c != "signup_ts")]
+        drop = [
+            c
+            for c in customers.columns
+            if c in OUTCOME_COLUMNS
+            or c in exclude
+            or (customers.schema[c].is_temporal() and c != "signup_ts")
+        ]
         customers = customers.drop(drop)
     return History(as_of, touchpoints, surveys, customers, population.sort())
 
@@ -121,13 +126,19 @@ def journey_features(
     prior_60 = (pl.col("ts") >= as_of - timedelta(days=90)) & ~recent_30
     is_friction = pl.col("touchpoint").is_in(list(friction))
     is_purchase = pl.col("touchpoint") == conversion
-    stage_index = pl.col("stage").replace_strict(
-        {s: i for i, s in enumerate(stages)}, default=None, return_dtype=pl.Int32
-    ) if "stage" in tp.columns else pl.lit(None, dtype=pl.Int32)
+    stage_index = (
+        pl.col("stage").replace_strict(
+            {s: i for i, s in enumerate(stages)}, default=None, return_dtype=pl.Int32
+        )
+        if "stage" in tp.columns
+        else pl.lit(None, dtype=pl.Int32)
+    )
     tp = tp.with_columns(stage_index.alias("_stage_index"))
     revenue = pl.col("revenue").fill_null(0).sum() if "revenue" in tp.columns else pl.lit(0.0)
-    stage_counts = [(pl.col("_stage_index") == i).sum().alias(f"stage_{_column_name(s)}")
-                    for i, s in enumerate(stages)]
+    stage_counts = [
+        (pl.col("_stage_index") == i).sum().alias(f"stage_{_column_name(s)}")
+        for i, s in enumerate(stages)
+    ]
     per_customer = tp.group_by("customer_id").agg(
         *stage_counts,
         first_ts=pl.col("ts").min(),
@@ -145,8 +156,9 @@ def journey_features(
         touchpoints_30d=recent_30.sum(),
         touchpoints_prior_60d=prior_60.sum(),
         furthest=pl.col("_stage_index").max(),
-        furthest_ts=pl.col("ts").filter(
-            pl.col("_stage_index") == pl.col("_stage_index").max()).max(),
+        furthest_ts=pl.col("ts")
+        .filter(pl.col("_stage_index") == pl.col("_stage_index").max())
+        .max(),
     )
     rate_30 = pl.col("touchpoints_30d") / 30
     rate_60 = pl.col("touchpoints_prior_60d") / 60
@@ -156,8 +168,9 @@ def journey_features(
         pl.col("touchpoints").cast(pl.Int64),
         pl.col("purchases").cast(pl.Int64),
         pl.col("revenue").cast(pl.Float64),
-        pl.col("furthest").replace_strict(dict(enumerate(stages)), default=None,
-                                          return_dtype=pl.String).alias("furthest_stage"),
+        pl.col("furthest")
+        .replace_strict(dict(enumerate(stages)), default=None, return_dtype=pl.String)
+        .alias("furthest_stage"),
         days_before(pl.col("furthest_ts"), as_of).alias("days_since_furthest_stage"),
         pl.col("channels").cast(pl.Int64),
         (pl.col("store_purchase") & pl.col("online_purchase")).alias("omnichannel"),
@@ -167,7 +180,8 @@ def journey_features(
         pl.col("support_contacts").cast(pl.Int64),
         pl.col("touchpoints_30d").cast(pl.Int64),
         pl.col("touchpoints_prior_60d").cast(pl.Int64),
-        pl.when(rate_30 + rate_60 > 0).then((rate_30 - rate_60) / (rate_30 + rate_60))
+        pl.when(rate_30 + rate_60 > 0)
+        .then((rate_30 - rate_60) / (rate_30 + rate_60))
         .alias("engagement_trend"),
         pl.col("first_ts"),
         *[pl.col(f"stage_{_column_name(s)}").cast(pl.Int64) for s in stages],
@@ -177,8 +191,15 @@ def journey_features(
 
 def _channel_mix(tp: pl.DataFrame) -> pl.DataFrame:
     """Share of each customer's touchpoints on each of the most used channels."""
-    top = (tp.group_by("channel").len().sort(["len", "channel"], descending=[True, False])
-           .head(MAX_CHANNELS).get_column("channel").drop_nulls().to_list())
+    top = (
+        tp.group_by("channel")
+        .len()
+        .sort(["len", "channel"], descending=[True, False])
+        .head(MAX_CHANNELS)
+        .get_column("channel")
+        .drop_nulls()
+        .to_list()
+    )
     shares = [
         ((pl.col("channel") == channel).sum() / pl.len()).alias(f"share_{_column_name(channel)}")
         for channel in top
@@ -197,9 +218,13 @@ def survey_features(past: History, *, kinds: tuple[str, ...] = ("nps", "csat")) 
     counts = answers.group_by("customer_id").agg(pl.len().cast(pl.Int64).alias("survey_answers"))
     out = ids.join(counts, on="customer_id", how="left")
     for kind in kinds:
-        scores = answers.filter(pl.col("survey") == kind).group_by("customer_id").agg(
-            pl.col("score").last().alias(f"{kind}_latest"),
-            (pl.col("score").last() - pl.col("score").shift(1).last()).alias(f"{kind}_trend"),
+        scores = (
+            answers.filter(pl.col("survey") == kind)
+            .group_by("customer_id")
+            .agg(
+                pl.col("score").last().alias(f"{kind}_latest"),
+                (pl.col("score").last() - pl.col("score").shift(1).last()).alias(f"{kind}_trend"),
+            )
         )
         out = out.join(scores, on="customer_id", how="left")
     return out.with_columns(pl.col("survey_answers").fill_null(0))
@@ -224,9 +249,12 @@ def churn_label(
                 f"inactivity after as_of={as_of:%Y-%m-%d} needs data until {until:%Y-%m-%d}; "
                 "choose an earlier as_of"
             )
-        seen = (eager(ds.touchpoints)
-                .filter((pl.col("ts") >= as_of) & (pl.col("ts") < until))
-                .get_column("customer_id").unique())
+        seen = (
+            eager(ds.touchpoints)
+            .filter((pl.col("ts") >= as_of) & (pl.col("ts") < until))
+            .get_column("customer_id")
+            .unique()
+        )
         return ids.with_columns((~pl.col("customer_id").is_in(seen.implode())).alias("churned"))
     customers = eager(ds.customers)
     if customers is None or label_column not in customers.columns:
@@ -268,9 +296,12 @@ def build(
     """All features of :func:`cxlib.churn.features` (journey, surveys, tenure, attributes)."""
     past = history(ds, as_of)
     journey = journey_features(
-        past, stages=tuple(ds.stages.stages), conversion=ds.config.conversion,
+        past,
+        stages=tuple(ds.stages.stages),
+        conversion=ds.config.conversion,
         friction=tuple(friction if friction is not None else ds.config.friction),
-        support=tuple(support), store_channels=tuple(store_channels),
+        support=tuple(support),
+        store_channels=tuple(store_channels),
     )
     out = journey.join(survey_features(past), on="customer_id", how="left").with_columns(
         ((pl.col("purchases") > 0) & (pl.col("survey_answers") == 0)).alias("no_survey_answer")
@@ -279,11 +310,13 @@ def build(
     customers = past.customers
     if customers is not None:
         personal = set(PERSONAL_COLUMNS) - {"customer_id"}  # never model features
-        keep = [c for c in customers.columns if c not in personal] if attributes else [
-            c for c in ("customer_id", "signup_ts") if c in customers.columns]
+        keep = (
+            [c for c in customers.columns if c not in personal]
+            if attributes
+            else [c for c in ("customer_id", "signup_ts") if c in customers.columns]
+        )
         out = out.join(customers.select(keep), on="customer_id", how="left")
         if "signup_ts" in customers.columns:
             start = pl.coalesce(pl.col("signup_ts"), pl.col("first_ts"))
     out = out.with_columns(days_before(start, as_of).alias("tenure_days"))
-    return out.drop([c for c in ("first_ts", "signup_ts") if c in out.columns]).sort(
-        "customer_id")
+    return out.drop([c for c in ("first_ts", "signup_ts") if c in out.columns]).sort("customer_id")

@@ -76,11 +76,18 @@ class ChurnModel:
         if key not in self._importance:
             with _m.one_thread():
                 self._importance[key] = _d.permutation_drivers(
-                    self.cv, key[0], repeats=repeats, random_state=self.random_state)
+                    self.cv, key[0], repeats=repeats, random_state=self.random_state
+                )
         return self._importance[key]
 
-    def partial_dependence(self, features: Sequence[str] | None = None, *, top: int = 3,
-                           model: str | None = None, points: int = 20) -> pl.DataFrame:
+    def partial_dependence(
+        self,
+        features: Sequence[str] | None = None,
+        *,
+        top: int = 3,
+        model: str | None = None,
+        points: int = 20,
+    ) -> pl.DataFrame:
         """Average churn probability over a grid of each feature's values (default: the
         ``top`` features by importance, as last computed): ``feature, label, value, x,
         churn_probability, categorical``."""
@@ -94,14 +101,22 @@ class ChurnModel:
             raise DataError(f"not model features: {unknown}; use {list(self.cv.encoding.columns)}")
         fitted = self.fitted(model)
         with _m.one_thread():
-            return _d.partial_dependence(fitted, self.cv.encoding, self.cv.X, list(features),
-                                         points=points, random_state=self.random_state)
+            return _d.partial_dependence(
+                fitted,
+                self.cv.encoding,
+                self.cv.X,
+                list(features),
+                points=points,
+                random_state=self.random_state,
+            )
 
     def _rows(self, features: Any) -> tuple[pl.DataFrame, np.ndarray, list[Any]]:
         table = _m.to_polars(features)
         if self.id_column is None or self.id_column not in table.columns:
-            raise DataError(f"the table has no id column '{self.id_column}'; scoring needs "
-                            "one row per customer with their id")
+            raise DataError(
+                f"the table has no id column '{self.id_column}'; scoring needs "
+                "one row per customer with their id"
+            )
         return table, self.cv.encoding.matrix(table), table.get_column(self.id_column).to_list()
 
     def score(self, features: Any, *, model: str | None = None) -> pl.DataFrame:
@@ -111,10 +126,17 @@ class ChurnModel:
         with _m.one_thread():
             proba = fitted.predict_proba(X)[:, 1] if len(X) else np.zeros(0)
         return table.select(self.id_column).with_columns(
-            pl.Series("churn_probability", proba, dtype=pl.Float64))
+            pl.Series("churn_probability", proba, dtype=pl.Float64)
+        )
 
-    def reasons(self, features: Any, *, top: int = 3, model: str | None = None,
-                actions: Mapping[str, str] | None = None) -> pl.DataFrame:
+    def reasons(
+        self,
+        features: Any,
+        *,
+        top: int = 3,
+        model: str | None = None,
+        actions: Mapping[str, str] | None = None,
+    ) -> pl.DataFrame:
         """Top reasons for each customer's score, in words, with a suggested action:
         ``customer_id, rank, feature, value, typical, effect, reason, action``.
 
@@ -126,8 +148,7 @@ class ChurnModel:
         typical = _d.typical_row(self.cv.encoding, self.cv.X)
         fitted = self.fitted(model)
         with _m.one_thread():
-            return _d.reasons(fitted, self.cv.encoding, X, typical, ids, top=top,
-                              actions=actions)
+            return _d.reasons(fitted, self.cv.encoding, X, typical, ids, top=top, actions=actions)
 
 
 def fit(
@@ -159,55 +180,78 @@ def fit(
         raise DataError(f"models={list(models)}; choose from {list(_m.MODELS)}")
     encoding, X, y, table = _m.prepare(features, label=label, positive=positive)
     options = {"logistic": {"C": C}, "boosting": {"max_iter": max_iter}}
-    factories = {name: partial(_m.MODELS[name], encoding, random_state=random_state,
-                               **options[name]) for name in models}
-    cv = _m.cross_validate(encoding, X, y, models=factories, folds=folds,
-                           random_state=random_state)
+    factories = {
+        name: partial(_m.MODELS[name], encoding, random_state=random_state, **options[name])
+        for name in models
+    }
+    cv = _m.cross_validate(encoding, X, y, models=factories, folds=folds, random_state=random_state)
     summary = _m.summary(cv)
     best = summary.sort("roc_auc", descending=True).get_column("model")[0]
-    id_column = "customer_id" if "customer_id" in table.columns else next(
-        (c for c, why in encoding.dropped.items() if why.startswith("id-like")), None)
+    id_column = (
+        "customer_id"
+        if "customer_id" in table.columns
+        else next((c for c, why in encoding.dropped.items() if why.startswith("id-like")), None)
+    )
     return ChurnModel(cv, label, id_column, summary, best, random_state, factories)
 
 
 def _scored(cv: _m.CrossValidated) -> pl.DataFrame:
-    return pl.concat([
-        pl.DataFrame({"model": name, "score": score, "churned": cv.y.astype(float)})
-        for name, score in cv.predictions.items()
-    ])
+    return pl.concat(
+        [
+            pl.DataFrame({"model": name, "score": score, "churned": cv.y.astype(float)})
+            for name, score in cv.predictions.items()
+        ]
+    )
 
 
 def calibration(cv: _m.CrossValidated, *, bins: int = 10, confidence: float = 0.95) -> pl.DataFrame:
     """Predicted vs observed churn in equal-size bins of out-of-fold scores, with Wilson CIs."""
     binned = _scored(cv).with_columns(
-        ((pl.col("score").rank("ordinal").over("model") - 1) * bins
-         // pl.len().over("model") + 1).cast(pl.Int64).alias("bin")
+        ((pl.col("score").rank("ordinal").over("model") - 1) * bins // pl.len().over("model") + 1)
+        .cast(pl.Int64)
+        .alias("bin")
     )
     out = binned.group_by("model", "bin").agg(
-        pl.len().alias("customers"), pl.col("churned").sum().cast(pl.Int64).alias("churners"),
-        pl.col("score").mean().alias("predicted"), pl.col("churned").mean().alias("observed"),
+        pl.len().alias("customers"),
+        pl.col("churned").sum().cast(pl.Int64).alias("churners"),
+        pl.col("score").mean().alias("predicted"),
+        pl.col("churned").mean().alias("observed"),
     )
     low, high = wilson("churners", "customers", confidence)
     return out.with_columns(low.alias("observed_low"), high.alias("observed_high")).sort(
-        "model", "bin")
+        "model", "bin"
+    )
 
 
 def lift(cv: _m.CrossValidated, *, groups: int = 10) -> pl.DataFrame:
     """Lift and cumulative gains by score decile (1 = the highest scores), out of fold."""
     ranked = _scored(cv).with_columns(
-        ((pl.col("score").rank("ordinal", descending=True).over("model") - 1) * groups
-         // pl.len().over("model") + 1).cast(pl.Int64).alias("decile")
+        (
+            (pl.col("score").rank("ordinal", descending=True).over("model") - 1)
+            * groups
+            // pl.len().over("model")
+            + 1
+        )
+        .cast(pl.Int64)
+        .alias("decile")
     )
-    out = ranked.group_by("model", "decile").agg(
-        pl.len().alias("customers"), pl.col("churned").sum().cast(pl.Int64).alias("churners"),
-        pl.col("score").mean().alias("mean_score"),
-    ).sort("model", "decile")
+    out = (
+        ranked.group_by("model", "decile")
+        .agg(
+            pl.len().alias("customers"),
+            pl.col("churned").sum().cast(pl.Int64).alias("churners"),
+            pl.col("score").mean().alias("mean_score"),
+        )
+        .sort("model", "decile")
+    )
     base = float(cv.y.mean())
     return out.with_columns(
         (pl.col("churners") / pl.col("customers")).alias("churn_rate"),
         (pl.col("churners") / pl.col("customers") / base).alias("lift"),
-        (pl.col("customers").cum_sum().over("model") / pl.col("customers").sum().over("model"))
-        .alias("customers_share"),
-        (pl.col("churners").cum_sum().over("model") / pl.col("churners").sum().over("model"))
-        .alias("churners_captured"),
+        (
+            pl.col("customers").cum_sum().over("model") / pl.col("customers").sum().over("model")
+        ).alias("customers_share"),
+        (pl.col("churners").cum_sum().over("model") / pl.col("churners").sum().over("model")).alias(
+            "churners_captured"
+        ),
     )

@@ -93,8 +93,10 @@ def to_polars(frame: Any) -> pl.DataFrame:
     try:
         wrapped = nw.from_native(frame)
     except TypeError:
-        raise DataError(f"cannot model a {type(frame).__name__}; pass a polars or pandas "
-                        "frame with one row per customer") from None
+        raise DataError(
+            f"cannot model a {type(frame).__name__}; pass a polars or pandas "
+            "frame with one row per customer"
+        ) from None
     return wrapped.lazy().collect(backend="polars").to_native()
 
 
@@ -105,8 +107,10 @@ def _numeric_text(expr: pl.Expr) -> pl.Expr:
 def label_vector(frame: pl.DataFrame, label: str, positive: Any = None) -> np.ndarray:
     """The label as 0/1 floats (NaN where missing); booleans, 0/1, yes/no and the like."""
     if label not in frame.columns:
-        raise DataError(f"label column '{label}' not found; columns are {frame.columns[:12]}; "
-                        "pass label='<your churn column>'")
+        raise DataError(
+            f"label column '{label}' not found; columns are {frame.columns[:12]}; "
+            "pass label='<your churn column>'"
+        )
     column = frame.get_column(label)
     if positive is not None:
         matches = (column == positive).cast(pl.Float64).to_numpy()
@@ -122,8 +126,10 @@ def label_vector(frame: pl.DataFrame, label: str, positive: Any = None) -> np.nd
     if seen and seen <= _TRUE | _FALSE:
         churned = text.is_in(list(_TRUE)).cast(pl.Float64).to_numpy()
         return np.where(text.is_null().to_numpy(), np.nan, churned)
-    raise DataError(f"label '{label}' has values {sorted(map(str, seen))[:5]}; use a boolean "
-                    "or 0/1 column, or say which value means churn: positive='<value>'")
+    raise DataError(
+        f"label '{label}' has values {sorted(map(str, seen))[:5]}; use a boolean "
+        "or 0/1 column, or say which value means churn: positive='<value>'"
+    )
 
 
 def _kind(series: pl.Series, rows: int) -> tuple[str, str]:
@@ -157,8 +163,12 @@ def _kind(series: pl.Series, rows: int) -> tuple[str, str]:
     return "drop", f"unsupported type {dtype}"
 
 
-def prepare(frame: Any, *, label: str, positive: Any = None,
-            ) -> tuple[Encoding, np.ndarray, np.ndarray, pl.DataFrame]:
+def prepare(
+    frame: Any,
+    *,
+    label: str,
+    positive: Any = None,
+) -> tuple[Encoding, np.ndarray, np.ndarray, pl.DataFrame]:
     """Encoding, X, y (0/1) and the kept rows of a customer table with a label column."""
     table = to_polars(frame)
     y = label_vector(table, label, positive)
@@ -186,8 +196,13 @@ def fit_encoding(table: pl.DataFrame, dropped: dict[str, str] | None = None) -> 
         if kind == "text-numeric":
             numeric_text.append(name)
         if kind == "categorical":
-            counts = (table.get_column(name).cast(pl.String).drop_nulls().value_counts()
-                      .sort(["count", name], descending=[True, False]))
+            counts = (
+                table.get_column(name)
+                .cast(pl.String)
+                .drop_nulls()
+                .value_counts()
+                .sort(["count", name], descending=[True, False])
+            )
             # rare values cannot be learned: pool them (fewer than 10 rows, or 1 % of
             # small tables), and keep at most MAX_CATEGORIES codes in all
             rare = min(10, max(2, table.height // 100))
@@ -198,8 +213,10 @@ def fit_encoding(table: pl.DataFrame, dropped: dict[str, str] | None = None) -> 
                 labels.append(OTHER)
             categories[name] = tuple(labels)
     if not columns:
-        raise DataError("no usable feature columns: every column was dropped "
-                        f"({'; '.join(f'{c}: {w}' for c, w in dropped.items())})")
+        raise DataError(
+            "no usable feature columns: every column was dropped "
+            f"({'; '.join(f'{c}: {w}' for c, w in dropped.items())})"
+        )
     return Encoding(tuple(columns), tuple(categorical), categories, tuple(numeric_text), dropped)
 
 
@@ -215,15 +232,30 @@ def logistic_model(encoding: Encoding, *, C: float = 1.0, random_state: int = 0)
     cats = [i for i, c in enumerate(encoding.categorical) if c]
     parts = []
     if numeric:
-        parts.append(("numeric", make_pipeline(
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-            StandardScaler()), numeric))
+        parts.append(
+            (
+                "numeric",
+                make_pipeline(
+                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                    StandardScaler(),
+                ),
+                numeric,
+            )
+        )
     if cats:
-        parts.append(("categories", make_pipeline(
-            SimpleImputer(strategy="constant", fill_value=-1.0),
-            OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5)), cats))
-    return make_pipeline(ColumnTransformer(parts),
-                         LogisticRegression(C=C, max_iter=5000, random_state=random_state))
+        parts.append(
+            (
+                "categories",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value=-1.0),
+                    OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5),
+                ),
+                cats,
+            )
+        )
+    return make_pipeline(
+        ColumnTransformer(parts), LogisticRegression(C=C, max_iter=5000, random_state=random_state)
+    )
 
 
 def boosting_model(encoding: Encoding, *, max_iter: int = 150, random_state: int = 0) -> Any:
@@ -238,9 +270,14 @@ def boosting_model(encoding: Encoding, *, max_iter: int = 150, random_state: int
 
     mask = np.array(encoding.categorical)
     return HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=max_iter, max_depth=3, min_samples_leaf=20,
-        l2_regularization=1.0, early_stopping=False,
-        categorical_features=mask if mask.any() else None, random_state=random_state,
+        learning_rate=0.05,
+        max_iter=max_iter,
+        max_depth=3,
+        min_samples_leaf=20,
+        l2_regularization=1.0,
+        early_stopping=False,
+        categorical_features=mask if mask.any() else None,
+        random_state=random_state,
     )
 
 
@@ -260,16 +297,25 @@ class CrossValidated:
     fold_models: dict[str, list[tuple[Any, np.ndarray]]]  # model -> [(fitted, test rows)]
 
 
-def cross_validate(encoding: Encoding, X: np.ndarray, y: np.ndarray, *, models: dict[str, Any],
-                   folds: int, random_state: int) -> CrossValidated:
+def cross_validate(
+    encoding: Encoding,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    models: dict[str, Any],
+    folds: int,
+    random_state: int,
+) -> CrossValidated:
     """Stratified k-fold CV of each model factory (shuffled, fixed seed)."""
     from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
     smallest = int(min(y.sum(), len(y) - y.sum()))
     if smallest < 2:
-        raise DataError(f"the label needs at least 2 churned and 2 retained customers for "
-                        f"cross-validation; found {int(y.sum())} churned of {len(y)}")
+        raise DataError(
+            f"the label needs at least 2 churned and 2 retained customers for "
+            f"cross-validation; found {int(y.sum())} churned of {len(y)}"
+        )
     folds = min(folds, smallest)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     predictions = {name: np.full(len(y), np.nan) for name in models}
@@ -282,11 +328,18 @@ def cross_validate(encoding: Encoding, X: np.ndarray, y: np.ndarray, *, models: 
                 score = model.predict_proba(X[test])[:, 1]
             predictions[name][test] = score
             fitted[name].append((model, test))
-            rows.append((name, fold, roc_auc_score(y[test], score),
-                         average_precision_score(y[test], score),
-                         brier_score_loss(y[test], score)))
-    scores = pl.DataFrame(rows, schema=["model", "fold", "roc_auc", "pr_auc", "brier"],
-                          orient="row")
+            rows.append(
+                (
+                    name,
+                    fold,
+                    roc_auc_score(y[test], score),
+                    average_precision_score(y[test], score),
+                    brier_score_loss(y[test], score),
+                )
+            )
+    scores = pl.DataFrame(
+        rows, schema=["model", "fold", "roc_auc", "pr_auc", "brier"], orient="row"
+    )
     return CrossValidated(encoding, X, y, folds, scores, predictions, fitted)
 
 

@@ -47,21 +47,28 @@ def friction_churn(
     column = ds.config.churn_label or "churned"
     if customers is None or column not in customers.columns:
         raise DataError(f"friction_churn needs a '{column}' column on customers")
-    worst = _f.friction_by_period(ds, friction=tuple(friction or ds.config.friction),
-                                  period=period)
-    per_customer = customers.select("customer_id", pl.col(column).cast(pl.Boolean)).join(
-        worst, on="customer_id", how="left"
-    ).with_columns(pl.col("worst").fill_null(0).clip(upper_bound=cap))
-    out = per_customer.group_by("worst").agg(
-        pl.len().alias("customers"), pl.col(column).sum().cast(pl.Int64).alias("churned")
-    ).sort("worst")
+    worst = _f.friction_by_period(ds, friction=tuple(friction or ds.config.friction), period=period)
+    per_customer = (
+        customers.select("customer_id", pl.col(column).cast(pl.Boolean))
+        .join(worst, on="customer_id", how="left")
+        .with_columns(pl.col("worst").fill_null(0).clip(upper_bound=cap))
+    )
+    out = (
+        per_customer.group_by("worst")
+        .agg(pl.len().alias("customers"), pl.col(column).sum().cast(pl.Int64).alias("churned"))
+        .sort("worst")
+    )
     low, high = wilson("churned", "customers", confidence)
     return out.select(
-        pl.when(pl.col("worst") >= cap).then(pl.lit(f"{cap}+"))
-        .otherwise(pl.col("worst").cast(pl.String)).alias("incidents"),
-        pl.col("customers").cast(pl.Int64), "churned",
+        pl.when(pl.col("worst") >= cap)
+        .then(pl.lit(f"{cap}+"))
+        .otherwise(pl.col("worst").cast(pl.String))
+        .alias("incidents"),
+        pl.col("customers").cast(pl.Int64),
+        "churned",
         (pl.col("churned") / pl.col("customers")).alias("churn_rate"),
-        low.alias("churn_rate_low"), high.alias("churn_rate_high"),
+        low.alias("churn_rate_low"),
+        high.alias("churn_rate_high"),
     )
 
 
@@ -93,8 +100,14 @@ def lifetimes(
     customers = _f.eager(ds.customers)
     if customers is None or "churn_ts" not in customers.columns:
         raise DataError("lifetimes needs customers with a churn_ts column (when they churned)")
-    table = _f.build(ds, moment, friction=None, support=("support_contact",),
-                     store_channels=("store",), attributes=True)
+    table = _f.build(
+        ds,
+        moment,
+        friction=None,
+        support=("support_contact",),
+        store_channels=("store",),
+        attributes=True,
+    )
     segment = pl.lit("all")
     if by is not None:
         if by not in table.columns:
@@ -110,11 +123,13 @@ def lifetimes(
             segment = segment.otherwise(pl.lit(labels[-1]))
     end = _f.data_end(ds)
     joined = table.select("customer_id", segment.alias("segment")).join(
-        customers.select("customer_id", "churn_ts"), on="customer_id", how="left")
+        customers.select("customer_id", "churn_ts"), on="customer_id", how="left"
+    )
     churned = pl.col("churn_ts").is_not_null() & (pl.col("churn_ts") <= end)
     stop = pl.when(churned).then(pl.col("churn_ts")).otherwise(pl.lit(end))
     return joined.select(
-        "customer_id", "segment",
+        "customer_id",
+        "segment",
         ((stop - pl.lit(moment)).dt.total_microseconds() / _f.DAY_US).alias("days"),
         churned.alias("churned"),
     )
@@ -122,6 +137,7 @@ def lifetimes(
 
 def _bin_label(edges: list[float], i: int, *, counts: bool) -> str:
     """``[1, 2]`` on counts: "0", "1", "2+"; otherwise "< 1", "1 to < 2", "2+"."""
+
     def text(v: float) -> str:
         return f"{v:g}"
 

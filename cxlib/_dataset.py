@@ -72,14 +72,14 @@ class Dataset:
                 "loaded": [self.read[k] - rejected.get(k, 0) for k in kinds],
                 "rejected": [rejected.get(k, 0) for k in kinds],
             },
-            schema={"kind": pl.String, "read": pl.Int64, "loaded": pl.Int64,
-                    "rejected": pl.Int64},
+            schema={"kind": pl.String, "read": pl.Int64, "loaded": pl.Int64, "rejected": pl.Int64},
         )
 
     def __repr__(self) -> str:
         origin = self.config.source or str(self.config.root)
-        lines = [f"Dataset from {origin} ({self.stages.name} journey: "
-                 f"{' > '.join(self.stages.stages)})"]
+        lines = [
+            f"Dataset from {origin} ({self.stages.name} journey: {' > '.join(self.stages.stages)})"
+        ]
         for kind, _, loaded, rejected in self.summary().iter_rows():
             note = f", {rejected:,} rejected" if rejected else ""
             lines.append(f"  {kind:<12} {_rows(loaded):>14}{note}")
@@ -87,8 +87,10 @@ class Dataset:
             if kind not in self.read:
                 lines.append(f"  {kind:<12} {'no file':>14}")
         if self.rejects.height:
-            lines.append(f"  .rejects lists the {_rows(self.rejects.height)} rejected, "
-                         ".summary() counts them")
+            lines.append(
+                f"  .rejects lists the {_rows(self.rejects.height)} rejected, "
+                ".summary() counts them"
+            )
         return "\n".join(lines)
 
 
@@ -123,28 +125,46 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
     config = _config(source)
     paths = {kind: _locate(config, kind) for kind in KINDS}
     if paths["touchpoints"] is None:
-        raise DataError(f"{config.root}: no touchpoints file (looked for touchpoints.csv, "
-                        ".parquet, .ndjson, ...); add one or name it in cx.toml under "
-                        "[data] touchpoints = \"<file>\"")
+        raise DataError(
+            f"{config.root}: no touchpoints file (looked for touchpoints.csv, "
+            ".parquet, .ndjson, ...); add one or name it in cx.toml under "
+            '[data] touchpoints = "<file>"'
+        )
     model = config.stage_model()
     tables: dict[str, Frame | None] = dict.fromkeys(KINDS)
     ledgers, read = [empty_rejects()], {}
     for kind, path in paths.items():
         if path is None:
             continue
-        loaded = load_table(kind, path, columns=config.columns.get(kind),
-                            timezone=config.timezone, encoding=config.encoding, lazy=lazy,
-                            stages=model)
+        loaded = load_table(
+            kind,
+            path,
+            columns=config.columns.get(kind),
+            timezone=config.timezone,
+            encoding=config.encoding,
+            lazy=lazy,
+            stages=model,
+        )
         tables[kind], read[kind] = loaded.data, loaded.read
         ledgers.append(loaded.rejects)
     rejects = pl.concat(ledgers)
     if rejects.height:
         origin = config.source or config.root
-        warnings.warn(f"{origin}: {_rows(rejects.height)} rejected while loading; see "
-                      "ds.rejects and ds.summary()", RejectedRowsWarning, stacklevel=2)
-    return Dataset(touchpoints=tables["touchpoints"], surveys=tables["surveys"],
-                   customers=tables["customers"], stages=model, rejects=rejects,
-                   config=config, read=read)
+        warnings.warn(
+            f"{origin}: {_rows(rejects.height)} rejected while loading; see "
+            "ds.rejects and ds.summary()",
+            RejectedRowsWarning,
+            stacklevel=2,
+        )
+    return Dataset(
+        touchpoints=tables["touchpoints"],
+        surveys=tables["surveys"],
+        customers=tables["customers"],
+        stages=model,
+        rejects=rejects,
+        config=config,
+        read=read,
+    )
 
 
 def _rows(count: int) -> str:
@@ -155,15 +175,18 @@ def _config(source: str | os.PathLike[str] | Config) -> Config:
     if isinstance(source, Config):
         return source
     if not isinstance(source, (str, os.PathLike)):
-        raise DataError(f"cx.load takes a folder, a cx.toml path or a Config, got "
-                        f"{type(source).__name__}")
+        raise DataError(
+            f"cx.load takes a folder, a cx.toml path or a Config, got {type(source).__name__}"
+        )
     path = Path(source)
     if not path.exists():
         raise DataError(f"{path}: not found; pass the folder holding your data or its cx.toml")
     if path.is_dir() or path.suffix.lower() == ".toml":
         return read_config(path)
-    raise DataError(f"{path}: cx.load takes a folder or a cx.toml; read one file with "
-                    "cx.read_touchpoints / read_surveys / read_customers")
+    raise DataError(
+        f"{path}: cx.load takes a folder or a cx.toml; read one file with "
+        "cx.read_touchpoints / read_surveys / read_customers"
+    )
 
 
 def _locate(config: Config, kind: str) -> Path | None:
@@ -173,12 +196,17 @@ def _locate(config: Config, kind: str) -> Path | None:
         return configured
     if not config.root.is_dir():
         return None
-    found = sorted(p for p in config.root.iterdir()
-                   if p.is_file() and p.name.lower().startswith(kind + ".") and _supported(p))
+    found = sorted(
+        p
+        for p in config.root.iterdir()
+        if p.is_file() and p.name.lower().startswith(kind + ".") and _supported(p)
+    )
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
-        raise DataError(f"{config.root}: several {kind} files ({names}); keep one, or name it "
-                        f"in cx.toml under [data] {kind} = \"<file>\"")
+        raise DataError(
+            f"{config.root}: several {kind} files ({names}); keep one, or name it "
+            f'in cx.toml under [data] {kind} = "<file>"'
+        )
     return found[0] if found else None
 
 

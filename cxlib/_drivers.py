@@ -68,16 +68,20 @@ def _design(frame: pl.DataFrame, attributes: list[str]) -> tuple[np.ndarray, lis
         if series.dtype.is_numeric() or series.dtype == pl.Boolean:
             values = series.cast(pl.Float64).to_numpy()
             if np.nanstd(values) == 0:
-                raise DataError(f"attribute {name!r} has a single value in these answers; "
-                                "leave it out of attributes=")
+                raise DataError(
+                    f"attribute {name!r} has a single value in these answers; "
+                    "leave it out of attributes="
+                )
             columns.append(values)
             owner.append(index)
             kinds.append("numeric")
             continue
         levels = series.cast(pl.String).value_counts(sort=True, name="__n")
         if levels.height < 2:
-            raise DataError(f"attribute {name!r} has a single value in these answers; "
-                            "leave it out of attributes=")
+            raise DataError(
+                f"attribute {name!r} has a single value in these answers; "
+                "leave it out of attributes="
+            )
         for level in levels.get_column(name).to_list()[1:]:  # most frequent is the reference
             columns.append((series.cast(pl.String) == level).cast(pl.Float64).to_numpy())
             owner.append(index)
@@ -85,8 +89,9 @@ def _design(frame: pl.DataFrame, attributes: list[str]) -> tuple[np.ndarray, lis
     return np.column_stack(columns), owner, kinds
 
 
-def _fit(x: np.ndarray, y: np.ndarray, owner: np.ndarray, n_attributes: int
-         ) -> tuple[np.ndarray, float, np.ndarray]:
+def _fit(
+    x: np.ndarray, y: np.ndarray, owner: np.ndarray, n_attributes: int
+) -> tuple[np.ndarray, float, np.ndarray]:
     """Weights per attribute, R², and OLS slopes per design column (from the correlations:
     b_j = β_j · sd_y / sd_j with β = R_xx⁻¹ r_xy, far cheaper than a least-squares solve on
     the rows, which matters inside the bootstrap)."""
@@ -151,8 +156,10 @@ def key_drivers(
         raise DataError("key_drivers needs at least one attribute column besides the score")
     table = to_polars(data.select(target, *attributes)).drop_nulls()
     if table.height < len(attributes) + 3:
-        raise DataError(f"key_drivers: {table.height} complete answers are too few for "
-                        f"{len(attributes)} attributes")
+        raise DataError(
+            f"key_drivers: {table.height} complete answers are too few for "
+            f"{len(attributes)} attributes"
+        )
     x, owner_list, kinds = _design(table, attributes)
     owner = np.asarray(owner_list)
     y = table.get_column(target).cast(pl.Float64).to_numpy()
@@ -175,8 +182,10 @@ def key_drivers(
         if not draws:
             return np.full(width, np.nan), np.full(width, np.nan)
         stacked = np.vstack(draws)
-        return (np.nanpercentile(stacked, tail, axis=0),
-                np.nanpercentile(stacked, 100 - tail, axis=0))
+        return (
+            np.nanpercentile(stacked, tail, axis=0),
+            np.nanpercentile(stacked, 100 - tail, axis=0),
+        )
 
     w_low, w_high = bounds(boot_w, len(attributes))
     s_low, s_high = bounds(boot_s, len(attributes))
@@ -185,25 +194,32 @@ def key_drivers(
     numeric_col = {i: j for j, i in enumerate(owner_list) if kinds[i] == "numeric"}
 
     def per_attribute(values: np.ndarray) -> list[float | None]:
-        return [float(values[numeric_col[i]]) if i in numeric_col else None
-                for i in range(len(attributes))]
+        return [
+            float(values[numeric_col[i]]) if i in numeric_col else None
+            for i in range(len(attributes))
+        ]
 
     coefficient = per_attribute(coefficients)
-    result = pl.DataFrame({
-        "attribute": attributes,
-        "kind": kinds,
-        "weight": weights,
-        "weight_low": w_low,
-        "weight_high": w_high,
-        "share": weights / r2 if r2 > 0 else np.full(len(attributes), np.nan),
-        "share_low": s_low,
-        "share_high": s_high,
-        "direction": [None if c is None else ("higher" if c > 0 else "lower")
-                      for c in coefficient],
-        "coefficient": coefficient,
-        "coefficient_low": per_attribute(c_low),
-        "coefficient_high": per_attribute(c_high),
-    }, nan_to_null=True, strict=False).with_columns(
+    result = pl.DataFrame(
+        {
+            "attribute": attributes,
+            "kind": kinds,
+            "weight": weights,
+            "weight_low": w_low,
+            "weight_high": w_high,
+            "share": weights / r2 if r2 > 0 else np.full(len(attributes), np.nan),
+            "share_low": s_low,
+            "share_high": s_high,
+            "direction": [
+                None if c is None else ("higher" if c > 0 else "lower") for c in coefficient
+            ],
+            "coefficient": coefficient,
+            "coefficient_low": per_attribute(c_low),
+            "coefficient_high": per_attribute(c_high),
+        },
+        nan_to_null=True,
+        strict=False,
+    ).with_columns(
         pl.col("direction").fill_null("by level"),
         pl.lit(table.height, dtype=pl.Int64).alias("responses"),
         pl.lit(r2).alias("r_squared"),

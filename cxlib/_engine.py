@@ -117,8 +117,9 @@ def with_micros(frame: Any, column: str = "ts", out: str = "__t") -> nw.LazyFram
         from pyspark.sql import functions as F  # noqa: N812 - Spark's convention
 
         return nw.from_native(native.withColumn(out, F.unix_micros(F.col(column))))
-    raise DataError(f"cannot convert timestamps for a {impl} frame; use polars, pandas, DuckDB "
-                    "or PySpark")
+    raise DataError(
+        f"cannot convert timestamps for a {impl} frame; use polars, pandas, DuckDB or PySpark"
+    )
 
 
 def materialize(frame: nw.LazyFrame) -> nw.LazyFrame:
@@ -153,8 +154,8 @@ def like_input(result: pl.DataFrame, original: Any) -> Any:
     """Return a small polars result in the library the caller passed in."""
     if isinstance(original, pl.DataFrame | pl.LazyFrame):
         return result
-    wrapped = original if isinstance(original, nw.DataFrame | nw.LazyFrame) else nw.from_native(
-        original
+    wrapped = (
+        original if isinstance(original, nw.DataFrame | nw.LazyFrame) else nw.from_native(original)
     )
     impl = wrapped.implementation
     if impl.is_pandas():

@@ -129,15 +129,24 @@ class FunnelEngine:
         require(events, [CUSTOMER, "ts", "touchpoint"])
         schema = events.collect_schema()
         base = [CUSTOMER, "ts", "touchpoint", "__t"]
-        extra = [c for c, dtype in schema.items() if c not in base and (
-            c == "channel" or dtype.is_numeric() or dtype.is_temporal() or dtype in (
-                nw.String, nw.Boolean))]
+        extra = [
+            c
+            for c, dtype in schema.items()
+            if c not in base
+            and (
+                c == "channel"
+                or dtype.is_numeric()
+                or dtype.is_temporal()
+                or dtype in (nw.String, nw.Boolean)
+            )
+        ]
         frame = to_polars(events.select(*base, *extra))
         if frame.height == 0:
             raise DataError("touchpoints: no rows to explore; load some events first")
         self._touchpoint_columns = set(schema.names())
-        self.props = [c for c in extra if groupable(frame.schema[c]) and
-                      frame[c].n_unique() <= MAX_GROUPS]
+        self.props = [
+            c for c in extra if groupable(frame.schema[c]) and frame[c].n_unique() <= MAX_GROUPS
+        ]
         self.columns = [CUSTOMER, "ts", "touchpoint", *extra]
         self.customer, customer_codes = Coded.of(frame[CUSTOMER])
         self.touchpoint, touchpoint_codes = Coded.of(frame["touchpoint"])
@@ -186,8 +195,7 @@ class FunnelEngine:
         one = table.unique(subset=[CUSTOMER], keep="first", maintain_order=True)
         joined = ids.join(one, on=CUSTOMER, how="left").sort("__c")
         for column, dtype in table.schema.items():
-            if column != CUSTOMER and groupable(dtype) and (
-                    table[column].n_unique() <= MAX_GROUPS):
+            if column != CUSTOMER and groupable(dtype) and (table[column].n_unique() <= MAX_GROUPS):
                 coded, codes = Coded.of(joined[column])
                 self.attributes[column] = (coded, codes.to_numpy())
 
@@ -198,8 +206,11 @@ class FunnelEngine:
 
     # ----------------------------------------------------------------------------- views
 
-    def view(self, period: tuple[int, int] | None = None,
-             segment: Mapping[str, Collection[Any]] | None = None) -> View:
+    def view(
+        self,
+        period: tuple[int, int] | None = None,
+        segment: Mapping[str, Collection[Any]] | None = None,
+    ) -> View:
         """The events in ``[period[0], period[1])`` (µs) of customers in ``segment``."""
         wanted = tuple(sorted((c, frozenset(v)) for c, v in (segment or {}).items() if v))
         return self._views.get_or((period, wanted), lambda: self._make_view(period, wanted))
@@ -212,8 +223,10 @@ class FunnelEngine:
             keep = np.ones(self.customer.values.len(), bool)  # per customer code
             for column, values in wanted:
                 if column not in self.attributes:
-                    raise DataError(f"segment {column!r} is not a customer attribute; use one "
-                                    f"of {sorted(self.attributes)}")
+                    raise DataError(
+                        f"segment {column!r} is not a customer attribute; use one "
+                        f"of {sorted(self.attributes)}"
+                    )
                 coded, codes = self.attributes[column]
                 keep &= np.isin(codes, coded.codes_of(values))
             mask = keep[self._c] if mask is None else mask & keep[self._c]
@@ -234,6 +247,7 @@ class FunnelEngine:
 
     def _step_events(self, view: View, members: tuple[int, ...]) -> np.ndarray:
         """Sorted indices of the view's events of a step."""
+
         def make() -> np.ndarray:
             parts = [self._by_touchpoint[m] for m in members]
             if view.mask is not None:
@@ -244,23 +258,29 @@ class FunnelEngine:
             for part in parts:
                 marked[part] = True
             return np.flatnonzero(marked)
+
         return self._steps.get_or(("events", view.key, members), make)
 
     def _step_ranks(self, view: View, members: tuple[int, ...]) -> np.ndarray:
         """Sorted distinct ranks of the view's events of a step."""
+
         def make() -> np.ndarray:
             ranks = self._rank[self._step_events(view, members)]
             return ranks[np.r_[True, ranks[1:] != ranks[:-1]]] if ranks.size else ranks
+
         return self._steps.get_or(("ranks", view.key, members), make)
 
     def _next_rank(self, view: View, members: tuple[int, ...]) -> np.ndarray:
         """For every rank g: the first rank >= g with an event of the step (G when none)."""
+
         def make() -> np.ndarray:
             return next_marked(self._step_ranks(view, members), self._ranks + 1, self._ranks)
+
         return self._next.get_or((view.key, members), make)
 
-    def count(self, view: View, steps: Sequence[Any], window: int | None,
-              order: str = "sequential") -> Counted:
+    def count(
+        self, view: View, steps: Sequence[Any], window: int | None, order: str = "sequential"
+    ) -> Counted:
         """Counted attempts of a funnel (cached per view, steps, window and order)."""
         if order not in ("sequential", "strict", "any"):
             raise DataError(f"order={order!r}; use 'sequential', 'strict' or 'any'")
@@ -269,8 +289,9 @@ class FunnelEngine:
         key = (view.key, members, window, order)
         return self._counted.get_or(key, lambda: self._count(view, members, window, order))
 
-    def _count(self, view: View, members: tuple[tuple[int, ...], ...], window: int | None,
-               order: str) -> Counted:
+    def _count(
+        self, view: View, members: tuple[tuple[int, ...], ...], window: int | None, order: str
+    ) -> Counted:
         # Attempts: step-1 ranks; for "any", every rank with a funnel event opens a window.
         source = tuple(sorted(sum(members, ()))) if order == "any" else members[0]
         attempts = self._step_ranks(view, source)
@@ -284,19 +305,37 @@ class FunnelEngine:
         if entered.size:  # per customer (attempts are sorted): earliest at the furthest step
             starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
             best = entered[first_at_group_max(furthest[entered], starts)]
-        return Counted(self._rank_c[attempts[best]], furthest[best], reached[:, best],
-                       attempts[best], best, source)
+        return Counted(
+            self._rank_c[attempts[best]],
+            furthest[best],
+            reached[:, best],
+            attempts[best],
+            best,
+            source,
+        )
 
-    def _sequential(self, view: View, members: tuple, window: int | None,
-                    attempts: np.ndarray, reached: np.ndarray) -> None:
+    def _sequential(
+        self,
+        view: View,
+        members: tuple,
+        window: int | None,
+        attempts: np.ndarray,
+        reached: np.ndarray,
+    ) -> None:
         """Greedy chain: each step is its earliest event at or after the previous step."""
         tables = [self._next_rank(view, m) for m in members[1:]]
         _, ranks = follow_chains(self._rank_c, self._rank_t, tables, attempts, window, steps=True)
         reached[:] = ranks
         reached[reached == self._ranks] = -1  # the sentinel rank: not reached
 
-    def _strict(self, view: View, members: tuple, window: int | None,
-                attempts: np.ndarray, reached: np.ndarray) -> None:
+    def _strict(
+        self,
+        view: View,
+        members: tuple,
+        window: int | None,
+        attempts: np.ndarray,
+        reached: np.ndarray,
+    ) -> None:
         """Step k at the d-th distinct timestamp after the start, each step advancing by at
         most one timestamp (nothing strictly between two steps; ties are not between)."""
         last, start = self._customer_last[self._rank_c[attempts]], self._rank_t[attempts]
@@ -323,8 +362,14 @@ class FunnelEngine:
             reached[k, alive] = first
             previous = {d: h[keep] for d, h in here.items()}
 
-    def _any(self, view: View, members: tuple, window: int | None,
-             attempts: np.ndarray, reached: np.ndarray) -> None:
+    def _any(
+        self,
+        view: View,
+        members: tuple,
+        window: int | None,
+        attempts: np.ndarray,
+        reached: np.ndarray,
+    ) -> None:
         """Steps 1..k all done, in any order, within the window opened by the attempt."""
         last, start = self._customer_last[self._rank_c[attempts]], self._rank_t[attempts]
         alive, done = np.arange(attempts.size), np.full(attempts.size, -1, reached.dtype)
@@ -351,6 +396,7 @@ class FunnelEngine:
                 ranks = self._rank[events]
                 starts = np.flatnonzero(np.r_[True, ranks[1:] != ranks[:-1]])
                 return np.minimum.reduceat(codes[events], starts)
+
             per_attempt = self._props.get_or((view.key, counted.source, by), make)
             return coded.decode(per_attempt[counted.attempt], by)
         if by in self.breakdowns:
@@ -358,26 +404,44 @@ class FunnelEngine:
             return coded.decode(codes[counted.customers], by)
         raise DataError(f"by={by!r} is not a breakdown here; use one of {self.breakdowns}")
 
-    def funnel(self, view: View, steps: Sequence[Any], window: int | None, *,
-               order: str = "sequential", by: str | None = None, confidence: float = 0.95
-               ) -> pl.DataFrame:
+    def funnel(
+        self,
+        view: View,
+        steps: Sequence[Any],
+        window: int | None,
+        *,
+        order: str = "sequential",
+        by: str | None = None,
+        confidence: float = 0.95,
+    ) -> pl.DataFrame:
         """``cx.funnel`` of the view's events (best attempt), as a polars frame."""
         _, labels = normalize_steps(steps)
         counted = self.count(view, steps, window, order)
         columns = {"__a": self._rank_t[counted.start], "__K": counted.furthest}
         for k in range(len(labels)):
             columns[f"__t{k + 1}"] = self._rank_t[counted.ranks[k]]  # -1 -> sentinel
-        best = pl.DataFrame(columns).lazy().with_columns(
-            pl.when(pl.col("__K") >= k).then(pl.col(f"__t{k}")).alias(f"__t{k}")
-            for k in range(1, len(labels) + 1)
+        best = (
+            pl.DataFrame(columns)
+            .lazy()
+            .with_columns(
+                pl.when(pl.col("__K") >= k).then(pl.col(f"__t{k}")).alias(f"__t{k}")
+                for k in range(1, len(labels) + 1)
+            )
         )
         if by is not None:
             best = best.with_columns(self.by_values(view, counted, by))
-        return summarize(nw.from_native(best), labels, [by] if by else [],
-                         confidence=confidence)
+        return summarize(nw.from_native(best), labels, [by] if by else [], confidence=confidence)
 
-    def dropoffs(self, view: View, steps: Sequence[Any], window: int | None, *, at: int,
-                 order: str = "sequential", by: str | None = None) -> pl.DataFrame:
+    def dropoffs(
+        self,
+        view: View,
+        steps: Sequence[Any],
+        window: int | None,
+        *,
+        at: int,
+        order: str = "sequential",
+        by: str | None = None,
+    ) -> pl.DataFrame:
         """``cx.dropoffs`` of the view's events, as a polars frame."""
         counted = self.count(view, steps, window, order)
         lost = np.flatnonzero(counted.furthest == at)
@@ -399,13 +463,22 @@ class FunnelEngine:
             pl.Series("__next", self._rank_t[following]).set(pl.Series(~ok), None),
         ]
         as_time = lambda c: pl.from_epoch(pl.col(c), time_unit="us").dt.replace_time_zone("UTC")  # noqa: E731
-        return pl.DataFrame(columns).select(
-            CUSTOMER, *([by] if by else []), as_time("__r").alias("reached_at"),
-            "next_touchpoint", "next_channel", as_time("__next").alias("next_at"),
-        ).sort(CUSTOMER)
+        return (
+            pl.DataFrame(columns)
+            .select(
+                CUSTOMER,
+                *([by] if by else []),
+                as_time("__r").alias("reached_at"),
+                "next_touchpoint",
+                "next_channel",
+                as_time("__next").alias("next_at"),
+            )
+            .sort(CUSTOMER)
+        )
 
-    def _next_channel(self, view: View, position: np.ndarray, following: np.ndarray,
-                      ok: np.ndarray) -> pl.Series:
+    def _next_channel(
+        self, view: View, position: np.ndarray, following: np.ndarray, ok: np.ndarray
+    ) -> pl.Series:
         """The smallest channel among the view's events at each ``following`` rank."""
         if "channel" not in self._coded:
             return pl.Series("next_channel", [None] * position.size, dtype=pl.String)
@@ -432,7 +505,8 @@ class FunnelEngine:
             at_lo, at_hi = np.searchsorted(view.ranks, [rank, rank + 1])
             shown = range(max(first, at_lo - PATH_BEFORE), min(last, at_hi + PATH_AFTER))
             words = [str(names[self._p[view.events[i]]]) for i in shown]
-            words = [f"[{w}]" if at_lo <= i < at_hi else w for i, w in zip(shown, words,
-                                                                            strict=True)]
+            words = [
+                f"[{w}]" if at_lo <= i < at_hi else w for i, w in zip(shown, words, strict=True)
+            ]
             out.append(" → ".join(words))
         return out

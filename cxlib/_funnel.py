@@ -115,8 +115,10 @@ def summarize(
         "step_index",
         "step",
         "customers",
-        pl.when(pl.col("__n1") > 0).then(pl.col("customers") / pl.col("__n1"))
-        .otherwise(pl.lit(0.0)).alias("conversion"),
+        pl.when(pl.col("__n1") > 0)
+        .then(pl.col("customers") / pl.col("__n1"))
+        .otherwise(pl.lit(0.0))
+        .alias("conversion"),
         low.alias("conversion_low"),
         high.alias("conversion_high"),
         pl.when(pl.col("step_index") == 1)
@@ -175,8 +177,14 @@ def _counted(
     """Counted attempts with ``by`` columns attached: (attempts, step labels, by columns)."""
     cols, props, attributes = _split_by(touchpoints, by, customers)
     best, labels = attempts_table(
-        touchpoints, steps, within=within, order=order, attempt=attempt, props=props,
-        every=every, exclude=exclude,
+        touchpoints,
+        steps,
+        within=within,
+        order=order,
+        attempt=attempt,
+        props=props,
+        every=every,
+        exclude=exclude,
     )
     return _attach(best, props, attributes, customers), labels, cols
 
@@ -238,7 +246,13 @@ def funnel(
     True
     """
     best, labels, cols = _counted(
-        touchpoints, steps, within, order=order, attempt=attempt, by=by, exclude=exclude,
+        touchpoints,
+        steps,
+        within,
+        order=order,
+        attempt=attempt,
+        by=by,
+        exclude=exclude,
         customers=customers,
     )
     return like_input(summarize(best, labels, cols, confidence=confidence), touchpoints)
@@ -283,13 +297,18 @@ def funnel_trend(
     ['period', 'step_index', 'step']
     """
     best, labels, cols = _counted(
-        touchpoints, steps, within, order=order, attempt=attempt, by=by, exclude=exclude,
-        customers=customers, every=every,
+        touchpoints,
+        steps,
+        within,
+        order=order,
+        attempt=attempt,
+        by=by,
+        exclude=exclude,
+        customers=customers,
+        every=every,
     )
     result = summarize(best, labels, ["__period", *cols], confidence=confidence)
-    result = result.with_columns(
-        _utc_time("__period")
-    ).rename({"__period": "period"})
+    result = result.with_columns(_utc_time("__period")).rename({"__period": "period"})
     return like_input(result, touchpoints)
 
 
@@ -332,19 +351,26 @@ def dropoffs(
     """
     sets, _ = normalize_steps(steps)
     if not 1 <= at < len(sets):
-        raise DataError(f"at={at}: use a step from 1 to {len(sets) - 1} (the last step has no "
-                        "drop-off)")
+        raise DataError(
+            f"at={at}: use a step from 1 to {len(sets) - 1} (the last step has no drop-off)"
+        )
     best, _, cols = _counted(
-        touchpoints, steps, within, order=order, attempt=attempt, by=by, exclude=None,
+        touchpoints,
+        steps,
+        within,
+        order=order,
+        attempt=attempt,
+        by=by,
+        exclude=None,
         customers=customers,
     )
-    lost = best.filter(nw.col("__K") == at).select(
-        CUSTOMER, *cols, nw.col(f"__t{at}").alias("__r")
-    )
+    lost = best.filter(nw.col("__K") == at).select(CUSTOMER, *cols, nw.col(f"__t{at}").alias("__r"))
     lost = materialize(lost)
     events = with_micros(touchpoints).select(CUSTOMER, "__t", "touchpoint", "channel")
-    after = lost.select(CUSTOMER, "__r").join(events, on=CUSTOMER, how="inner").filter(
-        nw.col("__t") > nw.col("__r")
+    after = (
+        lost.select(CUSTOMER, "__r")
+        .join(events, on=CUSTOMER, how="inner")
+        .filter(nw.col("__t") > nw.col("__r"))
     )
     first_after = after.group_by(CUSTOMER).agg(nw.col("__t").min().alias("__nt"))
     nxt = (

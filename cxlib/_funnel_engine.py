@@ -56,8 +56,9 @@ FAST_PATHS = True
 def normalize_steps(steps: Sequence[Step]) -> tuple[list[frozenset[str]], list[str]]:
     """Steps as sets of touchpoints, with their display labels; checks they do not overlap."""
     if isinstance(steps, str) or len(steps) == 0:
-        raise DataError("steps must be a list of touchpoints, e.g. ['visit', 'add_to_cart', "
-                        "'purchase']")
+        raise DataError(
+            "steps must be a list of touchpoints, e.g. ['visit', 'add_to_cart', 'purchase']"
+        )
     sets, labels, seen = [], [], {}
     for i, step in enumerate(steps, start=1):
         members = frozenset([step]) if isinstance(step, str) else frozenset(step)
@@ -118,16 +119,16 @@ def _with_next(grid: nw.LazyFrame, ks: range) -> nw.LazyFrame:
         return grid
     grid = grid.with_columns(
         *[
-            nw.when(nw.col(f"__h{k}") == 1).then(nw.col("__t")).otherwise(nw.lit(NEVER))
-            .cast(nw.Int64).alias(f"__n{k}")
+            nw.when(nw.col(f"__h{k}") == 1)
+            .then(nw.col("__t"))
+            .otherwise(nw.lit(NEVER))
+            .cast(nw.Int64)
+            .alias(f"__n{k}")
             for k in ks
         ]
     )
     return grid.with_columns(
-        *[
-            nw.col(f"__n{k}").cum_min(reverse=True).over(CUSTOMER, order_by="__t")
-            for k in ks
-        ]
+        *[nw.col(f"__n{k}").cum_min(reverse=True).over(CUSTOMER, order_by="__t") for k in ks]
     )
 
 
@@ -209,7 +210,9 @@ def _strict(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]) ->
 def _any_order(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]) -> nw.LazyFrame:
     table = _with_next(grid, range(1, n + 1))
     attempts = table.select(
-        CUSTOMER, nw.col("__t").alias("__a"), *[nw.col(f"__n{k}") for k in range(1, n + 1)],
+        CUSTOMER,
+        nw.col("__t").alias("__a"),
+        *[nw.col(f"__n{k}") for k in range(1, n + 1)],
         *[nw.col(f"__p_{p}") for p in props],
     )
     columns, done, valid = [], nw.lit(True), nw.lit(True)
@@ -254,8 +257,14 @@ def attempts_table(
     if FAST_PATHS and order == "sequential" and events.implementation.is_polars():
         native = nw.to_native(touchpoints, pass_through=True)
         fast = sequential_counted(
-            events.to_native(), n, window, list(props), attempt=attempt, period=period,
-            in_memory=isinstance(native, pl.DataFrame), members=sorted(set().union(*sets)),
+            events.to_native(),
+            n,
+            window,
+            list(props),
+            attempt=attempt,
+            period=period,
+            in_memory=isinstance(native, pl.DataFrame),
+            members=sorted(set().union(*sets)),
         )
         if fast is not None:
             best = nw.from_native(fast.lazy())
@@ -263,7 +272,10 @@ def attempts_table(
                 best = _drop_excluded(best, events, touchpoints, list(exclude), n)
             return best, labels
     grid = _grid(
-        events, n, props=list(props), prop_step=None if order == "any" else 1,
+        events,
+        n,
+        props=list(props),
+        prop_step=None if order == "any" else 1,
         keep_all=order == "strict",
     )
     if order == "sequential":
@@ -294,8 +306,10 @@ def _drop_excluded(
     """Drop attempts with an excluded touchpoint between their first and last step."""
     last = nw.max_horizontal(*[nw.col(f"__t{k}") for k in range(1, n + 1)])
     spans = best.filter(nw.col("__K") >= 2).select(CUSTOMER, "__a", last.alias("__z"))
-    hits = with_micros(touchpoints).filter(nw.col("touchpoint").is_in(exclude)).select(
-        CUSTOMER, nw.col("__t").alias("__e")
+    hits = (
+        with_micros(touchpoints)
+        .filter(nw.col("touchpoint").is_in(exclude))
+        .select(CUSTOMER, nw.col("__t").alias("__e"))
     )
     flagged = (
         spans.join(hits, on=CUSTOMER, how="inner")

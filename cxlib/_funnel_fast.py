@@ -118,7 +118,10 @@ def sequential_counted(
 
     def selected(frame: pl.LazyFrame) -> pl.LazyFrame:
         return frame.select(
-            CUSTOMER, *props, "__t", pl.col("__s").cast(pl.Int8),  # (int8 already)
+            CUSTOMER,
+            *props,
+            "__t",
+            pl.col("__s").cast(pl.Int8),  # (int8 already)
             group_hash().alias("__h"),
             pl.col(CUSTOMER).hash(CHECK_SEED).alias("__f"),
         )
@@ -138,8 +141,7 @@ def sequential_counted(
         buckets = max(1, math.ceil(count / BUCKET_EVENTS))
         frames = (  # each pass hashes every id once, and only its bucket's twice
             selected(
-                funnel_events.filter(group_hash() % buckets == b) if buckets > 1
-                else by_members
+                funnel_events.filter(group_hash() % buckets == b) if buckets > 1 else by_members
             ).collect(engine="streaming")
             for b in range(buckets)
         )
@@ -208,8 +210,14 @@ def _counted(
 
 
 def _attempts(
-    customer: np.ndarray, t: np.ndarray, step: np.ndarray, n: int, window: int | None, *,
-    attempt: str, period: int | None,
+    customer: np.ndarray,
+    t: np.ndarray,
+    step: np.ndarray,
+    n: int,
+    window: int | None,
+    *,
+    attempt: str,
+    period: int | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray | None] | None:
     """The counted attempt of every customer (and period): (its step-1 position, its index
     among all step-1 events, furthest step, time of each step (the sentinel's when not
@@ -255,7 +263,11 @@ def _attempts(
             reached, positions = furthest[pick], [at[pick] for at in positions]
         times = [np.where(at < b - a, tt[at], never) for at in positions]
         return (
-            positions[0] + a, pick, len(starts), reached, times,
+            positions[0] + a,
+            pick,
+            len(starts),
+            reached,
+            times,
             None if periods is None else periods[pick],
         )
 

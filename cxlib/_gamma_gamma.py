@@ -33,8 +33,15 @@ def gamma_gamma_log_likelihood(params: np.ndarray, x: np.ndarray, zbar: np.ndarr
     """
     p, q, gamma = params
     px = p * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
-            + px * np.log(x) + (px - 1) * np.log(zbar) - (px + q) * np.log(gamma + x * zbar))
+    return (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + px * np.log(x)
+        + (px - 1) * np.log(zbar)
+        - (px + q) * np.log(gamma + x * zbar)
+    )
 
 
 def gamma_gamma_gradient(params: np.ndarray, x: np.ndarray, zbar: np.ndarray) -> np.ndarray:
@@ -92,8 +99,9 @@ class GammaGamma:
         return (1 - weight) * self.mean_spend + weight * zbar
 
 
-def fit(frequency: np.ndarray, monetary_value: np.ndarray, *,
-        confidence: float = 0.95) -> GammaGamma:
+def fit(
+    frequency: np.ndarray, monetary_value: np.ndarray, *, confidence: float = 0.95
+) -> GammaGamma:
     """Maximum-likelihood Gamma-Gamma fit on repeat buyers (see
     :func:`cxlib.value.fit_gamma_gamma`)."""
     keep = (frequency > 0) & np.isfinite(monetary_value)
@@ -122,5 +130,12 @@ def fit(frequency: np.ndarray, monetary_value: np.ndarray, *,
     )
     table = parameter_table(["p", "q", "gamma"], estimates, errors, confidence)
     p, q, gamma = (float(v) for v in estimates)
-    return GammaGamma(p=p, q=q, gamma=gamma, log_likelihood=ll, n_customers=len(x),
-                      summary=table, converged=converged)
+    return GammaGamma(
+        p=p,
+        q=q,
+        gamma=gamma,
+        log_likelihood=ll,
+        n_customers=len(x),
+        summary=table,
+        converged=converged,
+    )

@@ -47,7 +47,7 @@ def page(title: str, body: str, *, back: bool = True) -> str:
     """A complete, self-contained HTML page around an already-safe ``body``."""
     nav = '<a href="index.html">&larr; All report pages</a>' if back else ""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
         f"<header>{nav}<h1>{escape(title)}</h1></header><main>{body}</main></body></html>\n"
@@ -89,8 +89,11 @@ def export_html(executed: Path, target: Path, *, title: str) -> Path:
             cell.outputs = [_inline_svg(o) for o in cell.get("outputs", []) if not _noise(o)]
     notebook.metadata.pop("widgets", None)
     exporter = HTMLExporter(
-        template_name="basic", exclude_input=True, exclude_input_prompt=True,
-        exclude_output_prompt=True, anchor_link_text="",
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
     )
     body, _ = exporter.from_notebook_node(notebook)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -107,27 +110,40 @@ def _kpis(dataset: Dataset) -> list[tuple[str, str, str]]:
     touchpoints = eager(dataset.touchpoints)
     customers = touchpoints.get_column("customer_id").n_unique()
     target = dataset.config.conversion
-    converted = touchpoints.filter(pl.col("touchpoint") == target).get_column(
-        "customer_id"
-    ).n_unique()
+    converted = (
+        touchpoints.filter(pl.col("touchpoint") == target).get_column("customer_id").n_unique()
+    )
     figures = [
         ("Customers", f"{customers:,}", "with at least one touchpoint"),
-        ("Conversion", f"{converted / customers:.1%}" if customers else "–",
-         f"customers with a {target}"),
+        (
+            "Conversion",
+            f"{converted / customers:.1%}" if customers else "–",
+            f"customers with a {target}",
+        ),
     ]
     if dataset.surveys is not None:
         score = cx.nps(dataset.surveys)
         if score.height and score["responses"][0]:
             row = score.row(0, named=True)
-            figures.append(("NPS", f"{row['nps']:+.0f}",
-                            f"95% CI {row['ci_low']:+.0f} to {row['ci_high']:+.0f}, "
-                            f"{row['responses']:,} answers"))
+            figures.append(
+                (
+                    "NPS",
+                    f"{row['nps']:+.0f}",
+                    f"95% CI {row['ci_low']:+.0f} to {row['ci_high']:+.0f}, "
+                    f"{row['responses']:,} answers",
+                )
+            )
     customers_table = eager(dataset.customers)
     if customers_table is not None and "churned" in customers_table.columns:
         churned = customers_table.get_column("churned").drop_nulls()
         if churned.len():
-            figures.append(("Churn rate", f"{churned.mean():.1%}",
-                            f"of {churned.len():,} customers with a churn label"))
+            figures.append(
+                (
+                    "Churn rate",
+                    f"{churned.mean():.1%}",
+                    f"of {churned.len():,} customers with a churn label",
+                )
+            )
     return figures
 
 

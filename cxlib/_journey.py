@@ -69,7 +69,10 @@ def _staged(touchpoints: Any, model: StageModel, extra: list[str]) -> nw.LazyFra
     events = usable(touchpoints, [CUSTOMER, "ts", "touchpoint", *extra])
     index = stage_index(events.collect_schema().names(), model)
     events = events.select(
-        CUSTOMER, "__t", "touchpoint", *[nw.col(c).cast(nw.String) for c in extra],
+        CUSTOMER,
+        "__t",
+        "touchpoint",
+        *[nw.col(c).cast(nw.String) for c in extra],
         index.alias("__s"),
     )
     events = events.filter(~nw.col("__s").is_null()).with_columns(nw.col("__s").cast(nw.Int64))
@@ -84,8 +87,14 @@ def _moved_on(events: nw.LazyFrame, firsts: nw.LazyFrame, stages: int) -> nw.Laz
     grid = events.group_by(CUSTOMER, "__t").agg(nw.col("__s").max().alias("__hi"))
     later = range(stages - 1)
     grid = grid.with_columns(
-        *[nw.when(nw.col("__hi") > k).then(nw.col("__t")).otherwise(nw.lit(NEVER))
-          .cast(nw.Int64).alias(f"__n{k}") for k in later]
+        *[
+            nw.when(nw.col("__hi") > k)
+            .then(nw.col("__t"))
+            .otherwise(nw.lit(NEVER))
+            .cast(nw.Int64)
+            .alias(f"__n{k}")
+            for k in later
+        ]
     ).with_columns(
         *[nw.col(f"__n{k}").cum_min(reverse=True).over(CUSTOMER, order_by="__t") for k in later]
     )
@@ -103,8 +112,10 @@ def _moved_on(events: nw.LazyFrame, firsts: nw.LazyFrame, stages: int) -> nw.Laz
 
 def _stage_frame(model: StageModel) -> pl.DataFrame:
     return pl.DataFrame(
-        {"stage_index": pl.Series(range(len(model.stages)), dtype=pl.Int64),
-         "stage": list(model.stages)}
+        {
+            "stage_index": pl.Series(range(len(model.stages)), dtype=pl.Int64),
+            "stage": list(model.stages),
+        }
     )
 
 
@@ -154,18 +165,24 @@ def stage_summary(
     )
     counts = to_polars(counts).with_columns(pl.col("__s").cast(pl.Int64).alias("stage_index"))
     last = len(model.stages) - 1
-    out = _stage_frame(model).join(counts.drop("__s"), on="stage_index", how="left").with_columns(
-        pl.col("customers", "reached_next").fill_null(0).cast(pl.Int64),
+    out = (
+        _stage_frame(model)
+        .join(counts.drop("__s"), on="stage_index", how="left")
+        .with_columns(
+            pl.col("customers", "reached_next").fill_null(0).cast(pl.Int64),
+        )
     )
     has_next = (pl.col("stage_index") < last) & (pl.col("customers") > 0)
     low, high = wilson("reached_next", "customers", confidence)
     out = out.with_columns(
-        pl.when(has_next).then(pl.col("reached_next") / pl.col("customers"))
+        pl.when(has_next)
+        .then(pl.col("reached_next") / pl.col("customers"))
         .alias("conversion_to_next"),
         pl.when(has_next).then(low).alias("conversion_low"),
         pl.when(has_next).then(high).alias("conversion_high"),
-        pl.duration(microseconds=pl.col("__median").round(0).cast(pl.Int64))
-        .alias("median_time_in_stage"),
+        pl.duration(microseconds=pl.col("__median").round(0).cast(pl.Int64)).alias(
+            "median_time_in_stage"
+        ),
     ).sort("stage_index")
     return like_input(out.drop("__median"), touchpoints)
 
@@ -182,49 +199,82 @@ def _attributed(surveys: Any, events: nw.LazyFrame, model: StageModel) -> nw.Laz
     names = answers.collect_schema().names()
     own_stage = stage_index(names, model)
     answers = answers.select(
-        CUSTOMER, "__t", "survey", "score",
-        (own_stage.fill_null(-1) if own_stage is not None else nw.lit(-1)).cast(nw.Int64)
+        CUSTOMER,
+        "__t",
+        "survey",
+        "score",
+        (own_stage.fill_null(-1) if own_stage is not None else nw.lit(-1))
+        .cast(nw.Int64)
         .alias("__own_s"),
         (nw.col("channel").cast(nw.String) if "channel" in names else nw.lit("")).alias("__own_ch"),
         nw.lit(1).alias("__one"),
     ).with_columns(
-        nw.col("__one").cum_sum().over(CUSTOMER, order_by=["__t", "survey", "score"])
-        .cast(nw.Int64).alias("__row")
+        nw.col("__one")
+        .cum_sum()
+        .over(CUSTOMER, order_by=["__t", "survey", "score"])
+        .cast(nw.Int64)
+        .alias("__row")
     )
     answers = materialize(answers)
-    common = [CUSTOMER, "__t", "__kind", "touchpoint", "__no_ch", "channel", "__s", "__row",
-              "__one"]
-    timeline = nw.concat([
-        events.with_columns(
-            nw.lit(0).alias("__kind"), nw.lit(-1).cast(nw.Int64).alias("__row"),
-            nw.lit(1).alias("__one"), nw.col("channel").is_null().alias("__no_ch"),
-        ).select(*common),
-        answers.with_columns(
-            nw.lit(1).alias("__kind"), nw.lit("").alias("touchpoint"), nw.lit("").alias("channel"),
-            nw.lit(-1).cast(nw.Int64).alias("__s"), nw.lit(False).alias("__no_ch"),
-        ).select(*common),
-    ])
+    common = [
+        CUSTOMER,
+        "__t",
+        "__kind",
+        "touchpoint",
+        "__no_ch",
+        "channel",
+        "__s",
+        "__row",
+        "__one",
+    ]
+    timeline = nw.concat(
+        [
+            events.with_columns(
+                nw.lit(0).alias("__kind"),
+                nw.lit(-1).cast(nw.Int64).alias("__row"),
+                nw.lit(1).alias("__one"),
+                nw.col("channel").is_null().alias("__no_ch"),
+            ).select(*common),
+            answers.with_columns(
+                nw.lit(1).alias("__kind"),
+                nw.lit("").alias("touchpoint"),
+                nw.lit("").alias("channel"),
+                nw.lit(-1).cast(nw.Int64).alias("__s"),
+                nw.lit(False).alias("__no_ch"),
+            ).select(*common),
+        ]
+    )
     # Ties: touchpoints before answers, then by touchpoint, channel (nulls last) and stage,
     # so that of two tied touchpoints the later stage is "latest", whatever the row order.
     order = ["__t", "__kind", "touchpoint", "__no_ch", "channel", "__s"]
-    timeline = timeline.with_columns(
-        nw.col("__one").cum_sum().over(CUSTOMER, order_by=order).cast(nw.Int64).alias("__pos")
-    ).with_columns(
-        nw.when(nw.col("__kind") == 0).then(nw.col("__pos")).otherwise(0).alias("__latest")
-    ).with_columns(nw.col("__latest").cum_max().over(CUSTOMER, order_by="__pos"))
+    timeline = (
+        timeline.with_columns(
+            nw.col("__one").cum_sum().over(CUSTOMER, order_by=order).cast(nw.Int64).alias("__pos")
+        )
+        .with_columns(
+            nw.when(nw.col("__kind") == 0).then(nw.col("__pos")).otherwise(0).alias("__latest")
+        )
+        .with_columns(nw.col("__latest").cum_max().over(CUSTOMER, order_by="__pos"))
+    )
     timeline = materialize(timeline)
     lookup = timeline.filter(nw.col("__kind") == 0).select(
-        CUSTOMER, nw.col("__pos").alias("__latest"), nw.col("__s").alias("__tp_s"),
+        CUSTOMER,
+        nw.col("__pos").alias("__latest"),
+        nw.col("__s").alias("__tp_s"),
         nw.col("channel").alias("__tp_ch"),
     )
-    found = timeline.filter(nw.col("__kind") == 1).select(CUSTOMER, "__row", "__latest").join(
-        lookup, on=[CUSTOMER, "__latest"], how="left"
+    found = (
+        timeline.filter(nw.col("__kind") == 1)
+        .select(CUSTOMER, "__row", "__latest")
+        .join(lookup, on=[CUSTOMER, "__latest"], how="left")
     )
     answers = answers.join(found, on=[CUSTOMER, "__row"], how="left")
     own_s = nw.when(nw.col("__own_s") >= 0).then(nw.col("__own_s"))
     own_ch = nw.col("__own_ch") if "channel" in names else nw.col("__tp_ch")
     return answers.select(
-        CUSTOMER, "survey", "score",
+        CUSTOMER,
+        "survey",
+        "score",
         nw.coalesce(own_s, nw.col("__tp_s")).alias("__s"),
         nw.coalesce(own_ch, nw.col("__tp_ch")).alias("channel"),
     )
@@ -305,12 +355,15 @@ def journey_map(
     events = _staged(touchpoints, model, ["channel"])
     volume = to_polars(events.group_by("__s", "channel").agg(nw.len().alias("touchpoints")))
     firsts = events.group_by(CUSTOMER, "__s", "channel").agg(nw.col("__t").min())
-    moved = _moved_on(events, firsts, len(model.stages)).group_by("__s", "channel").agg(
-        nw.len().alias("customers"), nw.col("__ok").sum().alias("__moved")
+    moved = (
+        _moved_on(events, firsts, len(model.stages))
+        .group_by("__s", "channel")
+        .agg(nw.len().alias("customers"), nw.col("__ok").sum().alias("__moved"))
     )
     keys = ["stage_index", "channel"]
-    cells = to_polars(moved).join(volume, on=["__s", "channel"], how="full", coalesce=True,
-                                  nulls_equal=True)
+    cells = to_polars(moved).join(
+        volume, on=["__s", "channel"], how="full", coalesce=True, nulls_equal=True
+    )
     cells = cells.rename({"__s": "stage_index"}).with_columns(pl.col("stage_index").cast(pl.Int64))
     if surveys is not None:
         scores = _survey_scores(_attributed(surveys, events, model))
@@ -320,15 +373,21 @@ def journey_map(
         pl.col("customers", "touchpoints", "__moved").fill_null(0).cast(pl.Int64)
     ).with_columns(
         pl.when((pl.col("stage_index") < last) & (pl.col("customers") > 0))
-        .then(pl.col("__moved") / pl.col("customers")).alias("conversion_to_next")
+        .then(pl.col("__moved") / pl.col("customers"))
+        .alias("conversion_to_next")
     )
     survey_columns = []
     if surveys is not None:
         cells = cells.with_columns(pl.col("responses").fill_null(0).cast(pl.Int64))
         survey_columns = ["responses", "nps", "csat"]
-    out = _stage_frame(model).join(cells, on="stage_index", how="inner").sort(
-        keys, nulls_last=True
+    out = _stage_frame(model).join(cells, on="stage_index", how="inner").sort(keys, nulls_last=True)
+    out = out.select(
+        "stage_index",
+        "stage",
+        "channel",
+        "customers",
+        "touchpoints",
+        "conversion_to_next",
+        *survey_columns,
     )
-    out = out.select("stage_index", "stage", "channel", "customers", "touchpoints",
-                     "conversion_to_next", *survey_columns)
     return like_input(out, touchpoints)

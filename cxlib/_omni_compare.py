@@ -57,13 +57,17 @@ def _micros(value: str | date | datetime, name: str) -> int:
 
 
 def _per_customer(
-    touchpoints: Any, groups: Mapping[str, Sequence[str]], purchase: str,
-    start: str | date | datetime | None, end: str | date | datetime | None,
+    touchpoints: Any,
+    groups: Mapping[str, Sequence[str]],
+    purchase: str,
+    start: str | date | datetime | None,
+    end: str | date | datetime | None,
 ) -> tuple[pl.DataFrame, int, int]:
     """One row per customer in the period: orders and revenue per group, last activity."""
     events = usable(touchpoints, [CUSTOMER, "ts", "touchpoint", "channel", "revenue"])
-    bounds = to_polars(events.select(nw.col("__t").min().alias("lo"),
-                                     nw.col("__t").max().alias("hi"))).row(0)
+    bounds = to_polars(
+        events.select(nw.col("__t").min().alias("lo"), nw.col("__t").max().alias("hi"))
+    ).row(0)
     if bounds[0] is None:
         raise DataError("touchpoints: no rows to compare")
     lo = bounds[0] if start is None else _micros(start, "start")
@@ -76,20 +80,23 @@ def _per_customer(
         hit = is_purchase & nw.col("channel").is_in(list(channels))
         columns += [
             hit.cast(nw.Int64).alias(f"{name}_orders"),
-            nw.when(hit).then(nw.col("revenue").cast(nw.Float64)).otherwise(0.0)
+            nw.when(hit)
+            .then(nw.col("revenue").cast(nw.Float64))
+            .otherwise(0.0)
             .alias(f"{name}_revenue"),
         ]
         sums += [f"{name}_orders", f"{name}_revenue"]
     # per-row columns first: simple aggregations run efficiently on every engine
     per_row = events.select(CUSTOMER, "__t", *columns)
-    grouped = per_row.group_by(CUSTOMER).agg(nw.col("__t").max().alias("last_t"),
-                                              *[nw.col(c).sum() for c in sums])
+    grouped = per_row.group_by(CUSTOMER).agg(
+        nw.col("__t").max().alias("last_t"), *[nw.col(c).sum() for c in sums]
+    )
     data = to_polars(grouped).sort(CUSTOMER)
     return data, lo, hi
 
 
 def _readable(window: str) -> str:
-    """"90d" -> "90 days" (labels read as language, not as parameters)."""
+    """ "90d" -> "90 days" (labels read as language, not as parameters)."""
     units = {"d": "day", "w": "week", "h": "hour", "m": "minute"}
     text = str(window).strip()
     number, unit = text[:-1], text[-1:]
@@ -104,21 +111,31 @@ def _bootstrap_ratio(num: np.ndarray, den: np.ndarray, idx: np.ndarray) -> np.nd
         return num[idx].sum(axis=1) / den[idx].sum(axis=1)
 
 
-def _verdict(metric: str, what: str, uplift: float, low: float, high: float,
-             confidence: float, claim: float | None, window: str) -> str:
+def _verdict(
+    metric: str,
+    what: str,
+    uplift: float,
+    low: float,
+    high: float,
+    confidence: float,
+    claim: float | None,
+    window: str,
+) -> str:
     if not np.isfinite(uplift):
         return f"{what}: not enough customers in both segments to compare."
     size = f"{abs(uplift):.1%} {'more' if uplift >= 0 else 'less'}"
     lead = {
         "orders": f"Omnichannel customers place {size} orders",
         "retention": f"Omnichannel customers are {size} likely to be active in the last "
-                     f"{window} of the period",
+        f"{window} of the period",
         "value": f"Omnichannel customers are worth {size} per customer over the period",
     }.get(metric, f"Omnichannel customers spend {size} {what.lower().replace('spend ', '')}")
     distinct = low > 0 or high < 0
-    text = (f"{lead} than single-channel customers ({confidence:.0%} CI {low:+.1%} to "
-            f"{high:+.1%}); the difference is {'' if distinct else 'not '}distinguishable "
-            "from zero.")
+    text = (
+        f"{lead} than single-channel customers ({confidence:.0%} CI {low:+.1%} to "
+        f"{high:+.1%}); the difference is {'' if distinct else 'not '}distinguishable "
+        "from zero."
+    )
     if claim is not None:
         inside = low <= claim <= high
         text += f" The claimed {claim:+.0%} is {'within' if inside else 'outside'} the interval."
@@ -186,8 +203,10 @@ def compare(
     groups = dict(_DEFAULT_GROUPS if groups is None else groups)
     needed = len(groups) if min_groups is None else min_groups
     if len(groups) < 2 or not 1 < needed <= len(groups):
-        raise DataError(f"groups={groups}, min_groups={min_groups}: need at least two groups "
-                        "and 2 <= min_groups <= number of groups")
+        raise DataError(
+            f"groups={groups}, min_groups={min_groups}: need at least two groups "
+            "and 2 <= min_groups <= number of groups"
+        )
     if n_boot < 100:
         raise DataError(f"n_boot={n_boot}: use at least 100 resamples (1000 is the default)")
     window = parse_duration(active_window, name="active_window") or 0
@@ -197,15 +216,15 @@ def compare(
     data = data.with_columns(
         orders.alias("orders"),
         pl.sum_horizontal([f"{g}_revenue" for g in names]).alias("revenue"),
-        pl.sum_horizontal([(pl.col(f"{g}_orders") > 0).cast(pl.Int64) for g in names])
-        .alias("__groups"),
+        pl.sum_horizontal([(pl.col(f"{g}_orders") > 0).cast(pl.Int64) for g in names]).alias(
+            "__groups"
+        ),
         (pl.col("last_t") > hi - window).cast(pl.Float64).alias("active"),
     ).filter(pl.col("orders") > 0)
     omni = (data.get_column("__groups") >= needed).to_numpy()
     single = (data.get_column("__groups") == 1).to_numpy()
     metrics: list[tuple[str, str, str, str | None]] = [
-        (f"{g}_order_value", f"Spend per {g} order", f"{g}_revenue", f"{g}_orders")
-        for g in names
+        (f"{g}_order_value", f"Spend per {g} order", f"{g}_revenue", f"{g}_orders") for g in names
     ]
     metrics += [
         ("orders", "Orders per customer", "orders", None),
@@ -217,8 +236,11 @@ def compare(
     rows = []
     for metric, description, num_col, den_col in metrics:
         num_all = data.get_column(num_col).cast(pl.Float64).to_numpy()
-        den_all = (data.get_column(den_col).cast(pl.Float64).to_numpy() if den_col
-                   else np.ones(data.height))
+        den_all = (
+            data.get_column(den_col).cast(pl.Float64).to_numpy()
+            if den_col
+            else np.ones(data.height)
+        )
         point, boots, counts = {}, {}, {}
         for key, mask in segments.items():
             keep = mask & (den_all > 0)
@@ -235,19 +257,33 @@ def compare(
             replicates = boots["omni"] / boots["single"] - 1
         finite = replicates[np.isfinite(replicates)]
         tail = (1 - confidence) / 2
-        low, high = (np.quantile(finite, [tail, 1 - tail]) if finite.size
-                     else (np.nan, np.nan))
+        low, high = np.quantile(finite, [tail, 1 - tail]) if finite.size else (np.nan, np.nan)
         claim = (claims or {}).get(metric)
-        rows.append({
-            "metric": metric, "description": description,
-            "omnichannel": float(point["omni"]), "single_channel": float(point["single"]),
-            "uplift": float(uplift), "ci_low": float(low), "ci_high": float(high),
-            "omnichannel_customers": counts["omni"], "single_channel_customers": counts["single"],
-            "distinguishable": bool(low > 0 or high < 0),
-            "verdict": _verdict(metric, description, float(uplift), float(low), float(high),
-                                confidence, claim, _readable(active_window)),
-            "claim": claim,
-        })
+        rows.append(
+            {
+                "metric": metric,
+                "description": description,
+                "omnichannel": float(point["omni"]),
+                "single_channel": float(point["single"]),
+                "uplift": float(uplift),
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "omnichannel_customers": counts["omni"],
+                "single_channel_customers": counts["single"],
+                "distinguishable": bool(low > 0 or high < 0),
+                "verdict": _verdict(
+                    metric,
+                    description,
+                    float(uplift),
+                    float(low),
+                    float(high),
+                    confidence,
+                    claim,
+                    _readable(active_window),
+                ),
+                "claim": claim,
+            }
+        )
     out = pl.DataFrame(rows, schema_overrides={"claim": pl.Float64}).with_columns(
         pl.col("omnichannel_customers", "single_channel_customers").cast(pl.Int64)
     )

@@ -45,8 +45,10 @@ def _stage_names(data: pl.DataFrame, model: StageModel, keys: list[str]) -> pl.D
     """Add ``source_stage`` / ``target_stage`` names for the ``__prev_s`` / ``__s`` indexes."""
     if not keys:
         return data
-    names = pl.DataFrame({"__i": range(len(model.stages)), "__name": list(model.stages)},
-                         schema={"__i": pl.Int64, "__name": pl.String})
+    names = pl.DataFrame(
+        {"__i": range(len(model.stages)), "__name": list(model.stages)},
+        schema={"__i": pl.Int64, "__name": pl.String},
+    )
     for key, label in (("__prev_s", "source_stage"), ("__s", "target_stage")):
         data = data.with_columns(pl.col(key).cast(pl.Int64)).join(
             names.rename({"__i": key, "__name": label}), on=key
@@ -102,15 +104,20 @@ def switching(
     data = _stage_names(to_polars(counts), model, keys)
     data = data.rename({"__prev": "source_channel", "channel": "target_channel"})
     group = [*keys, "source_channel"]
-    out = data.with_columns(
-        pl.col("transitions", "customers").cast(pl.Int64),
-    ).with_columns(
-        (pl.col("transitions") / pl.col("transitions").sum().over(group)).alias("share"),
-        (pl.col("source_channel") != pl.col("target_channel")).alias("switched"),
-    ).sort([*keys, "source_channel", -pl.col("transitions"), "target_channel"])
+    out = (
+        data.with_columns(
+            pl.col("transitions", "customers").cast(pl.Int64),
+        )
+        .with_columns(
+            (pl.col("transitions") / pl.col("transitions").sum().over(group)).alias("share"),
+            (pl.col("source_channel") != pl.col("target_channel")).alias("switched"),
+        )
+        .sort([*keys, "source_channel", -pl.col("transitions"), "target_channel"])
+    )
     labels = ["source_stage", "target_stage"] if keys else []
-    out = out.select(*labels, "source_channel", "target_channel", "transitions", "customers",
-                     "share", "switched")
+    out = out.select(
+        *labels, "source_channel", "target_channel", "transitions", "customers", "share", "switched"
+    )
     return like_input(out, touchpoints)
 
 
@@ -140,22 +147,31 @@ def switching_summary(touchpoints: Any, stages: StageModel | str | None = None) 
     pairs = switching(touchpoints, across="stages", stages=model)
     if not isinstance(pairs, pl.DataFrame):
         pairs = to_polars(nw.from_native(pairs).lazy())
-    top = pairs.filter(pl.col("switched")).sort(
-        [*keys, "transitions", "source_channel", "target_channel"],
-        descending=[False, False, True, False, False],
-    ).group_by(keys, maintain_order=True).first().select(
-        *keys, pl.format("{} → {}", "source_channel", "target_channel").alias("top_switch")
+    top = (
+        pairs.filter(pl.col("switched"))
+        .sort(
+            [*keys, "transitions", "source_channel", "target_channel"],
+            descending=[False, False, True, False, False],
+        )
+        .group_by(keys, maintain_order=True)
+        .first()
+        .select(*keys, pl.format("{} → {}", "source_channel", "target_channel").alias("top_switch"))
     )
-    customers = _pairs(touchpoints, model).group_by("__prev_s", "__s").agg(
-        nw.col(CUSTOMER).n_unique().alias("customers")
+    customers = (
+        _pairs(touchpoints, model)
+        .group_by("__prev_s", "__s")
+        .agg(nw.col(CUSTOMER).n_unique().alias("customers"))
     )
     customers = _stage_names(to_polars(customers), model, ["__prev_s", "__s"])
     out = (
         pairs.group_by(keys)
-        .agg(pl.col("transitions").sum(),
-             pl.col("transitions").filter(pl.col("switched")).sum().alias("__switched"))
-        .join(customers.select(*keys, "__prev_s", "__s",
-                               pl.col("customers").cast(pl.Int64)), on=keys)
+        .agg(
+            pl.col("transitions").sum(),
+            pl.col("transitions").filter(pl.col("switched")).sum().alias("__switched"),
+        )
+        .join(
+            customers.select(*keys, "__prev_s", "__s", pl.col("customers").cast(pl.Int64)), on=keys
+        )
         .join(top, on=keys, how="left")
         .with_columns((pl.col("__switched") / pl.col("transitions")).alias("switch_rate"))
         .sort("__prev_s", "__s")

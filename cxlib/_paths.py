@@ -96,8 +96,14 @@ def sequences(
     # Ties in time: by touchpoint name, then by the ``by`` values (nulls last on every engine).
     nulls = {f"__null{i}": nw.col(column).is_null() for i, column in enumerate(by)}
     order = ["__t", "touchpoint", *[c for pair in zip(nulls, by, strict=True) for c in pair]]
-    columns = [CUSTOMER, "__t", "touchpoint", *by, *[e.alias(n) for n, e in nulls.items()],
-               nw.lit(1).alias("__one")]
+    columns = [
+        CUSTOMER,
+        "__t",
+        "touchpoint",
+        *by,
+        *[e.alias(n) for n, e in nulls.items()],
+        nw.lit(1).alias("__one"),
+    ]
     if SESSION in events.collect_schema().names():
         events = events.select(
             *columns,
@@ -108,8 +114,9 @@ def sequences(
     else:
         events = events.select(*columns)
         partition = [CUSTOMER]
-    events = events.with_columns(nw.col("__t").shift(1).over(*partition, order_by=order)
-                                 .alias("__prev"))
+    events = events.with_columns(
+        nw.col("__t").shift(1).over(*partition, order_by=order).alias("__prev")
+    )
     new = nw.col("__prev").is_null()
     if gap is not None:
         new = new | ((nw.col("__t") - nw.col("__prev")) > gap)
@@ -139,9 +146,7 @@ def join_paths(steps: nw.LazyFrame, keys: list[str], position: str, label: str) 
     are concatenated pairwise, so n steps take ceil(log2 n) group-by rounds in the engine.
     """
     longest = to_polars(steps.select(nw.col(position).max())).item()
-    level = steps.select(
-        *keys, (nw.col(position) - 1).alias("__i"), nw.col(label).alias("__path")
-    )
+    level = steps.select(*keys, (nw.col(position) - 1).alias("__i"), nw.col(label).alias("__path"))
     for _ in range(math.ceil(math.log2(longest)) if longest and longest > 1 else 0):
         odd = nw.col("__i") % 2 == 1
         level = (
@@ -155,16 +160,15 @@ def join_paths(steps: nw.LazyFrame, keys: list[str], position: str, label: str) 
             .select(
                 *keys,
                 nw.col("__half").alias("__i"),
-                nw.concat_str(["__left", "__right"], separator=ARROW, ignore_nulls=True)
-                .alias("__path"),
+                nw.concat_str(["__left", "__right"], separator=ARROW, ignore_nulls=True).alias(
+                    "__path"
+                ),
             )
         )
     return level.select(*keys, "__path")
 
 
-def _top(
-    paths: nw.LazyFrame, count: str, top: int, extra: dict[str, nw.Expr]
-) -> pl.DataFrame:
+def _top(paths: nw.LazyFrame, count: str, top: int, extra: dict[str, nw.Expr]) -> pl.DataFrame:
     """Count journeys per ``__path``; keep the ``top`` most common, pool the rest as "(other)".
 
     ``paths`` has one row per journey (``customer_id``, ``__path`` and what ``extra`` needs).
@@ -173,19 +177,25 @@ def _top(
     if top < 1:
         raise DataError(f"top={top} must be at least 1")
     paths = materialize(paths)  # counted, then grouped again under its label
-    counts = paths.group_by("__path").agg(nw.len().alias("__n")).with_columns(
-        (-nw.col("__n").cast(nw.Int64)).alias("__desc"), nw.lit(1).alias("__one")
+    counts = (
+        paths.group_by("__path")
+        .agg(nw.len().alias("__n"))
+        .with_columns((-nw.col("__n").cast(nw.Int64)).alias("__desc"), nw.lit(1).alias("__one"))
     )
     ranked = counts.with_columns(_row_number([], ["__desc", "__path"]).alias("__rank"))
     pooled = nw.col("__rank") > top
     label = nw.when(pooled).then(nw.lit(OTHER)).otherwise(nw.col("__path"))
     labels = ranked.select("__path", label.alias("path"), pooled.alias("__other"), "__rank")
     # grouped with the flag: a journey whose path reads like the label is not pooled
-    grouped = paths.join(labels, on="__path", how="inner").group_by("path", "__other").agg(
-        nw.len().alias(count),
-        nw.col(CUSTOMER).n_unique().alias("customers"),
-        nw.col("__rank").min().alias("__rank"),
-        *[expr.alias(name) for name, expr in extra.items()],
+    grouped = (
+        paths.join(labels, on="__path", how="inner")
+        .group_by("path", "__other")
+        .agg(
+            nw.len().alias(count),
+            nw.col(CUSTOMER).n_unique().alias("customers"),
+            nw.col("__rank").min().alias("__rank"),
+            *[expr.alias(name) for name, expr in extra.items()],
+        )
     )
     result = to_polars(grouped).with_columns(pl.col(count, "customers").cast(pl.Int64))
     total = result[count].sum()
@@ -259,24 +269,39 @@ def transitions(
         nw.col(CUSTOMER).n_unique().alias("customers"),
         nw.col("__gap").median(),
     )
-    out = steps.filter(nw.col("__last")).group_by(*cols, "touchpoint").agg(
-        nw.len().alias("transitions"), nw.col(CUSTOMER).n_unique().alias("customers")
+    out = (
+        steps.filter(nw.col("__last"))
+        .group_by(*cols, "touchpoint")
+        .agg(nw.len().alias("transitions"), nw.col(CUSTOMER).n_unique().alias("customers"))
     )
     counts = pl.col("transitions", "customers").cast(pl.Int64)
     graph = pl.concat(
         [
-            to_polars(into).select(*cols, pl.col("__source").alias("source"),
-                                   pl.col("touchpoint").alias("target"), counts,
-                                   pl.col("__gap").cast(pl.Float64)),
-            to_polars(out).select(*cols, pl.col("touchpoint").alias("source"),
-                                  pl.lit(END).alias("target"), counts,
-                                  pl.lit(None, dtype=pl.Float64).alias("__gap")),
+            to_polars(into).select(
+                *cols,
+                pl.col("__source").alias("source"),
+                pl.col("touchpoint").alias("target"),
+                counts,
+                pl.col("__gap").cast(pl.Float64),
+            ),
+            to_polars(out).select(
+                *cols,
+                pl.col("touchpoint").alias("source"),
+                pl.lit(END).alias("target"),
+                counts,
+                pl.lit(None, dtype=pl.Float64).alias("__gap"),
+            ),
         ]
     )
     result = graph.select(
-        *cols, "source", "target", "transitions", "customers",
-        (pl.col("transitions") / pl.col("transitions").sum().over([*cols, "source"]))
-        .alias("share"),
+        *cols,
+        "source",
+        "target",
+        "transitions",
+        "customers",
+        (pl.col("transitions") / pl.col("transitions").sum().over([*cols, "source"])).alias(
+            "share"
+        ),
         pl.duration(microseconds=pl.col("__gap").round(0).cast(pl.Int64)).alias("median_gap"),
     ).sort([*cols, "source", -pl.col("transitions"), "target"], nulls_last=True)
     return like_input(result, touchpoints)
@@ -330,12 +355,15 @@ def path_variants(
     """
     if max_length is not None and max_length < 1:
         raise DataError(f"max_length={max_length} must be at least 1, or None for no limit")
-    events, keys = sequences(touchpoints, session_gap=session_gap,
-                             collapse_repeats=collapse_repeats)
+    events, keys = sequences(
+        touchpoints, session_gap=session_gap, collapse_repeats=collapse_repeats
+    )
     if max_length is not None:
         events = events.filter(nw.col("__pos") <= max_length + 1).with_columns(
-            nw.when(nw.col("__pos") > max_length).then(nw.lit(MORE))
-            .otherwise(nw.col("touchpoint")).alias("touchpoint")
+            nw.when(nw.col("__pos") > max_length)
+            .then(nw.lit(MORE))
+            .otherwise(nw.col("touchpoint"))
+            .alias("touchpoint")
         )
     paths = join_paths(events, keys, "__pos", "touchpoint")
     result = _top(paths, "journeys", top, {})
@@ -351,8 +379,10 @@ def _trips(events: nw.LazyFrame, source: str, target: str) -> nw.LazyFrame:
         (nw.col("touchpoint") == target).alias("__hit")
     )
     ends = ends.with_columns(
-        *[nw.col(name).shift(-1).over(CUSTOMER, order_by="__pos").alias(alias)
-          for name, alias in (("__pos", "__b"), ("__t", "__tb"), ("__hit", "__hit"))]
+        *[
+            nw.col(name).shift(-1).over(CUSTOMER, order_by="__pos").alias(alias)
+            for name, alias in (("__pos", "__b"), ("__t", "__tb"), ("__hit", "__hit"))
+        ]
     )
     trips = ends.filter((nw.col("touchpoint") == source) & nw.col("__hit").fill_null(False))
     return trips.select(
@@ -437,8 +467,10 @@ def paths_between(
     steps = steps.with_columns(_row_number(keys, ["__pos"]).alias("__k"))
     if max_steps is not None:
         steps = steps.filter(nw.col("__k") <= max_steps + 1).with_columns(
-            nw.when(nw.col("__k") > max_steps).then(nw.lit(MORE))
-            .otherwise(nw.col("touchpoint")).alias("touchpoint")
+            nw.when(nw.col("__k") > max_steps)
+            .then(nw.lit(MORE))
+            .otherwise(nw.col("touchpoint"))
+            .alias("touchpoint")
         )
     middles = join_paths(materialize(steps), keys, "__k", "touchpoint")
     paths = trips.join(middles, on=keys, how="left").select(
@@ -453,4 +485,3 @@ def paths_between(
         pl.duration(microseconds=pl.col("__median").round(0).cast(pl.Int64)).alias("median_time")
     ).drop("__median")
     return like_input(result, touchpoints)
-

@@ -29,8 +29,7 @@ INTERNAL = (ROW, RAGGED)
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".psv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
-SUPPORTED = (*CSV_SUFFIXES, *(s + ".gz" for s in CSV_SUFFIXES), *PARQUET_SUFFIXES,
-             *NDJSON_SUFFIXES)
+SUPPORTED = (*CSV_SUFFIXES, *(s + ".gz" for s in CSV_SUFFIXES), *PARQUET_SUFFIXES, *NDJSON_SUFFIXES)
 SEPARATORS = (",", ";", "\t", "|")
 
 _SNIFF_BYTES = 1 << 16
@@ -74,6 +73,7 @@ def read_raw(src: Any, *, encoding: str = "utf8", separator: str | None = None) 
 
 # -- in-memory frames ---------------------------------------------------------------------
 
+
 def _read_frame(src: Any) -> Raw:
     pandas = sys.modules.get("pandas")
     if isinstance(src, pl.DataFrame):
@@ -83,8 +83,10 @@ def _read_frame(src: Any) -> Raw:
     elif pandas is not None and isinstance(src, pandas.DataFrame):
         label, frame = "<pandas.DataFrame>", _from_pandas(src, pandas).lazy()
     else:
-        raise DataError(f"cannot read a {type(src).__name__}; pass a file path, a polars "
-                        "DataFrame/LazyFrame or a pandas DataFrame")
+        raise DataError(
+            f"cannot read a {type(src).__name__}; pass a file path, a polars "
+            "DataFrame/LazyFrame or a pandas DataFrame"
+        )
     columns = tuple(frame.collect_schema().names())
     _check_internal_names(label, columns)
     return Raw(_numbered(frame.with_row_index(ROW, offset=1)), label, columns)
@@ -94,13 +96,16 @@ def _from_pandas(frame: Any, pandas: Any) -> pl.DataFrame:
     try:
         return pl.from_pandas(frame)
     except Exception:  # noqa: BLE001 - mixed-type object columns; retry with them as text
-        objects = [c for c, dtype in frame.dtypes.items()
-                   if pandas.api.types.is_object_dtype(dtype)]
+        objects = [
+            c for c, dtype in frame.dtypes.items() if pandas.api.types.is_object_dtype(dtype)
+        ]
         try:
             return pl.from_pandas(frame.astype({c: pandas.StringDtype() for c in objects}))
         except Exception as err:  # noqa: BLE001
-            raise DataError(f"<pandas.DataFrame>: cannot convert to polars ({_one_line(err)}); "
-                            "make each column a single type") from None
+            raise DataError(
+                f"<pandas.DataFrame>: cannot convert to polars ({_one_line(err)}); "
+                "make each column a single type"
+            ) from None
 
 
 def _numbered(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -111,11 +116,14 @@ def _numbered(frame: pl.LazyFrame) -> pl.LazyFrame:
 def _check_internal_names(label: str, columns: tuple[str, ...]) -> None:
     clash = [c for c in columns if c.startswith("__cx_")]
     if clash:
-        raise DataError(f"{label}: column names starting with '__cx_' are reserved ({clash[0]}); "
-                        "rename that column")
+        raise DataError(
+            f"{label}: column names starting with '__cx_' are reserved ({clash[0]}); "
+            "rename that column"
+        )
 
 
 # -- files --------------------------------------------------------------------------------
+
 
 def file_format(path: Path) -> str:
     """``"csv"``, ``"csv.gz"``, ``"parquet"`` or ``"ndjson"``; DataError otherwise."""
@@ -134,17 +142,21 @@ def file_format(path: Path) -> str:
         ".xls": "save the sheet as CSV (UTF-8)",
         ".json": "write one JSON object per line and name it .ndjson, or use CSV",
     }.get(suffix, "convert it to CSV or Parquet")
-    raise DataError(f"{path}: unsupported file type '{suffix or path.name}'; {hint} "
-                    f"(supported: {', '.join(SUPPORTED)})")
+    raise DataError(
+        f"{path}: unsupported file type '{suffix or path.name}'; {hint} "
+        f"(supported: {', '.join(SUPPORTED)})"
+    )
 
 
 def _read_path(path: Path, *, encoding: str, separator: str | None) -> Raw:
     if not path.exists():
-        raise DataError(f"{path}: file not found; check the path (working directory is "
-                        f"{Path.cwd()})")
+        raise DataError(
+            f"{path}: file not found; check the path (working directory is {Path.cwd()})"
+        )
     if path.is_dir():
-        raise DataError(f"{path}: is a directory; pass a file, or load the whole folder with "
-                        "cx.load(folder)")
+        raise DataError(
+            f"{path}: is a directory; pass a file, or load the whole folder with cx.load(folder)"
+        )
     kind = file_format(path)
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty (0 bytes); export the data again")
@@ -159,14 +171,17 @@ def _read_parquet(path: Path) -> Raw:
     with path.open("rb") as handle:
         head = handle.read(4)
     if head != b"PAR1":
-        raise DataError(f"{path}: not a Parquet file ({_what_is(head) or 'no PAR1 header'}); "
-                        "export it again or fix the extension")
+        raise DataError(
+            f"{path}: not a Parquet file ({_what_is(head) or 'no PAR1 header'}); "
+            "export it again or fix the extension"
+        )
     try:
         frame = pl.scan_parquet(path, row_index_name=ROW, row_index_offset=1)
         columns = tuple(c for c in frame.collect_schema().names() if c != ROW)
     except pl.exceptions.PolarsError as err:
-        raise DataError(f"{path}: unreadable Parquet file ({_one_line(err)}); "
-                        "export it again") from None
+        raise DataError(
+            f"{path}: unreadable Parquet file ({_one_line(err)}); export it again"
+        ) from None
     _check_internal_names(str(path), columns)
     return Raw(_numbered(frame), str(path), columns, "parquet")
 
@@ -182,12 +197,15 @@ def _read_ndjson(path: Path, *, encoding: str) -> Raw:
         _check_binary(path, head, nul_allowed="16" in codec or "32" in codec)
         source = _decode(path, path.read_bytes(), codec).encode("utf-8")
     try:
-        frame = pl.scan_ndjson(source, row_index_name=ROW, row_index_offset=1,
-                               infer_schema_length=10_000)
+        frame = pl.scan_ndjson(
+            source, row_index_name=ROW, row_index_offset=1, infer_schema_length=10_000
+        )
         columns = tuple(c for c in frame.collect_schema().names() if c != ROW)
     except pl.exceptions.PolarsError:
-        raise DataError(f"{path}: not valid NDJSON ({_first_bad_json_line(path)}); "
-                        "write one JSON object per line") from None
+        raise DataError(
+            f"{path}: not valid NDJSON ({_first_bad_json_line(path)}); "
+            "write one JSON object per line"
+        ) from None
     _check_internal_names(str(path), columns)
     return Raw(_numbered(frame), str(path), columns, "ndjson")
 
@@ -208,6 +226,7 @@ def _first_bad_json_line(path: Path) -> str:
 
 # -- CSV ----------------------------------------------------------------------------------
 
+
 def _read_csv(path: Path, *, compressed: bool, encoding: str, separator: str | None) -> Raw:
     codec = _codec(path, encoding)
     source: str | Path | bytes = path
@@ -215,8 +234,9 @@ def _read_csv(path: Path, *, compressed: bool, encoding: str, separator: str | N
         try:
             source = gzip.decompress(path.read_bytes())
         except (OSError, EOFError, zlib.error):
-            raise DataError(f"{path}: not a valid gzip file; compress it again or remove "
-                            "the .gz extension") from None
+            raise DataError(
+                f"{path}: not a valid gzip file; compress it again or remove the .gz extension"
+            ) from None
         head = source[:_SNIFF_BYTES]
     else:
         with path.open("rb") as handle:
@@ -242,16 +262,20 @@ def _codec(path: Path, encoding: str) -> str:
     try:
         return codecs.lookup(encoding).name
     except LookupError:
-        raise DataError(f"{path}: unknown encoding '{encoding}'; use a Python codec name such "
-                        "as 'utf8', 'cp1252' or 'latin-1'") from None
+        raise DataError(
+            f"{path}: unknown encoding '{encoding}'; use a Python codec name such "
+            "as 'utf8', 'cp1252' or 'latin-1'"
+        ) from None
 
 
 def _decode(path: Path, content: bytes, codec: str) -> str:
     try:
         return content.decode(codec)
     except UnicodeDecodeError as err:
-        raise DataError(f"{path}: cannot decode byte {err.object[err.start]:#04x} at offset "
-                        f"{err.start} as {codec}; check the file's encoding") from None
+        raise DataError(
+            f"{path}: cannot decode byte {err.object[err.start]:#04x} at offset "
+            f"{err.start} as {codec}; check the file's encoding"
+        ) from None
 
 
 def _what_is(head: bytes) -> str | None:
@@ -263,15 +287,18 @@ def _check_binary(path: Path, head: bytes, *, nul_allowed: bool = False) -> None
     if what is not None:
         raise DataError(f"{path}: this is not a text file, it looks like {what}")
     if not nul_allowed and b"\x00" in head:
-        raise DataError(f"{path}: binary file (contains NUL bytes), not CSV/NDJSON text; "
-                        "export the data as CSV")
+        raise DataError(
+            f"{path}: binary file (contains NUL bytes), not CSV/NDJSON text; export the data as CSV"
+        )
 
 
 def _check_text(path: Path, head: bytes, *, encoding: str, complete: bool) -> None:
     """Refuse binary files and text that is not UTF-8, from the first bytes."""
     if head.startswith(_UTF16_BOMS):
-        raise DataError(f"{path}: the file is UTF-16 text; pass encoding=\"utf-16\" "
-                        "(or set [data] encoding = \"utf-16\" in cx.toml)")
+        raise DataError(
+            f'{path}: the file is UTF-16 text; pass encoding="utf-16" '
+            '(or set [data] encoding = "utf-16" in cx.toml)'
+        )
     _check_binary(path, head)
     if encoding == "utf8-lossy":
         return
@@ -282,15 +309,19 @@ def _check_text(path: Path, head: bytes, *, encoding: str, complete: bool) -> No
 
 
 def _not_utf8(path: Path | str, where: str) -> DataError:
-    return DataError(f"{path}: not UTF-8 text ({where}); pass the file's encoding, e.g. "
-                     "encoding=\"cp1252\" (or set [data] encoding = \"cp1252\" in cx.toml)")
+    return DataError(
+        f"{path}: not UTF-8 text ({where}); pass the file's encoding, e.g. "
+        'encoding="cp1252" (or set [data] encoding = "cp1252" in cx.toml)'
+    )
 
 
 def _separator(path: Path, text: str, separator: str | None) -> str:
     if separator is not None:
         if len(separator) != 1 or len(separator.encode("utf-8")) != 1:
-            raise DataError(f"{path}: separator must be one ASCII character such as ',' or ';', "
-                            f"got {separator!r}")
+            raise DataError(
+                f"{path}: separator must be one ASCII character such as ',' or ';', "
+                f"got {separator!r}"
+            )
         return separator
     header = next(line for line in text.lstrip("\ufeff").splitlines() if line.strip())
     counts = {sep: header.count(sep) for sep in SEPARATORS}
@@ -301,40 +332,72 @@ def _separator(path: Path, text: str, separator: str | None) -> str:
 def _scan_csv(path: Path, source: str | Path | bytes, *, separator: str, encoding: str) -> Raw:
     label = str(path)
     try:
-        names = tuple(pl.read_csv(source, separator=separator, infer_schema=False, n_rows=0,
-                                  encoding=encoding).columns)
+        names = tuple(
+            pl.read_csv(
+                source, separator=separator, infer_schema=False, n_rows=0, encoding=encoding
+            ).columns
+        )
     except pl.exceptions.PolarsError as err:
         raise polars_error(label, err, "csv") from None
     _check_internal_names(label, names)
     schema = {name: pl.String for name in (*names, *_EXTRA)}
-    frame = pl.scan_csv(source, has_header=False, skip_rows=1, separator=separator,
-                        schema=schema, missing_columns="insert", truncate_ragged_lines=True,
-                        encoding=encoding, row_index_name=ROW, row_index_offset=1)
+    frame = pl.scan_csv(
+        source,
+        has_header=False,
+        skip_rows=1,
+        separator=separator,
+        schema=schema,
+        missing_columns="insert",
+        truncate_ragged_lines=True,
+        encoding=encoding,
+        row_index_name=ROW,
+        row_index_offset=1,
+    )
     frame = frame.with_columns(pl.col(ROW).cast(pl.Int64))
-    short = _short_rows(label, source, separator=separator, encoding=encoding,
-                        fields=len(names), records=frame)
+    short = _short_rows(
+        label, source, separator=separator, encoding=encoding, fields=len(names), records=frame
+    )
     extra = pl.any_horizontal(pl.col(_EXTRA).is_not_null())
     ragged = (
-        pl.when(extra).then(pl.lit(f"more than {len(names)} fields, the header has {len(names)}"))
-        .otherwise(pl.col(ROW).replace_strict(short["row"], short["why"], default=None,
-                                              return_dtype=pl.String))
+        pl.when(extra)
+        .then(pl.lit(f"more than {len(names)} fields, the header has {len(names)}"))
+        .otherwise(
+            pl.col(ROW).replace_strict(
+                short["row"], short["why"], default=None, return_dtype=pl.String
+            )
+        )
     )
     blank = pl.all_horizontal(pl.col(*names, *_EXTRA).is_null())
     frame = frame.filter(~blank).with_columns(ragged.alias(RAGGED)).drop(_EXTRA)
     return Raw(frame, label, names, "csv")
 
 
-def _short_rows(label: str, source: str | Path | bytes, *, separator: str, encoding: str,
-                fields: int, records: pl.LazyFrame) -> pl.DataFrame:
+def _short_rows(
+    label: str,
+    source: str | Path | bytes,
+    *,
+    separator: str,
+    encoding: str,
+    fields: int,
+    records: pl.LazyFrame,
+) -> pl.DataFrame:
     """Rows with fewer fields than the header: ``row`` and ``why``.
 
     polars fills missing trailing fields with nulls, so this reads the file a second time
     as whole lines and counts separators outside quotes; a quoted field may span lines.
     If the two reads disagree on the number of records, no row is flagged.
     """
-    lines = pl.scan_csv(source, has_header=False, separator=_LINE_SEPARATOR, quote_char=None,
-                        schema={"line": pl.String}, truncate_ragged_lines=True,
-                        empty_string_is_null=False, encoding=encoding, row_index_name="i")
+    lines = pl.scan_csv(
+        source,
+        has_header=False,
+        separator=_LINE_SEPARATOR,
+        quote_char=None,
+        schema={"line": pl.String},
+        truncate_ragged_lines=True,
+        empty_string_is_null=False,
+        encoding=encoding,
+        row_index_name="i",
+    )
     line = pl.col("line")
     quotes = line.str.count_matches('"', literal=True)
     parts = line.str.split('"')
@@ -349,23 +412,33 @@ def _short_rows(label: str, source: str | Path | bytes, *, separator: str, encod
         .with_columns(started_inside=pl.col("inside").shift(1, fill_value=False))
     )
     plain = counted.filter(pl.col("quotes") == 0).select(
-        "i", "inside", seps=line.str.count_matches(separator, literal=True))
+        "i", "inside", seps=line.str.count_matches(separator, literal=True)
+    )
     quoted = counted.filter(pl.col("quotes") > 0).select(
-        "i", "inside", seps=pl.when(pl.col("started_inside")).then(outside_quotes(1))
-        .otherwise(outside_quotes(0)).list.sum())
+        "i",
+        "inside",
+        seps=pl.when(pl.col("started_inside"))
+        .then(outside_quotes(1))
+        .otherwise(outside_quotes(0))
+        .list.sum(),
+    )
     per_record = (
-        pl.concat([plain, quoted]).sort("i")
+        pl.concat([plain, quoted])
+        .sort("i")
         .with_columns(total=pl.col("seps").cum_sum())
         .filter(~pl.col("inside"))  # the last line of each record
         .select(fields=pl.col("total") - pl.col("total").shift(1, fill_value=0) + 1)
         .with_row_index("row")  # the header is record 0
     )
     try:
-        short, counts = pl.collect_all([
-            per_record.filter((pl.col("row") > 0) & (pl.col("fields") < fields)),
-            per_record.select(lines=pl.len() - 1).join(
-                records.select(records=pl.len()), how="cross"),
-        ])
+        short, counts = pl.collect_all(
+            [
+                per_record.filter((pl.col("row") > 0) & (pl.col("fields") < fields)),
+                per_record.select(lines=pl.len() - 1).join(
+                    records.select(records=pl.len()), how="cross"
+                ),
+            ]
+        )
     except pl.exceptions.PolarsError as err:
         raise polars_error(label, err, "csv") from None
     if counts["lines"].item() != counts["records"].item():
@@ -380,10 +453,14 @@ def polars_error(label: str, err: Exception, format: str) -> DataError:
     if "utf-8" in message or "utf8" in message:
         return _not_utf8(label, "an invalid byte sequence")
     if format == "csv":
-        return DataError(f"{label}: malformed CSV (probably a quote that opens a field and never "
-                         "closes); quote fields that hold quotes, separators or line breaks")
-    return DataError(f"{label}: cannot read the data ({_one_line(err)}); check the file's "
-                     "format, separator and encoding")
+        return DataError(
+            f"{label}: malformed CSV (probably a quote that opens a field and never "
+            "closes); quote fields that hold quotes, separators or line breaks"
+        )
+    return DataError(
+        f"{label}: cannot read the data ({_one_line(err)}); check the file's "
+        "format, separator and encoding"
+    )
 
 
 def _one_line(err: Exception) -> str:

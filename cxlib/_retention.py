@@ -132,8 +132,10 @@ def _matches(touchpoints: Touchpoints, name: str) -> nw.Expr:
         return nw.lit(1, dtype=nw.Int8)
     names = [touchpoints] if isinstance(touchpoints, str) else list(touchpoints)
     if not names or not all(isinstance(n, str) for n in names):
-        raise DataError(f"{name}={touchpoints!r}: give a touchpoint name or a set of them, "
-                        "e.g. 'purchase' or {'purchase', 'visit'}")
+        raise DataError(
+            f"{name}={touchpoints!r}: give a touchpoint name or a set of them, "
+            "e.g. 'purchase' or {'purchase', 'visit'}"
+        )
     return nw.col("touchpoint").is_in(names).cast(nw.Int8)
 
 
@@ -145,8 +147,10 @@ def _as_of_micros(value: Moment) -> int | None:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise DataError(f"as_of={value!r} is not a date; use e.g. '2024-06-30' or "
-                            "'2024-06-30T12:00:00+00:00'") from None
+            raise DataError(
+                f"as_of={value!r} is not a date; use e.g. '2024-06-30' or "
+                "'2024-06-30T12:00:00+00:00'"
+            ) from None
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     if value.tzinfo is None:
@@ -155,7 +159,10 @@ def _as_of_micros(value: Moment) -> int | None:
 
 
 def _activity(
-    touchpoints: Any, period: str, as_of: Moment, filters: dict[str, Touchpoints],
+    touchpoints: Any,
+    period: str,
+    as_of: Moment,
+    filters: dict[str, Touchpoints],
     unit: str | None = None,
 ) -> tuple[nw.LazyFrame, int | None]:
     """One row per customer and period (and unit): ``__p`` (``__u``) and, per filter, a
@@ -179,8 +186,9 @@ def _activity(
         events = _with_key(events, unit, out="__u")
         keys.append("__u")
     table = materialize(
-        events.group_by(*keys).agg(nw.col("__t").max().alias("__last"),
-                                   *[nw.col(name).max() for name in flags])
+        events.group_by(*keys).agg(
+            nw.col("__t").max().alias("__last"), *[nw.col(name).max() for name in flags]
+        )
     )
     if cutoff is None:
         latest = to_polars(table.select(nw.col("__last").max()))["__last"][0]
@@ -191,9 +199,14 @@ def _activity(
 # --------------------------------------------------------------------------- retention
 
 _RETENTION_SCHEMA = {
-    "cohort": pl.Datetime("us", "UTC"), "period_index": pl.Int64, "customers": pl.Int64,
-    "retained": pl.Int64, "rate": pl.Float64, "rate_low": pl.Float64,
-    "rate_high": pl.Float64, "complete": pl.Boolean,
+    "cohort": pl.Datetime("us", "UTC"),
+    "period_index": pl.Int64,
+    "customers": pl.Int64,
+    "retained": pl.Int64,
+    "rate": pl.Float64,
+    "rate_low": pl.Float64,
+    "rate_high": pl.Float64,
+    "complete": pl.Boolean,
 }
 
 
@@ -253,8 +266,9 @@ def retention(
     [1.0]
     """
     _check("period", period, PERIODS)
-    table, as_of_us = _activity(touchpoints, period, as_of, {"start": start,
-                                                            "returning": returning})
+    table, as_of_us = _activity(
+        touchpoints, period, as_of, {"start": start, "returning": returning}
+    )
     if as_of_us is None:
         return like_input(pl.DataFrame(schema=_RETENTION_SCHEMA), touchpoints)
     cohorts = materialize(
@@ -263,7 +277,8 @@ def retention(
         .agg(nw.col("__p").min().alias("__c"))
     )
     returns = (
-        table.filter(nw.col("__returning") == 1).select(CUSTOMER, "__p")
+        table.filter(nw.col("__returning") == 1)
+        .select(CUSTOMER, "__p")
         .join(cohorts, on=CUSTOMER, how="inner")
         .with_columns((nw.col("__p") - nw.col("__c")).alias("__k"))
         .filter(nw.col("__k") >= 1)
@@ -277,23 +292,34 @@ def retention(
 
 
 def _retention_table(
-    sizes: pl.DataFrame, counts: pl.DataFrame, period: str, as_of: int, cumulative: bool,
+    sizes: pl.DataFrame,
+    counts: pl.DataFrame,
+    period: str,
+    as_of: int,
+    cumulative: bool,
     confidence: float,
 ) -> pl.DataFrame:
     last = _key_of(as_of, period)
     grid = sizes.with_columns(
-        pl.col("__c").cast(pl.Int64), pl.col("customers").cast(pl.Int64),
+        pl.col("__c").cast(pl.Int64),
+        pl.col("customers").cast(pl.Int64),
         pl.int_ranges(0, last - pl.col("__c") + 1).alias("period_index"),
     ).explode("period_index")
-    counts = counts.select(pl.col("__c").cast(pl.Int64),
-                           pl.col("__k").cast(pl.Int64).alias("period_index"),
-                           pl.col("__n").cast(pl.Int64))
-    out = grid.join(counts, on=["__c", "period_index"], how="left").with_columns(
-        pl.col("__n").fill_null(0)
-    ).sort("__c", "period_index")
+    counts = counts.select(
+        pl.col("__c").cast(pl.Int64),
+        pl.col("__k").cast(pl.Int64).alias("period_index"),
+        pl.col("__n").cast(pl.Int64),
+    )
+    out = (
+        grid.join(counts, on=["__c", "period_index"], how="left")
+        .with_columns(pl.col("__n").fill_null(0))
+        .sort("__c", "period_index")
+    )
     retained = pl.col("__n").cum_sum(reverse=True).over("__c") if cumulative else pl.col("__n")
     out = out.with_columns(
-        pl.when(pl.col("period_index") == 0).then(pl.col("customers")).otherwise(retained)
+        pl.when(pl.col("period_index") == 0)
+        .then(pl.col("customers"))
+        .otherwise(retained)
         .alias("retained")
     )
     low, high = wilson("retained", "customers", confidence)
@@ -314,8 +340,12 @@ def _retention_table(
 
 # --------------------------------------------------------------------------- lifecycle
 
-_LIFECYCLE_SCHEMA = {"period": pl.Datetime("us", "UTC"), "status": pl.String,
-                     "customers": pl.Int64, "complete": pl.Boolean}
+_LIFECYCLE_SCHEMA = {
+    "period": pl.Datetime("us", "UTC"),
+    "status": pl.String,
+    "customers": pl.Int64,
+    "complete": pl.Boolean,
+}
 
 
 def lifecycle(
@@ -371,18 +401,19 @@ def lifecycle(
     active = table.filter(nw.col("__touchpoint") == 1).select(CUSTOMER, "__p")
     first = active.group_by(CUSTOMER).agg(nw.col("__p").min().alias("__f"))
     following = active.select(CUSTOMER, (nw.col("__p") + 1).alias("__p"))
-    flagged = (
-        active.join(first, on=CUSTOMER, how="inner")
-        .join(following.with_columns(nw.lit(1, dtype=nw.Int64).alias("__prev")),
-              on=[CUSTOMER, "__p"], how="left")
+    flagged = active.join(first, on=CUSTOMER, how="inner").join(
+        following.with_columns(nw.lit(1, dtype=nw.Int64).alias("__prev")),
+        on=[CUSTOMER, "__p"],
+        how="left",
     )
     counts = to_polars(
         flagged.select(
             "__p",
             (nw.col("__p") == nw.col("__f")).cast(nw.Int64).alias("new"),
             (~nw.col("__prev").is_null()).cast(nw.Int64).alias("returning"),
-        ).group_by("__p").agg(nw.col("new").sum(), nw.col("returning").sum(),
-                              nw.len().alias("__active"))
+        )
+        .group_by("__p")
+        .agg(nw.col("new").sum(), nw.col("returning").sum(), nw.len().alias("__active"))
     )
     if as_of_us is None or counts.height == 0:
         return like_input(pl.DataFrame(schema=_LIFECYCLE_SCHEMA), touchpoints)
@@ -390,7 +421,8 @@ def lifecycle(
     dormant = to_polars(
         following.join(active, on=[CUSTOMER, "__p"], how="anti")
         .filter(nw.col("__p") <= last)
-        .group_by("__p").agg(nw.len().alias("dormant"))
+        .group_by("__p")
+        .agg(nw.len().alias("dormant"))
     )
     periods = pl.DataFrame({"__p": pl.int_range(counts["__p"].min(), last + 1, eager=True)})
     wide = (
@@ -401,8 +433,9 @@ def lifecycle(
         )
     )
     order = pl.Enum(STATUSES)
-    long = wide.unpivot(on=list(STATUSES), index="__p", variable_name="status",
-                        value_name="customers")
+    long = wide.unpivot(
+        on=list(STATUSES), index="__p", variable_name="status", value_name="customers"
+    )
     return like_input(
         long.sort(pl.col("__p"), pl.col("status").cast(order)).select(
             _utc(_start_micros(pl.col("__p"), period)).alias("period"),
@@ -416,10 +449,20 @@ def lifecycle(
 
 # --------------------------------------------------------------------------- stickiness
 
-_STICKINESS_SCHEMA = {"period": pl.Datetime("us", "UTC"), "active_units": pl.Int64,
-                      "customers": pl.Int64, "share": pl.Float64, "complete": pl.Boolean}
-_RATIO_SCHEMA = {"period": pl.Datetime("us", "UTC"), "active_customers": pl.Int64,
-                 "mean_active": pl.Float64, "ratio": pl.Float64, "complete": pl.Boolean}
+_STICKINESS_SCHEMA = {
+    "period": pl.Datetime("us", "UTC"),
+    "active_units": pl.Int64,
+    "customers": pl.Int64,
+    "share": pl.Float64,
+    "complete": pl.Boolean,
+}
+_RATIO_SCHEMA = {
+    "period": pl.Datetime("us", "UTC"),
+    "active_customers": pl.Int64,
+    "mean_active": pl.Float64,
+    "ratio": pl.Float64,
+    "complete": pl.Boolean,
+}
 
 
 def _units_in(key: pl.Expr, period: str, unit: str) -> pl.Expr:
@@ -440,7 +483,8 @@ def _stickiness_counts(
     _check("unit", unit, FINER[period])
     table, as_of_us = _activity(touchpoints, period, as_of, {"touchpoint": touchpoint}, unit)
     per_customer = (
-        table.filter(nw.col("__touchpoint") == 1).group_by(CUSTOMER, "__p")
+        table.filter(nw.col("__touchpoint") == 1)
+        .group_by(CUSTOMER, "__p")
         .agg(nw.len().alias("active_units"))
     )
     counts = to_polars(
@@ -498,7 +542,8 @@ def stickiness(
     if as_of_us is None or counts.height == 0:
         return like_input(pl.DataFrame(schema=_STICKINESS_SCHEMA), touchpoints)
     grid = (
-        counts.select("__p", "__units").unique()
+        counts.select("__p", "__units")
+        .unique()
         .with_columns(pl.int_ranges(1, pl.col("__units") + 1).alias("active_units"))
         .explode("active_units")
     )
@@ -558,11 +603,16 @@ def stickiness_ratio(
     counts, as_of_us = _stickiness_counts(touchpoints, period, unit, touchpoint, as_of)
     if as_of_us is None or counts.height == 0:
         return like_input(pl.DataFrame(schema=_RATIO_SCHEMA), touchpoints)
-    out = counts.group_by("__p").agg(
-        pl.col("customers").sum().alias("active_customers"),
-        ((pl.col("active_units") * pl.col("customers")).sum() / pl.col("__units").first())
-        .alias("mean_active"),
-    ).sort("__p")
+    out = (
+        counts.group_by("__p")
+        .agg(
+            pl.col("customers").sum().alias("active_customers"),
+            (
+                (pl.col("active_units") * pl.col("customers")).sum() / pl.col("__units").first()
+            ).alias("mean_active"),
+        )
+        .sort("__p")
+    )
     return like_input(
         out.select(
             _utc(_start_micros(pl.col("__p"), period)).alias("period"),

@@ -103,12 +103,16 @@ def rfm_summary(
     if customer != "customer_id" and "customer_id" in names:
         frame = frame.drop("customer_id")
     spend = nw.col(revenue).cast(nw.Float64) if revenue else nw.lit(0.0)
-    events = with_micros(frame.select(nw.col(customer).alias("customer_id"), nw.col(ts),
-                                      spend.alias("__rev")), column=ts)
+    events = with_micros(
+        frame.select(nw.col(customer).alias("customer_id"), nw.col(ts), spend.alias("__rev")),
+        column=ts,
+    )
     events = events.filter(~nw.col("customer_id").is_null(), ~nw.col("__t").is_null())
-    days = events.with_columns((nw.col("__t") // MICROS["d"]).alias("__day")).group_by(
-        "customer_id", "__day"
-    ).agg(nw.col("__rev").sum())
+    days = (
+        events.with_columns((nw.col("__t") // MICROS["d"]).alias("__day"))
+        .group_by("customer_id", "__day")
+        .agg(nw.col("__rev").sum())
+    )
     last_day = None
     if observation_end is None or holdout_end is None and holdout is not None:
         last_day = to_polars(days.select(nw.col("__day").max())).item()
@@ -123,8 +127,9 @@ def rfm_summary(
         stop = last_day
         end = stop - length
     else:
-        end = last_day if observation_end is None else _day_number(observation_end,
-                                                                   "observation_end")
+        end = (
+            last_day if observation_end is None else _day_number(observation_end, "observation_end")
+        )
         stop = end if holdout_end is None else _day_number(holdout_end, "holdout_end")
     if stop < end:
         raise DataError(f"holdout_end={holdout_end!r} is before observation_end")
@@ -139,8 +144,7 @@ def rfm_summary(
     # per-row helper columns first, so that the aggregations stay simple on every engine
     days = days.with_columns(
         in_calibration.cast(nw.Int64).alias("__cal"),
-        nw.when(in_calibration).then(nw.col("__day")).otherwise(nw.col("__first"))
-        .alias("__last"),
+        nw.when(in_calibration).then(nw.col("__day")).otherwise(nw.col("__first")).alias("__last"),
         nw.when(in_calibration).then(nw.col("__rev")).otherwise(0.0).alias("__spend"),
         in_holdout.cast(nw.Int64).alias("__hold_n"),
         nw.when(in_holdout).then(nw.col("__rev")).otherwise(0.0).alias("__hold"),
@@ -152,8 +156,10 @@ def rfm_summary(
         nw.col("__spend").sum(),
     ]
     if with_holdout:
-        aggregations += [nw.col("__hold_n").sum().alias("frequency_holdout"),
-                         nw.col("__hold").sum()]
+        aggregations += [
+            nw.col("__hold_n").sum().alias("frequency_holdout"),
+            nw.col("__hold").sum(),
+        ]
     grouped = to_polars(days.group_by("customer_id").agg(*aggregations))
     per = UNIT_DAYS[unit]
     columns = [
@@ -163,13 +169,17 @@ def rfm_summary(
         ((end - pl.col("__first")) / per).alias("T"),
     ]
     if revenue:
-        columns.append(pl.when(pl.col("frequency") > 0)
-                       .then(pl.col("__spend") / pl.col("frequency")).alias("monetary_value"))
+        columns.append(
+            pl.when(pl.col("frequency") > 0)
+            .then(pl.col("__spend") / pl.col("frequency"))
+            .alias("monetary_value")
+        )
     if with_holdout:
         columns += [
             pl.col("frequency_holdout").cast(pl.Int64),
             pl.when(pl.col("frequency_holdout") > 0)
-            .then(pl.col("__hold") / pl.col("frequency_holdout")).alias("monetary_value_holdout"),
+            .then(pl.col("__hold") / pl.col("frequency_holdout"))
+            .alias("monetary_value_holdout"),
             pl.lit((stop - end) / per).alias("duration_holdout"),
         ]
     out = grouped.select(columns).sort("customer_id")

@@ -36,7 +36,11 @@ def _columns(by: str | Sequence[str] | None) -> list[str]:
 
 
 def _counts(
-    surveys: Any, survey: str, cols: list[str], flags: dict[str, nw.Expr], *,
+    surveys: Any,
+    survey: str,
+    cols: list[str],
+    flags: dict[str, nw.Expr],
+    *,
     squares: bool = False,
 ) -> pl.DataFrame:
     """Per group: ``responses`` and the sum of each 0/1 flag (and of score, score² for CES),
@@ -53,8 +57,11 @@ def _counts(
     aggregations = [
         nw.len().alias("responses"),
         *[nw.col(f"__{name}").sum().alias(name) for name in flags],
-        *([nw.col("score").sum().alias("__sum"), nw.col("__sq").sum().alias("__sumsq")]
-          if squares else []),
+        *(
+            [nw.col("score").sum().alias("__sum"), nw.col("__sq").sum().alias("__sumsq")]
+            if squares
+            else []
+        ),
     ]
     summary = answers.group_by(*cols).agg(*aggregations) if cols else answers.select(*aggregations)
     # engines type sums differently (DuckDB: HUGEINT / DECIMAL): settle the types here
@@ -70,8 +77,9 @@ def _finish(result: pl.DataFrame, cols: list[str], surveys: Any) -> Any:
     return like_input(result, surveys)
 
 
-def nps_counts(surveys: Any, cols: list[str], confidence: float, min_responses: int
-               ) -> pl.DataFrame:
+def nps_counts(
+    surveys: Any, cols: list[str], confidence: float, min_responses: int
+) -> pl.DataFrame:
     """:func:`nps` as polars, for callers inside cxlib."""
     score = nw.col("score")
     counts = _counts(surveys, "nps", cols, {"promoters": score >= 9, "detractors": score <= 6})
@@ -86,7 +94,8 @@ def nps_counts(surveys: Any, cols: list[str], confidence: float, min_responses: 
         pl.col("responses").cast(pl.Int64),
         pl.col("promoters").cast(pl.Int64),
         (pl.col("responses") - pl.col("promoters") - pl.col("detractors"))
-        .cast(pl.Int64).alias("passives"),
+        .cast(pl.Int64)
+        .alias("passives"),
         pl.col("detractors").cast(pl.Int64),
         pl.when(n > 0).then(100 * (p - d) / n).alias("nps"),
         (100 * (centre - half)).clip(-100, 100).alias("ci_low"),
@@ -132,8 +141,9 @@ def nps(
     return _finish(nps_counts(surveys, cols, confidence, min_responses), cols, surveys)
 
 
-def csat_counts(surveys: Any, cols: list[str], confidence: float, min_responses: int
-                ) -> pl.DataFrame:
+def csat_counts(
+    surveys: Any, cols: list[str], confidence: float, min_responses: int
+) -> pl.DataFrame:
     """:func:`csat` as polars, for callers inside cxlib."""
     counts = _counts(surveys, "csat", cols, {"satisfied": nw.col("score") >= 4})
     low, high = wilson("satisfied", "responses", confidence)
@@ -141,7 +151,8 @@ def csat_counts(surveys: Any, cols: list[str], confidence: float, min_responses:
         *cols,
         pl.col("responses").cast(pl.Int64),
         pl.col("satisfied").cast(pl.Int64),
-        pl.when(pl.col("responses") > 0).then(pl.col("satisfied") / pl.col("responses"))
+        pl.when(pl.col("responses") > 0)
+        .then(pl.col("satisfied") / pl.col("responses"))
         .alias("csat"),
         low.alias("ci_low"),
         high.alias("ci_high"),
@@ -187,8 +198,9 @@ def csat(
     return _finish(csat_counts(surveys, cols, confidence, min_responses), cols, surveys)
 
 
-def ces_counts(surveys: Any, cols: list[str], confidence: float, min_responses: int
-               ) -> pl.DataFrame:
+def ces_counts(
+    surveys: Any, cols: list[str], confidence: float, min_responses: int
+) -> pl.DataFrame:
     """:func:`ces` as polars, for callers inside cxlib."""
     counts = _counts(surveys, "ces", cols, {"easy": nw.col("score") >= 5}, squares=True)
     n = pl.col("responses").cast(pl.Float64)
@@ -202,8 +214,9 @@ def ces_counts(surveys: Any, cols: list[str], confidence: float, min_responses: 
     # t quantile per group (its own degrees of freedom); groups are few, the data is not
     degrees = counts.get_column("responses").cast(pl.Float64) - 1
     level = 0.5 + confidence / 2
-    t = pl.Series("__t", [float(stats.t.ppf(level, k)) if k >= 1 else None for k in degrees],
-                  dtype=pl.Float64)
+    t = pl.Series(
+        "__t", [float(stats.t.ppf(level, k)) if k >= 1 else None for k in degrees], dtype=pl.Float64
+    )
     half = pl.col("__t") * pl.col("sd") / n.sqrt()
     return counts.with_columns(t).select(
         *cols,

@@ -35,10 +35,10 @@ def wilson(successes: str, trials: str, confidence: float = 0.95) -> tuple[pl.Ex
     half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).sqrt()
     valid = n > 0
     # exact edges: no successes -> 0, all successes -> 1 (not 1e-17 from rounding)
-    low = pl.when(~valid).then(None).when(k == 0).then(0.0).otherwise(
-        (centre - half).clip(0.0, 1.0)
+    low = (
+        pl.when(~valid).then(None).when(k == 0).then(0.0).otherwise((centre - half).clip(0.0, 1.0))
     )
-    high = pl.when(~valid).then(None).when(k == n).then(1.0).otherwise(
-        (centre + half).clip(0.0, 1.0)
+    high = (
+        pl.when(~valid).then(None).when(k == n).then(1.0).otherwise((centre + half).clip(0.0, 1.0))
     )
     return low, high

@@ -40,15 +40,92 @@ _VIETNAMESE = r"[ăđơưĩũĂĐƠƯĨŨ\x{1EA0}-\x{1EF9}]"
 _ACCENTED = r"[àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ]"
 
 # Vietnamese function syllables (pronouns, particles, prepositions, degree words).
-_VI_STOP = frozenset([
-    "và", "là", "của", "có", "không", "được", "cho", "với", "này", "đó", "tôi", "mình", "bạn",
-    "em", "anh", "chị", "họ", "mà", "thì", "rất", "quá", "lắm", "nhưng", "các", "những", "một",
-    "đã", "sẽ", "đang", "bị", "khi", "nên", "vẫn", "cả", "hơn", "so", "lại", "từ", "phải",
-    "cũng", "thật", "chỉ", "nữa", "nào", "gì", "ai", "đâu", "ở", "trong", "ngoài", "trên",
-    "dưới", "về", "ra", "vào", "để", "như", "thế", "vì", "nếu", "hay", "hoặc", "còn", "đến",
-    "đi", "làm", "hết", "rồi", "chưa", "vừa", "mới", "luôn", "chắc", "hơi", "khá", "tạm", "ạ",
-    "nhé", "nha", "ơi", "vậy", "thôi",
-])
+_VI_STOP = frozenset(
+    [
+        "và",
+        "là",
+        "của",
+        "có",
+        "không",
+        "được",
+        "cho",
+        "với",
+        "này",
+        "đó",
+        "tôi",
+        "mình",
+        "bạn",
+        "em",
+        "anh",
+        "chị",
+        "họ",
+        "mà",
+        "thì",
+        "rất",
+        "quá",
+        "lắm",
+        "nhưng",
+        "các",
+        "những",
+        "một",
+        "đã",
+        "sẽ",
+        "đang",
+        "bị",
+        "khi",
+        "nên",
+        "vẫn",
+        "cả",
+        "hơn",
+        "so",
+        "lại",
+        "từ",
+        "phải",
+        "cũng",
+        "thật",
+        "chỉ",
+        "nữa",
+        "nào",
+        "gì",
+        "ai",
+        "đâu",
+        "ở",
+        "trong",
+        "ngoài",
+        "trên",
+        "dưới",
+        "về",
+        "ra",
+        "vào",
+        "để",
+        "như",
+        "thế",
+        "vì",
+        "nếu",
+        "hay",
+        "hoặc",
+        "còn",
+        "đến",
+        "đi",
+        "làm",
+        "hết",
+        "rồi",
+        "chưa",
+        "vừa",
+        "mới",
+        "luôn",
+        "chắc",
+        "hơi",
+        "khá",
+        "tạm",
+        "ạ",
+        "nhé",
+        "nha",
+        "ơi",
+        "vậy",
+        "thôi",
+    ]
+)
 
 
 @lru_cache(maxsize=1)
@@ -69,8 +146,10 @@ def language_expr(column: str | pl.Expr) -> pl.Expr:
     text = pl.col(column) if isinstance(column, str) else column
     text = text.str.normalize("NFC")
     return (
-        pl.when(text.is_null()).then(None)
-        .when(text.str.contains(_THAI)).then(pl.lit("th"))
+        pl.when(text.is_null())
+        .then(None)
+        .when(text.str.contains(_THAI))
+        .then(pl.lit("th"))
         .when(text.str.contains(_VIETNAMESE) | (text.str.count_matches(_ACCENTED) >= 2))
         .then(pl.lit("vi"))
         .otherwise(pl.lit("en"))
@@ -81,8 +160,7 @@ def normalize_expr(column: str | pl.Expr) -> pl.Expr:
     """NFC, lower case, whitespace runs collapsed to one space, trimmed."""
     text = pl.col(column) if isinstance(column, str) else column
     return (
-        text.str.normalize("NFC").str.to_lowercase()
-        .str.replace_all(r"\s+", " ").str.strip_chars()
+        text.str.normalize("NFC").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
     )
 
 
@@ -113,14 +191,14 @@ def thai_tokens(text: str, keywords: Iterable[str] = ()) -> list[str]:
     dictionary = _thai_dictionary(frozenset(k for k in keywords if k))
     return [
         token.strip()
-        for token in word_tokenize(text, custom_dict=dictionary, engine="newmm",
-                                   keep_whitespace=False)
+        for token in word_tokenize(
+            text, custom_dict=dictionary, engine="newmm", keep_whitespace=False
+        )
         if token.strip()
     ]
 
 
-def tokenize(text: str, language: str | None = None, *, keywords: Iterable[str] = ()
-             ) -> list[str]:
+def tokenize(text: str, language: str | None = None, *, keywords: Iterable[str] = ()) -> list[str]:
     """Tokens of one comment in its language (detected when not given), normalized.
 
     Punctuation is dropped; Vietnamese gives syllables, Thai dictionary words.
@@ -141,8 +219,9 @@ def tokenize(text: str, language: str | None = None, *, keywords: Iterable[str] 
     return pl.Series([normal]).str.extract_all(r"\w+").item().to_list()
 
 
-def segmented_expr(frame: pl.DataFrame, *, text: str, language: str,
-                   keywords: Iterable[str] = ()) -> pl.Series:
+def segmented_expr(
+    frame: pl.DataFrame, *, text: str, language: str, keywords: Iterable[str] = ()
+) -> pl.Series:
     """The normalized text of each row with Thai rows segmented into space-separated words.
 
     English and Vietnamese already separate words (syllables) with spaces; each distinct
@@ -156,6 +235,8 @@ def segmented_expr(frame: pl.DataFrame, *, text: str, language: str,
         schema={"__n": pl.String, "__seg": pl.String},
     )
     joined = normal.with_row_index("__i").join(mapping, on="__n", how="left").sort("__i")
-    return joined.select(
-        pl.when(pl.col("__l") == "th").then(pl.col("__seg")).otherwise(pl.col("__n"))
-    ).to_series().alias("segmented")
+    return (
+        joined.select(pl.when(pl.col("__l") == "th").then(pl.col("__seg")).otherwise(pl.col("__n")))
+        .to_series()
+        .alias("segmented")
+    )

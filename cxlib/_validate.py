@@ -66,10 +66,16 @@ MISSING = {
 }
 NON_NUMERIC = {"score": NON_NUMERIC_SCORE, "revenue": NON_NUMERIC_REVENUE}
 
-REJECTS_SCHEMA = pl.Schema({
-    "source": pl.String, "kind": pl.String, "row": pl.Int64,
-    "column": pl.String, "reason": pl.String, "value": pl.String,
-})
+REJECTS_SCHEMA = pl.Schema(
+    {
+        "source": pl.String,
+        "kind": pl.String,
+        "row": pl.Int64,
+        "column": pl.String,
+        "reason": pl.String,
+        "value": pl.String,
+    }
+)
 
 REASON, COLUMN, VALUE = "__cx_reason", "__cx_column", "__cx_value"
 _FAILED = "__cx_failed"  # index of the first failed check
@@ -127,8 +133,13 @@ class Plan:
     kind: str
 
 
-def validate(raw: Raw, schema: TableSchema, *, columns: Mapping[str, str] | None = None,
-             timezone: str = "UTC") -> Plan:
+def validate(
+    raw: Raw,
+    schema: TableSchema,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timezone: str = "UTC",
+) -> Plan:
     """Convert ``raw`` to the canonical columns of ``schema`` and flag bad rows."""
     mapping = resolve_columns(raw, schema, columns)
     source_schema = raw.frame.collect_schema()
@@ -164,24 +175,37 @@ def validate(raw: Raw, schema: TableSchema, *, columns: Mapping[str, str] | None
     renames = _passthrough(raw, mapping, schema)
     frame = raw.frame
     for stage in range(max(len(c.helpers) for c in conversions.values())):
-        frame = frame.with_columns(**{name: expr for c in conversions.values()
-                                      if stage < len(c.helpers)
-                                      for name, expr in c.helpers[stage].items()})
+        frame = frame.with_columns(
+            **{
+                name: expr
+                for c in conversions.values()
+                if stage < len(c.helpers)
+                for name, expr in c.helpers[stage].items()
+            }
+        )
     frame = (
-        frame
-        .with_columns(**{_OUT + name: c.value for name, c in conversions.items()})
+        frame.with_columns(**{_OUT + name: c.value for name, c in conversions.items()})
         .with_columns(failed.otherwise(None).cast(pl.Int32).alias(_FAILED))
         .with_columns(
-            pl.col(_FAILED).replace_strict(range(len(checks)), [c.reason for c in checks],
-                                           default=None, return_dtype=pl.String).alias(REASON),
-            pl.col(_FAILED).replace_strict(range(len(checks)), [c.column for c in checks],
-                                           default=None, return_dtype=pl.String).alias(COLUMN),
+            pl.col(_FAILED)
+            .replace_strict(
+                range(len(checks)), [c.reason for c in checks], default=None, return_dtype=pl.String
+            )
+            .alias(REASON),
+            pl.col(_FAILED)
+            .replace_strict(
+                range(len(checks)), [c.column for c in checks], default=None, return_dtype=pl.String
+            )
+            .alias(COLUMN),
             value.alias(VALUE),
         )
     )
     frame = _flag_duplicates(frame, raw.columns, customers=schema.kind == "customers")
     frame = frame.select(
-        ROW, REASON, COLUMN, VALUE,
+        ROW,
+        REASON,
+        COLUMN,
+        VALUE,
         *(pl.col(_OUT + name).alias(name) for name in conversions),
         *(pl.col(source).alias(target) for source, target in renames.items()),
     )
@@ -214,22 +238,28 @@ def empty_rejects() -> pl.DataFrame:
 
 # -- columns ------------------------------------------------------------------------------
 
-def resolve_columns(raw: Raw, schema: TableSchema,
-                    columns: Mapping[str, str] | None) -> dict[str, str]:
+
+def resolve_columns(
+    raw: Raw, schema: TableSchema, columns: Mapping[str, str] | None
+) -> dict[str, str]:
     """``target -> source column`` for canonical columns and renamed properties.
 
     Raises ``DataError`` naming the fix when a mapped column is absent or a required
     canonical column cannot be found.
     """
     if columns is not None and not isinstance(columns, Mapping):
-        raise DataError(f"{raw.label}: columns must be a dict like {{'customer_id': 'user'}}, "
-                        f"got {type(columns).__name__}")
+        raise DataError(
+            f"{raw.label}: columns must be a dict like {{'customer_id': 'user'}}, "
+            f"got {type(columns).__name__}"
+        )
     mapping = {str(target): str(source) for target, source in (columns or {}).items()}
     found = _names(raw.columns)
     for target, source in mapping.items():
         if source not in raw.columns:
-            raise DataError(f"{raw.label}: column '{source}' (mapped to {target}) is not in the "
-                            f"file; columns found: {found}")
+            raise DataError(
+                f"{raw.label}: column '{source}' (mapped to {target}) is not in the "
+                f"file; columns found: {found}"
+            )
     for name in schema.columns:
         if name not in mapping and name in raw.columns:
             mapping[name] = name
@@ -266,8 +296,7 @@ def _passthrough(raw: Raw, mapping: dict[str, str], schema: TableSchema) -> dict
     canonical column that was mapped from elsewhere keeps its data under ``<name>_source``.
     """
     canonical = {source for target, source in mapping.items() if target in schema.columns}
-    renamed = {source: target for target, source in mapping.items()
-               if target not in schema.columns}
+    renamed = {source: target for target, source in mapping.items() if target not in schema.columns}
     kept = {}
     for source in raw.columns:
         if source in renamed:
@@ -278,6 +307,7 @@ def _passthrough(raw: Raw, mapping: dict[str, str], schema: TableSchema) -> dict
 
 
 # -- conversions --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Column:
@@ -312,16 +342,20 @@ class _Column:
             return self.raw
         if self.dtype.is_float():  # ids read as floats (1.0) print as integers
             integral = self.raw.is_finite() & (self.raw == self.raw.round())
-            return pl.when(integral).then(self.raw.cast(pl.Int64).cast(pl.String)).otherwise(
-                self.raw.cast(pl.String))
+            return (
+                pl.when(integral)
+                .then(self.raw.cast(pl.Int64).cast(pl.String))
+                .otherwise(self.raw.cast(pl.String))
+            )
         return self.raw.cast(pl.String)
 
     def present(self, *, null_tokens: bool) -> dict[str, pl.Expr]:
         """The presence helper: not null, not blank, not NaN (nor 'NA', 'null', ...)."""
         if self.dtype == pl.String:
             stripped = self.raw.str.strip_chars()
-            blank = (stripped.str.to_lowercase().is_in(_NULL_TOKENS) if null_tokens
-                     else stripped == "")
+            blank = (
+                stripped.str.to_lowercase().is_in(_NULL_TOKENS) if null_tokens else stripped == ""
+            )
             present = self.raw.is_not_null() & ~blank
         elif self.dtype.is_float():
             present = self.raw.is_not_null() & ~self.raw.is_nan()
@@ -336,19 +370,25 @@ class _Column:
         return [self.check(MISSING[self.name], ~self.is_present)] if self.required else []
 
     def unsupported(self, expected: str) -> DataError:
-        return DataError(f"{self.label}: column '{self.source}' ({self.name}) holds {self.dtype} "
-                         f"values, not {expected}; map {self.name} to another column")
+        return DataError(
+            f"{self.label}: column '{self.source}' ({self.name}) holds {self.dtype} "
+            f"values, not {expected}; map {self.name} to another column"
+        )
 
     def text(self, *, strip: bool = True) -> Conversion:
         value = self.as_text.str.strip_chars() if strip else self.as_text
-        return Conversion((self.present(null_tokens=False),),
-                          pl.when(self.is_present).then(value), self.missing())
+        return Conversion(
+            (self.present(null_tokens=False),), pl.when(self.is_present).then(value), self.missing()
+        )
 
     def survey(self) -> Conversion:
         value = pl.when(self.is_present).then(self.as_text.str.strip_chars().str.to_lowercase())
         unknown = self.is_present & ~self.out.is_in(list(SURVEY_SCALES))
-        return Conversion((self.present(null_tokens=False),), value,
-                          [*self.missing(), self.check(UNKNOWN_SURVEY, unknown)])
+        return Conversion(
+            (self.present(null_tokens=False),),
+            value,
+            [*self.missing(), self.check(UNKNOWN_SURVEY, unknown)],
+        )
 
     def number(self, *, has_survey: bool) -> Conversion:
         if self.dtype == pl.String:
@@ -364,10 +404,12 @@ class _Column:
             checks.append(self.check(NEGATIVE_REVENUE, self.out < 0))
         if self.name == "score" and has_survey:
             survey = pl.col(_OUT + "survey")
-            low = survey.replace_strict({k: v[0] for k, v in SURVEY_SCALES.items()}, default=None,
-                                        return_dtype=pl.Float64)
-            high = survey.replace_strict({k: v[1] for k, v in SURVEY_SCALES.items()},
-                                         default=None, return_dtype=pl.Float64)
+            low = survey.replace_strict(
+                {k: v[0] for k, v in SURVEY_SCALES.items()}, default=None, return_dtype=pl.Float64
+            )
+            high = survey.replace_strict(
+                {k: v[1] for k, v in SURVEY_SCALES.items()}, default=None, return_dtype=pl.Float64
+            )
             checks.append(self.check(SCORE_OUT_OF_SCALE, (self.out < low) | (self.out > high)))
         return Conversion((self.present(null_tokens=True),), value, checks)
 
@@ -381,16 +423,23 @@ class _Column:
             value = pl.when(self.raw == 1).then(True).when(self.raw == 0).then(False)
         else:
             raise self.unsupported("true/false")
-        return Conversion((self.present(null_tokens=True),), value.cast(pl.Boolean),
-                          [*self.missing(), self.check(UNPARSEABLE_BOOLEAN,
-                                                       self.is_present & self.out.is_null())])
+        return Conversion(
+            (self.present(null_tokens=True),),
+            value.cast(pl.Boolean),
+            [
+                *self.missing(),
+                self.check(UNPARSEABLE_BOOLEAN, self.is_present & self.out.is_null()),
+            ],
+        )
 
     def timestamp(self, timezone: str) -> Conversion:
         dtype, helpers = self.dtype, (self.present(null_tokens=True),)
         if dtype == pl.String:
             text, padded = f"__cx_text_{self.name}", f"__cx_padded_{self.name}"
-            helpers = ({**helpers[0], text: normalize_timestamps(self.raw)},
-                       {padded: pad_timestamps(pl.col(text))})
+            helpers = (
+                {**helpers[0], text: normalize_timestamps(self.raw)},
+                {padded: pad_timestamps(pl.col(text))},
+            )
             value = parse_timestamps(pl.col(padded), timezone)
         elif isinstance(dtype, pl.Datetime):
             value = self.raw.dt.cast_time_unit("us")
@@ -404,11 +453,15 @@ class _Column:
         else:
             raise self.unsupported("timestamps")
         absurd = (self.out < pl.lit(_EARLIEST)) | (self.out >= pl.lit(_LATEST))
-        return Conversion(helpers, pl.when(self.is_present).then(value), [
-            *self.missing(),
-            self.check(UNPARSEABLE_TIMESTAMP, self.is_present & self.out.is_null()),
-            self.check(ABSURD_TIMESTAMP, absurd),
-        ])
+        return Conversion(
+            helpers,
+            pl.when(self.is_present).then(value),
+            [
+                *self.missing(),
+                self.check(UNPARSEABLE_TIMESTAMP, self.is_present & self.out.is_null()),
+                self.check(ABSURD_TIMESTAMP, absurd),
+            ],
+        )
 
 
 def normalize_timestamps(text: pl.Expr) -> pl.Expr:
@@ -433,8 +486,10 @@ def pad_timestamps(text: pl.Expr) -> pl.Expr:
     """
     length, dashed = text.str.len_bytes(), text.str.slice(4, 1) == "-"
     return (
-        pl.when(dashed & (length == 10)).then(text + " 00:00:00")
-        .when(dashed & (length == 16)).then(text + ":00")
+        pl.when(dashed & (length == 10))
+        .then(text + " 00:00:00")
+        .when(dashed & (length == 16))
+        .then(text + ":00")
         .otherwise(text)
     )
 
@@ -446,11 +501,13 @@ def parse_timestamps(text: pl.Expr, timezone: str) -> pl.Expr:
     in ``timezone``; numbers of 9+ digits are Unix epoch seconds (or milliseconds /
     microseconds, told apart by size).
     """
-    aware = text.str.to_datetime(_AWARE_FORMAT, strict=False, cache=False, time_unit="us",
-                                 time_zone="UTC")
+    aware = text.str.to_datetime(
+        _AWARE_FORMAT, strict=False, cache=False, time_unit="us", time_zone="UTC"
+    )
     naive = text.str.to_datetime(_NAIVE_FORMAT, strict=False, cache=False, time_unit="us")
     epoch = pl.when(text.str.contains(r"^\d{9,}(?:\.\d+)?$")).then(
-        _from_epoch(text.cast(pl.Float64, strict=False)))
+        _from_epoch(text.cast(pl.Float64, strict=False))
+    )
     return pl.coalesce(aware, _localize(naive, timezone).dt.convert_time_zone("UTC"), epoch)
 
 
@@ -463,8 +520,10 @@ def _localize(naive: pl.Expr, timezone: str) -> pl.Expr:
 def _from_epoch(number: pl.Expr) -> pl.Expr:
     """Unix epoch seconds, milliseconds or microseconds (told apart by size) to UTC."""
     micros = (
-        pl.when(number.abs() < 1e11).then(number * 1e6)
-        .when(number.abs() < 1e14).then(number * 1e3)
+        pl.when(number.abs() < 1e11)
+        .then(number * 1e6)
+        .when(number.abs() < 1e14)
+        .then(number * 1e3)
         .otherwise(number)
     )
     # Beyond ~year 2262 the int64 microseconds overflow; those are absurd anyway.
@@ -474,8 +533,10 @@ def _from_epoch(number: pl.Expr) -> pl.Expr:
 
 # -- the ledger ---------------------------------------------------------------------------
 
-def _flag_duplicates(frame: pl.LazyFrame, source_columns: tuple[str, ...], *,
-                     customers: bool) -> pl.LazyFrame:
+
+def _flag_duplicates(
+    frame: pl.LazyFrame, source_columns: tuple[str, ...], *, customers: bool
+) -> pl.LazyFrame:
     """Reject later copies of clean rows; for customers, later rows of a clean customer_id."""
     clean_so_far = pl.col(REASON).is_null()
     ok = clean_so_far.alias("__cx_ok")

@@ -56,9 +56,7 @@ def with_period(
     if every not in _TRUNCATE:
         raise DataError(f"every={every!r}; use one of {list(_TRUNCATE)}")
     require(lazy(surveys), [column], what="surveys")
-    frame = surveys if isinstance(surveys, nw.DataFrame | nw.LazyFrame) else nw.from_native(
-        surveys
-    )
+    frame = surveys if isinstance(surveys, nw.DataFrame | nw.LazyFrame) else nw.from_native(surveys)
     return nw.to_native(
         frame.with_columns(nw.col(column).dt.truncate(_TRUNCATE[every]).alias(name))
     )
@@ -82,22 +80,34 @@ def _pick(counts: pl.DataFrame, period: str, before: Any, after: Any) -> tuple[A
     present = counts.get_column(period).drop_nulls().unique().sort()
     if before is None and after is None:
         if present.len() < 2:
-            raise DataError(f"period column {period!r} has {present.len()} value(s); two are "
-                            "needed to compare (pass before= and after=)")
+            raise DataError(
+                f"period column {period!r} has {present.len()} value(s); two are "
+                "needed to compare (pass before= and after=)"
+            )
         return present[-2], present[-1]
     if before is None or after is None:
         raise DataError("pass both before= and after= (or neither: the last two periods)")
     for wanted in (before, after):
         if not _matches(present, wanted).any():
-            raise DataError(f"{period}={wanted!r} is not in the data; it has "
-                            f"{[str(v) for v in present.to_list()][:12]}")
+            raise DataError(
+                f"{period}={wanted!r} is not in the data; it has "
+                f"{[str(v) for v in present.to_list()][:12]}"
+            )
     return before, after
 
 
 def _compare(
-    surveys: Any, counts_of: Callable[..., pl.DataFrame], stats_of: Callable[..., pl.DataFrame],
-    *, period: str, before: Any, after: Any, by: str | Sequence[str] | None, confidence: float,
-    min_responses: int, value: str,
+    surveys: Any,
+    counts_of: Callable[..., pl.DataFrame],
+    stats_of: Callable[..., pl.DataFrame],
+    *,
+    period: str,
+    before: Any,
+    after: Any,
+    by: str | Sequence[str] | None,
+    confidence: float,
+    min_responses: int,
+    value: str,
 ) -> Any:
     cols = [by] if isinstance(by, str) else list(by or [])
     counts = counts_of(surveys, [*cols, period], confidence, min_responses)
@@ -123,8 +133,10 @@ def _compare(
     ).hstack(result)
     result = result.with_columns(
         (pl.col("p_value") < 1 - confidence).fill_null(False).alias("significant"),
-        ((pl.col("responses_before") < min_responses)
-         | (pl.col("responses_after") < min_responses)).alias("small_sample"),
+        (
+            (pl.col("responses_before") < min_responses)
+            | (pl.col("responses_after") < min_responses)
+        ).alias("small_sample"),
     )
     if cols:
         result = result.sort(cols, nulls_last=True)
@@ -146,20 +158,27 @@ def _nps_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFram
     diff, se = centre_a - centre_b, np.sqrt(var_a + var_b)
     statistic = diff / se
     raw = (joined["nps_after"] - joined["nps_before"]).to_numpy().astype(float)
-    return pl.DataFrame({
-        "difference": raw,
-        "ci_low": np.clip(100 * (diff - z * se), -200, 200),
-        "ci_high": np.clip(100 * (diff + z * se), -200, 200),
-        "z": statistic,
-        "p_value": _normal_p(statistic),
-    }, nan_to_null=True)
+    return pl.DataFrame(
+        {
+            "difference": raw,
+            "ci_low": np.clip(100 * (diff - z * se), -200, 200),
+            "ci_high": np.clip(100 * (diff + z * se), -200, 200),
+            "z": statistic,
+            "p_value": _normal_p(statistic),
+        },
+        nan_to_null=True,
+    )
 
 
 def _csat_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFrame:
-    k_b, n_b = (joined[c].fill_null(0).to_numpy().astype(float)
-                for c in ("satisfied_before", "responses_before"))
-    k_a, n_a = (joined[c].fill_null(0).to_numpy().astype(float)
-                for c in ("satisfied_after", "responses_after"))
+    k_b, n_b = (
+        joined[c].fill_null(0).to_numpy().astype(float)
+        for c in ("satisfied_before", "responses_before")
+    )
+    k_a, n_a = (
+        joined[c].fill_null(0).to_numpy().astype(float)
+        for c in ("satisfied_after", "responses_after")
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         p_b, p_a = k_b / n_b, k_a / n_a
         pooled = (k_a + k_b) / (n_a + n_b)
@@ -170,10 +189,16 @@ def _csat_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFra
     # Newcombe (1998) method 10: combine the distances to each Wilson bound
     low = diff - np.sqrt((p_a - lo_a) ** 2 + (hi_b - p_b) ** 2)
     high = diff + np.sqrt((hi_a - p_a) ** 2 + (p_b - lo_b) ** 2)
-    return pl.DataFrame({
-        "difference": diff, "ci_low": low, "ci_high": high, "z": statistic,
-        "p_value": _normal_p(statistic),
-    }, nan_to_null=True)
+    return pl.DataFrame(
+        {
+            "difference": diff,
+            "ci_low": low,
+            "ci_high": high,
+            "z": statistic,
+            "p_value": _normal_p(statistic),
+        },
+        nan_to_null=True,
+    )
 
 
 def _ces_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFrame:
@@ -189,15 +214,27 @@ def _ces_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFram
         diff = m_a.astype(float) - m_b.astype(float)
         statistic = diff / se
     t = stats.t.ppf(0.5 + confidence / 2, df)
-    return pl.DataFrame({
-        "difference": diff, "ci_low": diff - t * se, "ci_high": diff + t * se,
-        "t": statistic, "df": df, "p_value": 2 * stats.t.sf(np.abs(statistic), df),
-    }, nan_to_null=True)
+    return pl.DataFrame(
+        {
+            "difference": diff,
+            "ci_low": diff - t * se,
+            "ci_high": diff + t * se,
+            "t": statistic,
+            "df": df,
+            "p_value": 2 * stats.t.sf(np.abs(statistic), df),
+        },
+        nan_to_null=True,
+    )
 
 
 def nps_change(
-    surveys: Any, *, period: str = "period", before: Any = None, after: Any = None,
-    by: str | Sequence[str] | None = None, confidence: float = 0.95,
+    surveys: Any,
+    *,
+    period: str = "period",
+    before: Any = None,
+    after: Any = None,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
     min_responses: int = SMALL_GROUP,
 ) -> Any:
     """Change in NPS between two values of ``period``, with its interval and a z-test.
@@ -233,13 +270,28 @@ def nps_change(
     >>> change.select("before", "after").row(0)
     ('2025-07-01', '2025-10-01')
     """
-    return _compare(surveys, nps_counts, _nps_stats, period=period, before=before, after=after,
-                    by=by, confidence=confidence, min_responses=min_responses, value="nps")
+    return _compare(
+        surveys,
+        nps_counts,
+        _nps_stats,
+        period=period,
+        before=before,
+        after=after,
+        by=by,
+        confidence=confidence,
+        min_responses=min_responses,
+        value="nps",
+    )
 
 
 def csat_change(
-    surveys: Any, *, period: str = "period", before: Any = None, after: Any = None,
-    by: str | Sequence[str] | None = None, confidence: float = 0.95,
+    surveys: Any,
+    *,
+    period: str = "period",
+    before: Any = None,
+    after: Any = None,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
     min_responses: int = SMALL_GROUP,
 ) -> Any:
     """Change in CSAT (top-two-box share) between two periods: two-proportion z-test and
@@ -261,14 +313,28 @@ def csat_change(
     >>> bool(change["ci_low"].item() < change["difference"].item() < change["ci_high"].item())
     True
     """
-    return _compare(surveys, csat_counts, _csat_stats, period=period, before=before,
-                    after=after, by=by, confidence=confidence, min_responses=min_responses,
-                    value="csat")
+    return _compare(
+        surveys,
+        csat_counts,
+        _csat_stats,
+        period=period,
+        before=before,
+        after=after,
+        by=by,
+        confidence=confidence,
+        min_responses=min_responses,
+        value="csat",
+    )
 
 
 def ces_change(
-    surveys: Any, *, period: str = "period", before: Any = None, after: Any = None,
-    by: str | Sequence[str] | None = None, confidence: float = 0.95,
+    surveys: Any,
+    *,
+    period: str = "period",
+    before: Any = None,
+    after: Any = None,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
     min_responses: int = SMALL_GROUP,
 ) -> Any:
     """Change in mean CES between two periods: Welch's t-test and its interval.
@@ -289,5 +355,15 @@ def ces_change(
     >>> change.columns[-3:]
     ['p_value', 'significant', 'small_sample']
     """
-    return _compare(surveys, ces_counts, _ces_stats, period=period, before=before, after=after,
-                    by=by, confidence=confidence, min_responses=min_responses, value="ces")
+    return _compare(
+        surveys,
+        ces_counts,
+        _ces_stats,
+        period=period,
+        before=before,
+        after=after,
+        by=by,
+        confidence=confidence,
+        min_responses=min_responses,
+        value="ces",
+    )

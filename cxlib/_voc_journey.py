@@ -37,15 +37,30 @@ def category_expr() -> pl.Expr:
     neutral/dissatisfied (CSAT 4–5/3/1–2), easy/neutral/difficult (CES 5–7/4/1–3)."""
     survey, score = pl.col("survey"), pl.col("score")
     return (
-        pl.when(survey == "nps").then(
-            pl.when(score >= 9).then(pl.lit("promoter"))
-            .when(score >= 7).then(pl.lit("passive")).otherwise(pl.lit("detractor")))
-        .when(survey == "csat").then(
-            pl.when(score >= 4).then(pl.lit("satisfied"))
-            .when(score >= 3).then(pl.lit("neutral")).otherwise(pl.lit("dissatisfied")))
-        .when(survey == "ces").then(
-            pl.when(score >= 5).then(pl.lit("easy"))
-            .when(score >= 4).then(pl.lit("neutral")).otherwise(pl.lit("difficult")))
+        pl.when(survey == "nps")
+        .then(
+            pl.when(score >= 9)
+            .then(pl.lit("promoter"))
+            .when(score >= 7)
+            .then(pl.lit("passive"))
+            .otherwise(pl.lit("detractor"))
+        )
+        .when(survey == "csat")
+        .then(
+            pl.when(score >= 4)
+            .then(pl.lit("satisfied"))
+            .when(score >= 3)
+            .then(pl.lit("neutral"))
+            .otherwise(pl.lit("dissatisfied"))
+        )
+        .when(survey == "ces")
+        .then(
+            pl.when(score >= 5)
+            .then(pl.lit("easy"))
+            .when(score >= 4)
+            .then(pl.lit("neutral"))
+            .otherwise(pl.lit("difficult"))
+        )
     )
 
 
@@ -99,72 +114,113 @@ def journey_answers(
     # furthest stage reached so far, at every touchpoint
     reached = (
         touchpoints.filter(pl.col("stage").is_in(stages))
-        .select("customer_id", "ts", pl.col("stage").replace_strict(rank, return_dtype=pl.Int32)
-                .alias("__r"))
+        .select(
+            "customer_id",
+            "ts",
+            pl.col("stage").replace_strict(rank, return_dtype=pl.Int32).alias("__r"),
+        )
         .sort("customer_id", "ts")
         .with_columns(pl.col("__r").cum_max().over("customer_id"))
         .sort("ts")
     )
-    answers = surveys.sort("ts").join_asof(reached, on="ts", by="customer_id",
-                                           strategy="backward", check_sortedness=False)
+    answers = surveys.sort("ts").join_asof(
+        reached, on="ts", by="customer_id", strategy="backward", check_sortedness=False
+    )
     answers = answers.with_columns(
-        pl.col("__r").replace_strict(dict(enumerate(stages)), default=None,
-                                     return_dtype=pl.String).alias("journey_stage")
+        pl.col("__r")
+        .replace_strict(dict(enumerate(stages)), default=None, return_dtype=pl.String)
+        .alias("journey_stage")
     ).drop("__r")
     # the order being rated: latest purchase before the answer, and its delivery
-    purchases = touchpoints.filter(pl.col("touchpoint") == ds.config.conversion).select(
-        "customer_id", pl.col("ts").alias("__bought"), pl.col("channel").alias("order_channel"),
-        *([pl.col("order_id")] if "order_id" in touchpoints.columns else []),
-    ).sort("__bought")
-    answers = answers.sort("ts").join_asof(purchases, left_on="ts", right_on="__bought",
-                                           by="customer_id", strategy="backward",
-                                           check_sortedness=False)
+    purchases = (
+        touchpoints.filter(pl.col("touchpoint") == ds.config.conversion)
+        .select(
+            "customer_id",
+            pl.col("ts").alias("__bought"),
+            pl.col("channel").alias("order_channel"),
+            *([pl.col("order_id")] if "order_id" in touchpoints.columns else []),
+        )
+        .sort("__bought")
+    )
+    answers = answers.sort("ts").join_asof(
+        purchases,
+        left_on="ts",
+        right_on="__bought",
+        by="customer_id",
+        strategy="backward",
+        check_sortedness=False,
+    )
     delivered_at = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
     late = pl.lit(None, dtype=pl.Boolean)
     if "order_id" in touchpoints.columns:
-        deliveries = touchpoints.filter(pl.col("touchpoint").is_in(DELIVERY)).group_by(
-            "order_id").agg(pl.col("ts").min().alias("__delivered"),
-                            (pl.col("touchpoint") == DELIVERY[1]).any().alias("__late"))
+        deliveries = (
+            touchpoints.filter(pl.col("touchpoint").is_in(DELIVERY))
+            .group_by("order_id")
+            .agg(
+                pl.col("ts").min().alias("__delivered"),
+                (pl.col("touchpoint") == DELIVERY[1]).any().alias("__late"),
+            )
+        )
         answers = answers.join(deliveries, on="order_id", how="left")
         delivered_at, late = pl.col("__delivered"), pl.col("__late")
     days = (delivered_at - pl.col("__bought")).dt.total_seconds(fractional=True) / 86_400
     store = pl.col("order_channel") == "store"
     answers = answers.with_columns(
-        pl.when(store).then(pl.lit(0.0))
-        .when(delivered_at.is_not_null() & (delivered_at <= pl.col("ts"))).then(days)
+        pl.when(store)
+        .then(pl.lit(0.0))
+        .when(delivered_at.is_not_null() & (delivered_at <= pl.col("ts")))
+        .then(days)
         .alias("delivery_days"),
-        pl.when(store).then(pl.lit(False)).otherwise(late.fill_null(False)
-                                                     & pl.col("__bought").is_not_null())
+        pl.when(store)
+        .then(pl.lit(False))
+        .otherwise(late.fill_null(False) & pl.col("__bought").is_not_null())
         .alias("late_delivery"),
     )
     # friction incidents and support contacts in the window before the answer
     wanted = [*ds.config.friction, SUPPORT]
     events = touchpoints.filter(pl.col("touchpoint").is_in(wanted)).select(
-        "customer_id", pl.col("ts").alias("__e"), "touchpoint")
+        "customer_id", pl.col("ts").alias("__e"), "touchpoint"
+    )
     recent = (
-        answers.select("__a", "customer_id", "ts").join(events, on="customer_id")
-        .filter((pl.col("__e") <= pl.col("ts"))
-                & (pl.col("__e") > pl.col("ts") - pl.duration(microseconds=span)))
-        .group_by("__a").agg(
-            pl.col("touchpoint").is_in(list(ds.config.friction)).sum().cast(pl.Int64)
+        answers.select("__a", "customer_id", "ts")
+        .join(events, on="customer_id")
+        .filter(
+            (pl.col("__e") <= pl.col("ts"))
+            & (pl.col("__e") > pl.col("ts") - pl.duration(microseconds=span))
+        )
+        .group_by("__a")
+        .agg(
+            pl.col("touchpoint")
+            .is_in(list(ds.config.friction))
+            .sum()
+            .cast(pl.Int64)
             .alias("friction_incidents"),
             (pl.col("touchpoint") == SUPPORT).sum().cast(pl.Int64).alias("support_contacts"),
         )
     )
     answers = answers.join(recent, on="__a", how="left").with_columns(
-        pl.col("friction_incidents").fill_null(0), pl.col("support_contacts").fill_null(0),
+        pl.col("friction_incidents").fill_null(0),
+        pl.col("support_contacts").fill_null(0),
         category_expr().alias("category"),
     )
     customers = eager(ds.customers)
     extra = []
     if customers is not None:
         extra = [c for c in ("churned", *segments) if c in customers.columns]
-        answers = answers.join(customers.select("customer_id", *extra), on="customer_id",
-                               how="left")
+        answers = answers.join(
+            customers.select("customer_id", *extra), on="customer_id", how="left"
+        )
     keep = [c for c in surveys.columns if c != "__a"]
     return answers.sort("__a").select(
-        *keep, "category", "journey_stage", "order_channel", "delivery_days", "late_delivery",
-        "friction_incidents", "support_contacts", *extra,
+        *keep,
+        "category",
+        "journey_stage",
+        "order_channel",
+        "delivery_days",
+        "late_delivery",
+        "friction_incidents",
+        "support_contacts",
+        *extra,
     )
 
 
@@ -205,28 +261,45 @@ def response_rates(
     low, high = wilson("responded", "eligible", confidence)
     parts = []
     for survey, trigger in triggers.items():
-        eligible = touchpoints.filter(pl.col("touchpoint") == trigger).select(
-            "customer_id").unique()
+        eligible = (
+            touchpoints.filter(pl.col("touchpoint") == trigger).select("customer_id").unique()
+        )
         answered = surveys.filter(pl.col("survey") == survey).select("customer_id").unique()
-        flagged = eligible.join(answered.with_columns(pl.lit(True).alias("__r")),
-                                on="customer_id", how="left").join(
-            customers.select("customer_id", *columns), on="customer_id", how="left")
+        flagged = eligible.join(
+            answered.with_columns(pl.lit(True).alias("__r")), on="customer_id", how="left"
+        ).join(customers.select("customer_id", *columns), on="customer_id", how="left")
         for column in columns:
             parts.append(
-                flagged.group_by(pl.col(column).cast(pl.String).alias("value")).agg(
+                flagged.group_by(pl.col(column).cast(pl.String).alias("value"))
+                .agg(
                     pl.len().cast(pl.Int64).alias("eligible"),
                     pl.col("__r").fill_null(False).sum().cast(pl.Int64).alias("responded"),
-                ).with_columns(pl.lit(survey).alias("survey"), pl.lit(column).alias("segment"))
+                )
+                .with_columns(pl.lit(survey).alias("survey"), pl.lit(column).alias("segment"))
             )
     return (
         pl.concat(parts)
-        .with_columns((pl.col("responded") / pl.col("eligible")).alias("response_rate"),
-                      low.alias("rate_low"), high.alias("rate_high"),
-                      (pl.col("eligible") < min_customers).alias("small_sample"))
-        .with_columns((pl.col("segment") + " = " + pl.col("value").fill_null("(missing)"))
-                      .alias("group"))
-        .select("survey", "segment", "value", "group", "eligible", "responded",
-                "response_rate", "rate_low", "rate_high", "small_sample")
+        .with_columns(
+            (pl.col("responded") / pl.col("eligible")).alias("response_rate"),
+            low.alias("rate_low"),
+            high.alias("rate_high"),
+            (pl.col("eligible") < min_customers).alias("small_sample"),
+        )
+        .with_columns(
+            (pl.col("segment") + " = " + pl.col("value").fill_null("(missing)")).alias("group")
+        )
+        .select(
+            "survey",
+            "segment",
+            "value",
+            "group",
+            "eligible",
+            "responded",
+            "response_rate",
+            "rate_low",
+            "rate_high",
+            "small_sample",
+        )
         .sort("survey", "segment", "value", nulls_last=True)
     )
 
@@ -263,43 +336,77 @@ def touchpoints_before(
     True
     """
     span = parse_duration(window, name="window")
-    answers = _surveys(ds).filter(pl.col("survey") == survey).with_row_index("__a").with_columns(
-        category_expr().alias("category"))
+    answers = (
+        _surveys(ds)
+        .filter(pl.col("survey") == survey)
+        .with_row_index("__a")
+        .with_columns(category_expr().alias("category"))
+    )
     if answers.height == 0:
         return pl.DataFrame()
-    touchpoints = eager(ds.touchpoints).select("customer_id", pl.col("ts").alias("__e"),
-                                                "touchpoint")
+    touchpoints = eager(ds.touchpoints).select(
+        "customer_id", pl.col("ts").alias("__e"), "touchpoint"
+    )
     had = (
-        answers.select("__a", "customer_id", "ts", "category").join(touchpoints, on="customer_id")
-        .filter((pl.col("__e") <= pl.col("ts"))
-                & (pl.col("__e") > pl.col("ts") - pl.duration(microseconds=span)))
-        .select("__a", "category", "touchpoint").unique()
+        answers.select("__a", "customer_id", "ts", "category")
+        .join(touchpoints, on="customer_id")
+        .filter(
+            (pl.col("__e") <= pl.col("ts"))
+            & (pl.col("__e") > pl.col("ts") - pl.duration(microseconds=span))
+        )
+        .select("__a", "category", "touchpoint")
+        .unique()
     )
     sizes = answers.group_by("category").agg(pl.len().cast(pl.Int64).alias("answers"))
     counts = had.group_by("touchpoint", "category").agg(
-        pl.len().cast(pl.Int64).alias("with_touchpoint"))
-    grid = counts.select("touchpoint").unique().join(sizes, how="cross").join(
-        counts, on=["touchpoint", "category"], how="left").with_columns(
-        pl.col("with_touchpoint").fill_null(0))
+        pl.len().cast(pl.Int64).alias("with_touchpoint")
+    )
+    grid = (
+        counts.select("touchpoint")
+        .unique()
+        .join(sizes, how="cross")
+        .join(counts, on=["touchpoint", "category"], how="left")
+        .with_columns(pl.col("with_touchpoint").fill_null(0))
+    )
     low, high = wilson("with_touchpoint", "answers", confidence)
-    order = {"nps": ["detractor", "passive", "promoter"], "csat": ["dissatisfied", "neutral",
-             "satisfied"], "ces": ["difficult", "neutral", "easy"]}[survey]
+    order = {
+        "nps": ["detractor", "passive", "promoter"],
+        "csat": ["dissatisfied", "neutral", "satisfied"],
+        "ces": ["difficult", "neutral", "easy"],
+    }[survey]
     best, worst = order[-1], order[0]
-    grid = grid.with_columns((pl.col("with_touchpoint") / pl.col("answers")).alias("share"),
-                             low.alias("share_low"), high.alias("share_high"))
+    grid = grid.with_columns(
+        (pl.col("with_touchpoint") / pl.col("answers")).alias("share"),
+        low.alias("share_low"),
+        high.alias("share_high"),
+    )
     baseline = grid.filter(pl.col("category") == best).select(
-        "touchpoint", pl.col("share").alias("__base"))
+        "touchpoint", pl.col("share").alias("__base")
+    )
     grid = grid.join(baseline, on="touchpoint", how="left").with_columns(
-        pl.when(pl.col("__base") > 0).then(pl.col("share") / pl.col("__base")).alias("lift"))
+        pl.when(pl.col("__base") > 0).then(pl.col("share") / pl.col("__base")).alias("lift")
+    )
     rank = grid.filter(pl.col("category") == worst).select(
-        "touchpoint", pl.col("lift").fill_null(float("inf")).alias("__k"))
+        "touchpoint", pl.col("lift").fill_null(float("inf")).alias("__k")
+    )
     if top is not None:
         rank = rank.sort("__k", "touchpoint", descending=[True, False]).head(top)
     return (
         grid.join(rank, on="touchpoint", how="inner")
-        .with_columns(pl.col("category").replace_strict({c: i for i, c in enumerate(order)},
-                                                        return_dtype=pl.Int32).alias("__o"))
+        .with_columns(
+            pl.col("category")
+            .replace_strict({c: i for i, c in enumerate(order)}, return_dtype=pl.Int32)
+            .alias("__o")
+        )
         .sort(["__k", "touchpoint", "__o"], descending=[True, False, False], nulls_last=True)
-        .select("touchpoint", "category", "answers", "with_touchpoint", "share", "share_low",
-                "share_high", "lift")
+        .select(
+            "touchpoint",
+            "category",
+            "answers",
+            "with_touchpoint",
+            "share",
+            "share_low",
+            "share_high",
+            "lift",
+        )
     )

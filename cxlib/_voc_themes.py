@@ -33,42 +33,93 @@ OTHER = "other"
 
 THEMES: Themes = {
     "shipping_cost": {
-        "en": ["shipping", "shipping cost*", "shipping fee*", "free shipping", "delivery cost*",
-               "delivery fee*", "postage"],
-        "vi": ["phí vận chuyển", "miễn phí vận chuyển", "phí ship", "phí giao hàng",
-               "tiền ship", "freeship", "free ship"],
+        "en": [
+            "shipping",
+            "shipping cost*",
+            "shipping fee*",
+            "free shipping",
+            "delivery cost*",
+            "delivery fee*",
+            "postage",
+        ],
+        "vi": [
+            "phí vận chuyển",
+            "miễn phí vận chuyển",
+            "phí ship",
+            "phí giao hàng",
+            "tiền ship",
+            "freeship",
+            "free ship",
+        ],
         "th": ["ค่าส่ง", "ค่าส่งแพง", "ส่งฟรี", "ค่าจัดส่ง", "ค่าขนส่ง"],
     },
     "app_checkout": {
-        "en": ["checkout", "check out", "app", "payment*", "pay", "paying", "froze", "crash*",
-               "steps"],
+        "en": [
+            "checkout",
+            "check out",
+            "app",
+            "payment*",
+            "pay",
+            "paying",
+            "froze",
+            "crash*",
+            "steps",
+        ],
         "vi": ["thanh toán", "ứng dụng", "app", "bị treo", "nhiều bước"],
         "th": ["ชำระเงิน", "จ่ายเงิน", "แอป", "แอพ", "ขั้นตอน", "ตะกร้า"],
     },
     "support": {
-        "en": ["support", "agent", "customer service", "hotline", "helpful", "contacted",
-               "call center", "refund*"],
-        "vi": ["hỗ trợ", "nhân viên", "chăm sóc khách hàng", "tổng đài", "chờ máy",
-               "giải quyết", "hoàn tiền"],
-        "th": ["พนักงาน", "ฝ่ายบริการ", "บริการลูกค้า", "ติดต่อ", "รอสาย", "แก้ปัญหา",
-               "คอลเซ็นเตอร์", "คืนเงิน"],
+        "en": [
+            "support",
+            "agent",
+            "customer service",
+            "hotline",
+            "helpful",
+            "contacted",
+            "call center",
+            "refund*",
+        ],
+        "vi": [
+            "hỗ trợ",
+            "nhân viên",
+            "chăm sóc khách hàng",
+            "tổng đài",
+            "chờ máy",
+            "giải quyết",
+            "hoàn tiền",
+        ],
+        "th": ["พนักงาน", "ฝ่ายบริการ", "บริการลูกค้า", "ติดต่อ", "รอสาย", "แก้ปัญหา", "คอลเซ็นเตอร์", "คืนเงิน"],
     },
     "delivery_speed": {
-        "en": ["deliver*", "arriv*", "late", "slow", "earlier than", "on time", "delay*",
-               "courier"],
-        "vi": ["giao hàng", "giao trễ", "giao chậm", "hàng đến", "sớm hơn dự kiến",
-               "giao", "trễ"],
+        "en": [
+            "deliver*",
+            "arriv*",
+            "late",
+            "slow",
+            "earlier than",
+            "on time",
+            "delay*",
+            "courier",
+        ],
+        "vi": ["giao hàng", "giao trễ", "giao chậm", "hàng đến", "sớm hơn dự kiến", "giao", "trễ"],
         "th": ["จัดส่ง", "ส่งช้า", "มาช้า", "ช้ามาก", "มาถึง", "ส่งเร็ว", "ขนส่ง", "ได้รับของ"],
     },
     "product_quality": {
-        "en": ["product*", "quality", "broke*", "broken", "described", "photo*", "defect*",
-               "damaged"],
+        "en": [
+            "product*",
+            "quality",
+            "broke*",
+            "broken",
+            "described",
+            "photo*",
+            "defect*",
+            "damaged",
+        ],
         "vi": ["chất lượng", "sản phẩm", "hỏng", "mô tả", "hình", "bị lỗi"],
         "th": ["สินค้า", "คุณภาพ", "รายละเอียด", "ในรูป", "ชำรุด", "พัง"],
     },
     "price": {
-        "en": ["price*", "pricey", "expensive", "cheap*", "value for money", "overpriced",
-               "cost*"],
+        "en": ["price*", "pricey", "expensive", "cheap*", "value for money", "overpriced", "cost*"],
         "vi": ["giá", "giá cả", "đắt", "rẻ", "đáng đồng tiền", "tăng giá"],
         "th": ["ราคา", "แพง", "คุ้มค่า", "ถูกกว่า", "ขึ้นราคา"],
     },
@@ -77,8 +128,10 @@ THEMES: Themes = {
 
 def _check(themes: Themes) -> None:
     if not themes or any(not isinstance(groups, Mapping) for groups in themes.values()):
-        raise DataError("themes must map a theme name to {language: [keywords]}, e.g. "
-                        "{'price': {'en': ['price*'], 'vi': ['giá'], 'th': ['ราคา']}}")
+        raise DataError(
+            "themes must map a theme name to {language: [keywords]}, e.g. "
+            "{'price': {'en': ['price*'], 'vi': ['giá'], 'th': ['ราคา']}}"
+        )
 
 
 def _pattern(keyword: str, language: str) -> str:
@@ -109,9 +162,11 @@ def _hits(frame: pl.DataFrame, themes: Themes) -> pl.DataFrame:
             continue
         rows = frame.filter(pl.col("language") == language)
         alternation = "|".join(f"(?:{_pattern(k, language)})" for k, _ in pairs)
-        found = rows.select(
-            "__i", pl.col("segmented").str.extract_all(alternation).alias("__m")
-        ).explode("__m").drop_nulls("__m")
+        found = (
+            rows.select("__i", pl.col("segmented").str.extract_all(alternation).alias("__m"))
+            .explode("__m")
+            .drop_nulls("__m")
+        )
         if language == "th":
             found = found.with_columns(pl.col("__m").str.replace_all(" ", ""))
         theme = pl.lit(None, dtype=pl.String)
@@ -126,9 +181,7 @@ def _hits(frame: pl.DataFrame, themes: Themes) -> pl.DataFrame:
     return pl.concat(parts)
 
 
-def comment_themes(
-    surveys: Any, *, themes: Themes | None = None, column: str = "comment"
-) -> Any:
+def comment_themes(surveys: Any, *, themes: Themes | None = None, column: str = "comment") -> Any:
     """The theme of each comment, with its language and the themes it mentions.
 
     Parameters
@@ -160,31 +213,38 @@ def comment_themes(
     _check(themes)
     frame = _lazy(surveys)
     if column not in frame.collect_schema().names():
-        raise DataError(f"surveys: text column {column!r} is missing; pass column='<your "
-                        "comment column>'")
-    data = to_polars(frame).filter(pl.col(column).is_not_null()
-                                   & (pl.col(column).str.strip_chars() != ""))
+        raise DataError(
+            f"surveys: text column {column!r} is missing; pass column='<your comment column>'"
+        )
+    data = to_polars(frame).filter(
+        pl.col(column).is_not_null() & (pl.col(column).str.strip_chars() != "")
+    )
     data = data.with_row_index("__i").with_columns(language_expr(column).alias("language"))
     thai = [k for groups in themes.values() for k in groups.get("th", ())]
-    data = data.with_columns(segmented_expr(data, text=column, language="language",
-                                            keywords=thai))
+    data = data.with_columns(segmented_expr(data, text=column, language="language", keywords=thai))
     order = {name: rank for rank, name in enumerate(themes)}
     counts = (
-        _hits(data, themes).group_by("__i", "theme").agg(pl.len().cast(pl.Int64).alias("mentions"))
+        _hits(data, themes)
+        .group_by("__i", "theme")
+        .agg(pl.len().cast(pl.Int64).alias("mentions"))
         .with_columns(pl.col("theme").replace_strict(order, return_dtype=pl.Int64).alias("__o"))
         .sort(["__i", "mentions", "__o"], descending=[False, True, False])
-        .group_by("__i", maintain_order=True).first().drop("__o")
+        .group_by("__i", maintain_order=True)
+        .first()
+        .drop("__o")
     )
     result = (
-        data.join(counts, on="__i", how="left").sort("__i")
+        data.join(counts, on="__i", how="left")
+        .sort("__i")
         .with_columns(pl.col("theme").fill_null(OTHER), pl.col("mentions").fill_null(0))
         .drop("__i", "segmented")
     )
     return like_input(result, surveys)
 
 
-def terms(themed: Any, *, by: str | Sequence[str] = "language", top: int = 10,
-          column: str = "comment") -> pl.DataFrame:
+def terms(
+    themed: Any, *, by: str | Sequence[str] = "language", top: int = 10, column: str = "comment"
+) -> pl.DataFrame:
     """Most frequent words (stop words removed) per group: what the comments talk about,
     including what no theme catches yet (``by=["language", "theme"]``).
 
@@ -206,16 +266,22 @@ def terms(themed: Any, *, by: str | Sequence[str] = "language", top: int = 10,
     frame = frame.filter(pl.col(column).is_not_null()).with_row_index("__i")
     thai = [k for groups in THEMES.values() for k in groups.get("th", ())]
     keys = list(dict.fromkeys([*cols, "language"]))
-    words = frame.select(
-        "__i", *keys,
-        segmented_expr(frame, text=column, language="language", keywords=thai)
-        .str.extract_all(r"\w+").alias("term"),
-    ).explode("term").drop_nulls("term").with_columns(
-        pl.int_range(pl.len()).over("__i").alias("__p")
+    words = (
+        frame.select(
+            "__i",
+            *keys,
+            segmented_expr(frame, text=column, language="language", keywords=thai)
+            .str.extract_all(r"\w+")
+            .alias("term"),
+        )
+        .explode("term")
+        .drop_nulls("term")
+        .with_columns(pl.int_range(pl.len()).over("__i").alias("__p"))
     )
     stops = pl.DataFrame(
         [(lang, w) for lang, ws in stop_words().items() for w in ws],
-        schema={"language": pl.String, "term": pl.String}, orient="row",
+        schema={"language": pl.String, "term": pl.String},
+        orient="row",
     )
     kept = words.join(stops, on=["language", "term"], how="anti").filter(
         ~pl.col("term").str.contains(r"^\d+$")
@@ -230,11 +296,14 @@ def terms(themed: Any, *, by: str | Sequence[str] = "language", top: int = 10,
     both = pl.concat([single, pairs]).unique(["__i", "term"])
     sizes = frame.group_by(cols).agg(pl.len().alias("__n"))
     counted = both.group_by([*keys, "term"]).agg(pl.len().cast(pl.Int64).alias("comments"))
-    counted = counted.join(sizes, on=cols).with_columns(
-        (pl.col("comments") / pl.col("__n")).alias("share")
-    ).drop("__n")
+    counted = (
+        counted.join(sizes, on=cols)
+        .with_columns((pl.col("comments") / pl.col("__n")).alias("share"))
+        .drop("__n")
+    )
     return (
         counted.sort([*cols, "comments", "term"], descending=[False] * len(cols) + [True, False])
-        .group_by(cols, maintain_order=True).head(top)
+        .group_by(cols, maintain_order=True)
+        .head(top)
         .select(*cols, "term", "comments", "share")
     )

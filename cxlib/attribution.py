@@ -96,8 +96,10 @@ def channel_paths(
     )
     # journey number: conversions strictly before this event (the conversion closes its own)
     events = events.with_columns(
-        (pl.col("__conv").cast(pl.Int64).cum_sum().over(CUSTOMER)
-         - pl.col("__conv").cast(pl.Int64)).alias("journey")
+        (
+            pl.col("__conv").cast(pl.Int64).cum_sum().over(CUSTOMER)
+            - pl.col("__conv").cast(pl.Int64)
+        ).alias("journey")
     )
     if journeys == "first":
         events = events.filter(pl.col("journey") == 0)
@@ -112,9 +114,11 @@ def channel_paths(
     paths = steps.group_by(CUSTOMER, "journey", maintain_order=True).agg(
         pl.col("channel").alias("path")
     )
-    out = paths.join(converted, on=[CUSTOMER, "journey"]).with_columns(
-        pl.col("journey").cast(pl.Int64)
-    ).sort(CUSTOMER, "journey")
+    out = (
+        paths.join(converted, on=[CUSTOMER, "journey"])
+        .with_columns(pl.col("journey").cast(pl.Int64))
+        .sort(CUSTOMER, "journey")
+    )
     return out.select(CUSTOMER, "journey", "path", "converted")
 
 
@@ -123,8 +127,10 @@ def _check_paths(paths: Any) -> pl.DataFrame:
     require(frame, ["path", "converted"], what="paths")
     data = to_polars(frame.select("path", "converted"))
     if not isinstance(data.schema["path"], pl.List):
-        raise DataError("paths: column 'path' must be a list of channels per journey; build "
-                        "it with cxlib.attribution.channel_paths(touchpoints)")
+        raise DataError(
+            "paths: column 'path' must be a list of channels per journey; build "
+            "it with cxlib.attribution.channel_paths(touchpoints)"
+        )
     return data.filter(pl.col("path").list.len() > 0).with_columns(
         pl.col("converted").cast(pl.Boolean)
     )
@@ -138,8 +144,9 @@ def _absorption(counts: np.ndarray, channels: int) -> float:
     """
     transient = channels + 1
     totals = counts[:transient].sum(axis=1, keepdims=True)
-    probs = np.divide(counts[:transient], totals, out=np.zeros_like(counts[:transient]),
-                      where=totals > 0)
+    probs = np.divide(
+        counts[:transient], totals, out=np.zeros_like(counts[:transient]), where=totals > 0
+    )
     q, r = probs[:, :transient], probs[:, transient]
     return float(np.linalg.solve(np.eye(transient) - q, r)[0])
 
@@ -184,17 +191,17 @@ def removal_effects(paths: Any) -> pl.DataFrame:
         pl.col("__states").list.head(pl.col("__states").list.len() - 1).alias("__from"),
         pl.col("__states").list.tail(pl.col("__states").list.len() - 1).alias("__to"),
     )
-    pairs = states.select("__from", "__to").explode("__from", "__to").group_by(
-        "__from", "__to"
-    ).len()
+    pairs = (
+        states.select("__from", "__to").explode("__from", "__to").group_by("__from", "__to").len()
+    )
     codes = pl.DataFrame({"state": list(index), "code": list(index.values())})
     pairs = pairs.join(codes.rename({"state": "__from", "code": "i"}), on="__from").join(
         codes.rename({"state": "__to", "code": "j"}), on="__to"
     )
     counts = np.zeros((len(index), len(index)))
-    counts[pairs.get_column("i").to_numpy(), pairs.get_column("j").to_numpy()] = (
-        pairs.get_column("len").to_numpy()
-    )
+    counts[pairs.get_column("i").to_numpy(), pairs.get_column("j").to_numpy()] = pairs.get_column(
+        "len"
+    ).to_numpy()
     base = _absorption(counts, len(names))
     effects = []
     for code in range(1, len(names) + 1):
@@ -215,11 +222,18 @@ def _position_weights(first: float, last: float) -> pl.Expr:
     n = pl.col("__n")
     middle = 1 - first - last
     return (
-        pl.when(n == 1).then(1.0)
-        .when(n == 2).then(pl.when(pl.col("__pos") == 0).then(first / (first + last))
-                           .otherwise(last / (first + last)))
-        .when(pl.col("__pos") == 0).then(first)
-        .when(pl.col("__pos") == n - 1).then(last)
+        pl.when(n == 1)
+        .then(1.0)
+        .when(n == 2)
+        .then(
+            pl.when(pl.col("__pos") == 0)
+            .then(first / (first + last))
+            .otherwise(last / (first + last))
+        )
+        .when(pl.col("__pos") == 0)
+        .then(first)
+        .when(pl.col("__pos") == n - 1)
+        .then(last)
         .otherwise(middle / (n - 2))
     )
 
@@ -254,29 +268,38 @@ def paths_attribution(paths: Any, *, position_weights: tuple[float, float] = (0.
     if min(first, last) < 0 or first + last > 1 or first + last == 0:
         raise DataError(f"position_weights={position_weights}: two shares >= 0 summing to <= 1")
     data = _check_paths(paths)
-    markov = removal_effects(data).select(
-        "channel", pl.lit("markov").alias("model"), "conversions"
+    markov = removal_effects(data).select("channel", pl.lit("markov").alias("model"), "conversions")
+    won = (
+        data.filter(pl.col("converted"))
+        .with_columns(
+            pl.col("path").list.len().alias("__n"),
+            pl.int_ranges(pl.col("path").list.len()).alias("__pos"),
+        )
+        .explode("path", "__pos")
     )
-    won = data.filter(pl.col("converted")).with_columns(
-        pl.col("path").list.len().alias("__n"),
-        pl.int_ranges(pl.col("path").list.len()).alias("__pos"),
-    ).explode("path", "__pos")
     credit = won.with_columns(
         (pl.col("__pos") == 0).cast(pl.Float64).alias("first_touch"),
         (pl.col("__pos") == pl.col("__n") - 1).cast(pl.Float64).alias("last_touch"),
         (1.0 / pl.col("__n")).alias("linear"),
         _position_weights(first, last).cast(pl.Float64).alias("position_based"),
     )
-    heuristics = credit.group_by(pl.col("path").alias("channel")).agg(
-        pl.col("first_touch", "last_touch", "linear", "position_based").sum()
-    ).unpivot(index="channel", variable_name="model", value_name="conversions")
+    heuristics = (
+        credit.group_by(pl.col("path").alias("channel"))
+        .agg(pl.col("first_touch", "last_touch", "linear", "position_based").sum())
+        .unpivot(index="channel", variable_name="model", value_name="conversions")
+    )
     channels = pl.DataFrame({"channel": markov.get_column("channel")})
     grid = channels.join(pl.DataFrame({"model": list(MODELS)}), how="cross")
     out = grid.join(pl.concat([markov, heuristics]), on=["channel", "model"], how="left")
     order = pl.DataFrame({"model": list(MODELS), "__m": range(len(MODELS))})
-    out = out.with_columns(pl.col("conversions").fill_null(0.0)).with_columns(
-        (pl.col("conversions") / pl.col("conversions").sum().over("model")).alias("share")
-    ).join(order, on="model").sort("__m", -pl.col("conversions"), "channel")
+    out = (
+        out.with_columns(pl.col("conversions").fill_null(0.0))
+        .with_columns(
+            (pl.col("conversions") / pl.col("conversions").sum().over("model")).alias("share")
+        )
+        .join(order, on="model")
+        .sort("__m", -pl.col("conversions"), "channel")
+    )
     return like_input(out.select("channel", "model", "conversions", "share"), paths)
 
 
@@ -310,8 +333,11 @@ def attribution(
     >>> table.filter(pl.col("model") == "markov").select("channel", "conversions").rows()
     [('social', 1.0), ('email', 0.0)]
     """
-    paths = channel_paths(touchpoints, conversion=conversion, touches=touches,
-                          journeys=journeys, collapse_repeats=collapse_repeats)
+    paths = channel_paths(
+        touchpoints,
+        conversion=conversion,
+        touches=touches,
+        journeys=journeys,
+        collapse_repeats=collapse_repeats,
+    )
     return like_input(paths_attribution(paths, position_weights=position_weights), touchpoints)
-
-

@@ -145,8 +145,10 @@ def trend_chart(
     }
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=color.replace("_", " "))
-    line = alt.Chart(data).mark_line(point=True).encode(
-        **enc, tooltip=[alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=fmt)]
+    line = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(**enc, tooltip=[alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=fmt)])
     )
     if low and high:
         band_enc = {"x": enc["x"], "y": alt.Y(f"{low}:Q"), "y2": alt.Y2(f"{high}:Q")}
@@ -182,8 +184,10 @@ def bar_chart(
     enc = {"x": val, "y": cat} if horizontal else {"x": cat, "y": val}
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=color.replace("_", " "))
-    bars = alt.Chart(data).mark_bar().encode(
-        **enc, tooltip=[alt.Tooltip(f"{x}:N"), alt.Tooltip(f"{y}:Q", format=fmt)]
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(**enc, tooltip=[alt.Tooltip(f"{x}:N"), alt.Tooltip(f"{y}:Q", format=fmt)])
     )
     if low and high:
         if horizontal:
@@ -216,8 +220,11 @@ def heatmap(
         y=alt.Y(f"{y}:O", title=y_title or y.replace("_", " "), sort=y_sort),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color(f"{value}:Q", title=value_title or value.replace("_", " "),
-                        legend=alt.Legend(format=fmt)),
+        color=alt.Color(
+            f"{value}:Q",
+            title=value_title or value.replace("_", " "),
+            legend=alt.Legend(format=fmt),
+        ),
         tooltip=[
             alt.Tooltip(f"{x}:O"),
             alt.Tooltip(f"{y}:O"),
@@ -228,19 +235,34 @@ def heatmap(
     threshold = float(top) * 0.6 if isinstance(top, int | float) else 0.0
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text(f"{value}:Q", format=fmt),
-        color=alt.condition(f"datum['{value}'] > {threshold}", alt.value("white"),
-                            alt.value("#222")),
+        color=alt.condition(
+            f"datum['{value}'] > {threshold}", alt.value("white"), alt.value("#222")
+        ),
     )
     return (cells + text).properties(title=title, width=WIDTH)
 
 
-def journey_heatmap(journey: Any, *, value: str = "customers", stages: list[str] | None = None,
-                    title: str = "Journey map: customers by stage and channel") -> alt.Chart:
+def journey_heatmap(
+    journey: Any,
+    *,
+    value: str = "customers",
+    stages: list[str] | None = None,
+    title: str = "Journey map: customers by stage and channel",
+) -> alt.Chart:
     """Stage × channel heatmap of a :func:`cxlib.journey_map` frame."""
     percent = value in {"conversion_to_next", "csat", "share"}
-    return heatmap(journey, x="stage", y="channel", value=value, title=title, x_title="Stage",
-                   y_title="Channel", value_title=value.replace("_", " "), percent=percent,
-                   x_sort=stages)
+    return heatmap(
+        journey,
+        x="stage",
+        y="channel",
+        value=value,
+        title=title,
+        x_title="Stage",
+        y_title="Channel",
+        value_title=value.replace("_", " "),
+        percent=percent,
+        x_sort=stages,
+    )
 
 
 def stage_flow(summary: Any, *, title: str = "Customers reaching each stage") -> alt.Chart:
@@ -248,17 +270,22 @@ def stage_flow(summary: Any, *, title: str = "Customers reaching each stage") ->
     data = _plain(_polars(summary)).with_columns(  # stage_index is 0-based
         ((pl.col("stage_index") + 1).cast(pl.String) + ". " + pl.col("stage")).alias("label")
     )
-    base = alt.Chart(data).encode(x=alt.X("label:N", sort=None, title=None,
-                                          axis=alt.Axis(labelAngle=0)))
+    base = alt.Chart(data).encode(
+        x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0))
+    )
     bars = base.mark_bar().encode(
         y=alt.Y("customers:Q", title="Customers"),
-        tooltip=[alt.Tooltip("stage:N", title="Stage"),
-                 alt.Tooltip("customers:Q", format=","),
-                 alt.Tooltip("conversion_to_next:Q", title="Went on", format=".1%")],
+        tooltip=[
+            alt.Tooltip("stage:N", title="Stage"),
+            alt.Tooltip("customers:Q", format=","),
+            alt.Tooltip("conversion_to_next:Q", title="Went on", format=".1%"),
+        ],
     )
-    text = base.transform_filter("isValid(datum.conversion_to_next)").mark_text(
-        dy=-8, fontSize=12
-    ).encode(y="customers:Q", text=alt.Text("conversion_to_next:Q", format=".0%"))
+    text = (
+        base.transform_filter("isValid(datum.conversion_to_next)")
+        .mark_text(dy=-8, fontSize=12)
+        .encode(y="customers:Q", text=alt.Text("conversion_to_next:Q", format=".0%"))
+    )
     return (bars + text).properties(title=title, width=WIDTH)
 
 
@@ -271,9 +298,17 @@ def retention_heatmap(retention: Any, *, title: str = "Retention by cohort") -> 
         )
     else:
         data = data.with_columns(pl.col("rate").alias("rate_shown"))
-    return heatmap(data, x="period_index", y="cohort", value="rate_shown", title=title,
-                   x_title="Periods since first visit", y_title="Cohort",
-                   value_title="Retained", percent=True)
+    return heatmap(
+        data,
+        x="period_index",
+        y="cohort",
+        value="rate_shown",
+        title=title,
+        x_title="Periods since first visit",
+        y_title="Cohort",
+        value_title="Retained",
+        percent=True,
+    )
 
 
 def histogram(
@@ -291,12 +326,19 @@ def histogram(
     """
     data = _plain(_polars(frame)).select(pl.col(value).cast(pl.Float64)).drop_nulls()
     label = x_title or value.replace("_", " ")
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X(f"{value}:Q", bin=alt.Bin(maxbins=bins), title=label),
-        y=alt.Y("count():Q", title=y_title),
-        tooltip=[alt.Tooltip(f"{value}:Q", bin=alt.Bin(maxbins=bins), title=label),
-                 alt.Tooltip("count():Q", title=y_title)],
-    ).properties(title=title, width=WIDTH)
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{value}:Q", bin=alt.Bin(maxbins=bins), title=label),
+            y=alt.Y("count():Q", title=y_title),
+            tooltip=[
+                alt.Tooltip(f"{value}:Q", bin=alt.Bin(maxbins=bins), title=label),
+                alt.Tooltip("count():Q", title=y_title),
+            ],
+        )
+        .properties(title=title, width=WIDTH)
+    )
 
 
 def grouped_bar_chart(
@@ -317,15 +359,24 @@ def grouped_bar_chart(
     fmt = ".0%" if percent else ",.0f"
     categories = data.get_column(x).unique(maintain_order=True).to_list()
     groups = data.get_column(group).unique(maintain_order=True).to_list()
-    return alt.Chart(data).mark_bar().encode(
-        x=alt.X(f"{x}:N", sort=categories, title=x_title or "", axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset(f"{group}:N", sort=groups),
-        y=alt.Y(f"{y}:Q", title=y_title or y.replace("_", " "), axis=alt.Axis(format=fmt)),
-        color=alt.Color(f"{group}:N", sort=groups,
-                        title=group_title or group.replace("_", " ")),
-        tooltip=[alt.Tooltip(f"{x}:N"), alt.Tooltip(f"{group}:N"),
-                 alt.Tooltip(f"{y}:Q", format=fmt)],
-    ).properties(title=title, width=WIDTH)
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{x}:N", sort=categories, title=x_title or "", axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset(f"{group}:N", sort=groups),
+            y=alt.Y(f"{y}:Q", title=y_title or y.replace("_", " "), axis=alt.Axis(format=fmt)),
+            color=alt.Color(
+                f"{group}:N", sort=groups, title=group_title or group.replace("_", " ")
+            ),
+            tooltip=[
+                alt.Tooltip(f"{x}:N"),
+                alt.Tooltip(f"{group}:N"),
+                alt.Tooltip(f"{y}:Q", format=fmt),
+            ],
+        )
+        .properties(title=title, width=WIDTH)
+    )
 
 
 def funnel_explorer_data(funnel: Any) -> pl.DataFrame:
@@ -362,41 +413,57 @@ def funnel_explorer_chart(
             xOffset=alt.XOffset(f"{by}:N"), color=alt.Color(f"{by}:N", title=by.replace("_", " "))
         )
         tooltip = [alt.Tooltip(f"{by}:N", title=by.replace("_", " ")), *tooltip]
-    bars = base.mark_bar(cursor="pointer").encode(
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)), tooltip=tooltip
-    ).add_params(pick)
+    bars = (
+        base.mark_bar(cursor="pointer")
+        .encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)), tooltip=tooltip)
+        .add_params(pick)
+    )
     labels = base.mark_text(dy=-8, fontSize=10 if by else 12, color="#333").encode(
         text=alt.Text("conversion:Q", format=".0%" if by else ".1%")
     )
     subtitle = "Click a bar to see who dropped off after that step"
-    return (bars + labels).properties(
-        title=alt.Title(title, subtitle=subtitle), width=WIDTH
-    )
+    return (bars + labels).properties(title=alt.Title(title, subtitle=subtitle), width=WIDTH)
 
 
 # --- churn (cxlib.churn, cxlib.survival) ------------------------------------------------------
 
 
-def calibration_chart(calibration: Any, *, title: str = "Calibration: predicted vs observed churn"
-                      ) -> alt.Chart:
+def calibration_chart(
+    calibration: Any, *, title: str = "Calibration: predicted vs observed churn"
+) -> alt.Chart:
     """Observed churn (with its interval) against the mean predicted probability per score bin
     of a :meth:`cxlib.churn.ChurnModel.calibration` frame; the diagonal is perfect calibration."""
     data = _polars(calibration)
     top = float(max(data["predicted"].max(), data["observed_high"].max(), 0.05))
-    diagonal = alt.Chart(pl.DataFrame({"p": [0.0, top]})).mark_line(
-        color="#999", strokeDash=[4, 4]).encode(x="p:Q", y="p:Q")
+    diagonal = (
+        alt.Chart(pl.DataFrame({"p": [0.0, top]}))
+        .mark_line(color="#999", strokeDash=[4, 4])
+        .encode(x="p:Q", y="p:Q")
+    )
     x = alt.X("predicted:Q", title="Predicted churn probability", axis=alt.Axis(format=".0%"))
     y = alt.Y("observed:Q", title="Observed churn rate", axis=alt.Axis(format=".0%"))
     color = alt.Color("model:N", title="Model")
-    points = alt.Chart(data).mark_line(point=True).encode(
-        x=x, y=y, color=color,
-        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("bin:O", title="Bin"),
-                 alt.Tooltip("customers:Q", format=","),
-                 alt.Tooltip("predicted:Q", format=".1%"),
-                 alt.Tooltip("observed:Q", format=".1%")],
+    points = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=y,
+            color=color,
+            tooltip=[
+                alt.Tooltip("model:N"),
+                alt.Tooltip("bin:O", title="Bin"),
+                alt.Tooltip("customers:Q", format=","),
+                alt.Tooltip("predicted:Q", format=".1%"),
+                alt.Tooltip("observed:Q", format=".1%"),
+            ],
+        )
     )
-    bars = alt.Chart(data).mark_rule().encode(x=x, y="observed_low:Q", y2="observed_high:Q",
-                                              color=color)
+    bars = (
+        alt.Chart(data)
+        .mark_rule()
+        .encode(x=x, y="observed_low:Q", y2="observed_high:Q", color=color)
+    )
     return (diagonal + bars + points).properties(title=title, width=WIDTH)
 
 
@@ -404,42 +471,69 @@ def lift_chart(lift: Any, *, title: str = "Lift by score decile") -> alt.Chart:
     """Lift (churn rate in the decile ÷ overall) by decile, 1 = riskiest, per model; the rule
     at 1 is a random list."""
     data = _polars(lift)
-    bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X("decile:O", title="Score decile (1 = highest risk)", axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset("model:N"),
-        y=alt.Y("lift:Q", title="Lift (× overall churn rate)"),
-        color=alt.Color("model:N", title="Model"),
-        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("decile:O"),
-                 alt.Tooltip("churn_rate:Q", format=".1%"), alt.Tooltip("lift:Q", format=".2f"),
-                 alt.Tooltip("churners_captured:Q", title="Churners captured", format=".0%")],
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "decile:O", title="Score decile (1 = highest risk)", axis=alt.Axis(labelAngle=0)
+            ),
+            xOffset=alt.XOffset("model:N"),
+            y=alt.Y("lift:Q", title="Lift (× overall churn rate)"),
+            color=alt.Color("model:N", title="Model"),
+            tooltip=[
+                alt.Tooltip("model:N"),
+                alt.Tooltip("decile:O"),
+                alt.Tooltip("churn_rate:Q", format=".1%"),
+                alt.Tooltip("lift:Q", format=".2f"),
+                alt.Tooltip("churners_captured:Q", title="Churners captured", format=".0%"),
+            ],
+        )
     )
-    rule = alt.Chart(pl.DataFrame({"one": [1.0]})).mark_rule(color="#333", strokeDash=[4, 4]
-                                                             ).encode(y="one:Q")
+    rule = (
+        alt.Chart(pl.DataFrame({"one": [1.0]}))
+        .mark_rule(color="#333", strokeDash=[4, 4])
+        .encode(y="one:Q")
+    )
     return (bars + rule).properties(title=title, width=WIDTH)
 
 
-def importance_chart(importance: Any, *, top: int = 12,
-                     title: str = "What drives churn: permutation importance") -> alt.Chart:
+def importance_chart(
+    importance: Any, *, top: int = 12, title: str = "What drives churn: permutation importance"
+) -> alt.Chart:
     """Horizontal bars of the drop in ROC AUC when a feature is shuffled, with 95 % intervals,
     from :meth:`cxlib.churn.ChurnModel.importance`."""
     data = _polars(importance).sort("importance", descending=True).head(top)
     y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320))
     x = alt.X("importance:Q", title="Drop in ROC AUC when shuffled")
-    bars = alt.Chart(data).mark_bar().encode(
-        x=x, y=y, tooltip=[alt.Tooltip("label:N", title="Feature"),
-                           alt.Tooltip("importance:Q", format=".3f"),
-                           alt.Tooltip("importance_low:Q", title="95% low", format=".3f"),
-                           alt.Tooltip("importance_high:Q", title="95% high", format=".3f")])
-    whiskers = alt.Chart(data).mark_rule(color="#333").encode(
-        y=y, x="importance_low:Q", x2="importance_high:Q")
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=x,
+            y=y,
+            tooltip=[
+                alt.Tooltip("label:N", title="Feature"),
+                alt.Tooltip("importance:Q", format=".3f"),
+                alt.Tooltip("importance_low:Q", title="95% low", format=".3f"),
+                alt.Tooltip("importance_high:Q", title="95% high", format=".3f"),
+            ],
+        )
+    )
+    whiskers = (
+        alt.Chart(data)
+        .mark_rule(color="#333")
+        .encode(y=y, x="importance_low:Q", x2="importance_high:Q")
+    )
     # the SVG renderer measures label text narrower than browsers draw it: leave room
-    return (bars + whiskers).properties(title=title, width=WIDTH - 80,
-                                        padding={"left": 60, "top": 5, "right": 5,
-                                                 "bottom": 5})
+    return (bars + whiskers).properties(
+        title=title, width=WIDTH - 80, padding={"left": 60, "top": 5, "right": 5, "bottom": 5}
+    )
 
 
-def partial_dependence_chart(dependence: Any, *, title: str = "How the top drivers move risk"
-                             ) -> alt.VConcatChart:
+def partial_dependence_chart(
+    dependence: Any, *, title: str = "How the top drivers move risk"
+) -> alt.VConcatChart:
     """One small line chart per feature of a partial-dependence frame: average predicted
     churn probability over the feature's values (categories as points)."""
     data = _polars(dependence)
@@ -447,39 +541,63 @@ def partial_dependence_chart(dependence: Any, *, title: str = "How the top drive
     for feature in data.get_column("feature").unique(maintain_order=True).to_list():
         part = data.filter(pl.col("feature") == feature)
         label = part.get_column("label")[0]
-        categorical = bool(part.get_column("categorical")[0]) if "categorical" in part.columns \
-            else False
-        x = (alt.X("value:N", title=label, sort=None) if categorical
-             else alt.X("x:Q", title=label))
-        charts.append(alt.Chart(part).mark_line(point=True).encode(
-            x=x, y=alt.Y("churn_probability:Q", title="Churn probability",
-                         axis=alt.Axis(format=".0%")),
-            tooltip=[alt.Tooltip("value:N", title=label),
-                     alt.Tooltip("churn_probability:Q", format=".1%")],
-        ).properties(width=WIDTH, height=160))
+        categorical = (
+            bool(part.get_column("categorical")[0]) if "categorical" in part.columns else False
+        )
+        x = alt.X("value:N", title=label, sort=None) if categorical else alt.X("x:Q", title=label)
+        charts.append(
+            alt.Chart(part)
+            .mark_line(point=True)
+            .encode(
+                x=x,
+                y=alt.Y(
+                    "churn_probability:Q", title="Churn probability", axis=alt.Axis(format=".0%")
+                ),
+                tooltip=[
+                    alt.Tooltip("value:N", title=label),
+                    alt.Tooltip("churn_probability:Q", format=".1%"),
+                ],
+            )
+            .properties(width=WIDTH, height=160)
+        )
     return alt.vconcat(*charts).properties(title=title)
 
 
-def survival_chart(curves: Any, *, by: str | None = None, title: str = "Retention curves",
-                   x_title: str = "Days") -> alt.Chart:
+def survival_chart(
+    curves: Any, *, by: str | None = None, title: str = "Retention curves", x_title: str = "Days"
+) -> alt.Chart:
     """Kaplan–Meier step curves with their confidence bands, from
     :func:`cxlib.survival.kaplan_meier`; one colour per ``by`` segment."""
     data = _polars(curves)
     x = alt.X("time:Q", title=x_title)
     enc = {"color": alt.Color(f"{by}:N", title=by.replace("_", " "))} if by else {}
     band_enc = {"color": alt.Color(f"{by}:N", legend=None)} if by else {}
-    band = alt.Chart(data).mark_area(opacity=0.15, interpolate="step-after").encode(
-        x=x, y="ci_low:Q", y2="ci_high:Q", **band_enc)
-    line = alt.Chart(data).mark_line(interpolate="step-after").encode(
-        x=x, y=alt.Y("survival:Q", title="Still a customer", axis=alt.Axis(format=".0%"),
-                     scale=alt.Scale(zero=False)),
-        tooltip=[*([alt.Tooltip(f"{by}:N")] if by else []), alt.Tooltip("time:Q", format=".0f"),
-                 alt.Tooltip("survival:Q", format=".1%"),
-                 alt.Tooltip("at_risk:Q", title="At risk", format=",")],
-        **enc,
+    band = (
+        alt.Chart(data)
+        .mark_area(opacity=0.15, interpolate="step-after")
+        .encode(x=x, y="ci_low:Q", y2="ci_high:Q", **band_enc)
     )
-    return (band + line).resolve_legend(color="independent").properties(title=title,
-                                                                          width=WIDTH)
+    line = (
+        alt.Chart(data)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=x,
+            y=alt.Y(
+                "survival:Q",
+                title="Still a customer",
+                axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(zero=False),
+            ),
+            tooltip=[
+                *([alt.Tooltip(f"{by}:N")] if by else []),
+                alt.Tooltip("time:Q", format=".0f"),
+                alt.Tooltip("survival:Q", format=".1%"),
+                alt.Tooltip("at_risk:Q", title="At risk", format=","),
+            ],
+            **enc,
+        )
+    )
+    return (band + line).resolve_legend(color="independent").properties(title=title, width=WIDTH)
 
 
 def drivers_chart(drivers: Any, *, title: str = "What moves the score") -> alt.Chart:
@@ -488,23 +606,37 @@ def drivers_chart(drivers: Any, *, title: str = "What moves the score") -> alt.C
     :func:`cxlib.voc.key_drivers`."""
     data = _polars(drivers).with_columns(
         pl.col("attribute").str.replace_all("_", " ").alias("label"),
-        pl.col("direction").replace({"higher": "score rises with it",
-                                     "lower": "score falls with it",
-                                     "by level": "differs by level"}).alias("effect"),
+        pl.col("direction")
+        .replace(
+            {
+                "higher": "score rises with it",
+                "lower": "score falls with it",
+                "by level": "differs by level",
+            }
+        )
+        .alias("effect"),
     )
     y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=260))
     x = alt.X("share:Q", title="Share of the explained variance", axis=alt.Axis(format=".0%"))
-    bars = alt.Chart(data).mark_bar().encode(
-        x=x, y=y, color=alt.Color("effect:N", title="Direction",
-                                  legend=alt.Legend(labelLimit=0)),
-        tooltip=[alt.Tooltip("label:N", title="Attribute"),
-                 alt.Tooltip("share:Q", format=".1%"),
-                 alt.Tooltip("share_low:Q", title="95% low", format=".1%"),
-                 alt.Tooltip("share_high:Q", title="95% high", format=".1%"),
-                 alt.Tooltip("effect:N", title="Direction")],
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color("effect:N", title="Direction", legend=alt.Legend(labelLimit=0)),
+            tooltip=[
+                alt.Tooltip("label:N", title="Attribute"),
+                alt.Tooltip("share:Q", format=".1%"),
+                alt.Tooltip("share_low:Q", title="95% low", format=".1%"),
+                alt.Tooltip("share_high:Q", title="95% high", format=".1%"),
+                alt.Tooltip("effect:N", title="Direction"),
+            ],
+        )
     )
-    whiskers = alt.Chart(data).mark_rule(color="#333").encode(
-        y=y, x="share_low:Q", x2="share_high:Q")
+    whiskers = (
+        alt.Chart(data).mark_rule(color="#333").encode(y=y, x="share_low:Q", x2="share_high:Q")
+    )
     # padding: the browser's font may be wider than the one the SVG was measured with
     return (bars + whiskers).properties(title=title, width=WIDTH, padding={"left": 40})
 
@@ -528,15 +660,28 @@ def share_comparison_chart(
     groups = data.get_column(group).unique(maintain_order=True).to_list()
     y = alt.Y(f"{category}:N", sort=categories, title=None, axis=alt.Axis(labelLimit=260))
     offset = alt.YOffset(f"{group}:N", sort=groups)
-    bars = alt.Chart(data).mark_bar().encode(
-        y=y, yOffset=offset,
-        x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=".0%")),
-        color=alt.Color(f"{group}:N", sort=groups, title=group.replace("_", " "),
-                        legend=alt.Legend(labelLimit=0, columns=2)),
-        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{group}:N"),
-                 alt.Tooltip(f"{value}:Q", format=".1%")],
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=y,
+            yOffset=offset,
+            x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=".0%")),
+            color=alt.Color(
+                f"{group}:N",
+                sort=groups,
+                title=group.replace("_", " "),
+                legend=alt.Legend(labelLimit=0, columns=2),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{category}:N"),
+                alt.Tooltip(f"{group}:N"),
+                alt.Tooltip(f"{value}:Q", format=".1%"),
+            ],
+        )
     )
     if low and high:
         bars = bars + alt.Chart(data).mark_rule(color="#333").encode(
-            y=y, yOffset=offset, x=f"{low}:Q", x2=f"{high}:Q")
+            y=y, yOffset=offset, x=f"{low}:Q", x2=f"{high}:Q"
+        )
     return bars.properties(title=title, width=WIDTH, padding={"left": 40})

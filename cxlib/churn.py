@@ -115,8 +115,14 @@ def features(
     ['friction_90d', 'recency_days']
     """
     moment = _f.resolve_as_of(ds, as_of, None)
-    return _f.build(ds, moment, friction=friction, support=support,
-                    store_channels=store_channels, attributes=attributes)
+    return _f.build(
+        ds,
+        moment,
+        friction=friction,
+        support=support,
+        store_channels=store_channels,
+        attributes=attributes,
+    )
 
 
 def label(
@@ -147,8 +153,13 @@ def label(
     column = label_column or ds.config.churn_label or "churned"
     micros = parse_duration(horizon, name="horizon")
     moment = _f.resolve_as_of(ds, as_of, f"{days}d" if days is not None else horizon)
-    return _f.churn_label(ds, moment, horizon=timedelta(microseconds=micros) if micros else None,
-                          inactivity_days=days, label_column=column)
+    return _f.churn_label(
+        ds,
+        moment,
+        horizon=timedelta(microseconds=micros) if micros else None,
+        inactivity_days=days,
+        label_column=column,
+    )
 
 
 def training_table(
@@ -175,8 +186,13 @@ def training_table(
     """
     days = inactivity_days if inactivity_days is not None else ds.config.churn_inactivity_days
     moment = _f.resolve_as_of(ds, as_of, f"{days}d" if days is not None else horizon)
-    labels = label(ds, as_of=moment, horizon=horizon, inactivity_days=inactivity_days,
-                   label_column=label_column)
+    labels = label(
+        ds,
+        as_of=moment,
+        horizon=horizon,
+        inactivity_days=inactivity_days,
+        label_column=label_column,
+    )
     return features(ds, as_of=moment, **options).join(labels, on="customer_id", how="inner")
 
 
@@ -220,8 +236,14 @@ def evaluate(
     >>> evaluate(table, folds=2)["model"].to_list()
     ['logistic', 'boosting']
     """
-    return fit(features, label=label, folds=folds, models=models, random_state=random_state,
-               positive=positive).summary
+    return fit(
+        features,
+        label=label,
+        folds=folds,
+        models=models,
+        random_state=random_state,
+        positive=positive,
+    ).summary
 
 
 def at_risk(
@@ -253,18 +275,20 @@ def at_risk(
     table = to_polars(features)
     shortlist = model.score(table).sort("churn_probability", descending=True).head(top)
     ids = shortlist.get_column(model.id_column)
-    why = model.reasons(table.filter(pl.col(model.id_column).is_in(ids.implode())),
-                        top=reasons)
+    why = model.reasons(table.filter(pl.col(model.id_column).is_in(ids.implode())), top=reasons)
     summary = why.group_by("customer_id").agg(
         pl.col("reason").sort_by("rank").str.join("; ").alias("reasons"),
         pl.col("action").sort_by("rank").first().alias("action"),
     )
-    out = shortlist.rename({model.id_column: "customer_id"}).join(
-        summary, on="customer_id", how="left"
-    ).with_columns(
-        pl.col("reasons").fill_null("no single feature stands out"),
-        pl.col("action").fill_null(DEFAULT_ACTION),
-    ).sort("churn_probability", descending=True)
+    out = (
+        shortlist.rename({model.id_column: "customer_id"})
+        .join(summary, on="customer_id", how="left")
+        .with_columns(
+            pl.col("reasons").fill_null("no single feature stands out"),
+            pl.col("action").fill_null(DEFAULT_ACTION),
+        )
+        .sort("churn_probability", descending=True)
+    )
     return pseudonymize(out, "customer_id", key=key) if pseudonymize_ids else out
 
 

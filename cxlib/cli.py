@@ -28,6 +28,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_DATA = 2
 
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cx`` command line; return the exit status.
 
@@ -61,16 +62,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # -- cx validate --------------------------------------------------------------------------
 
+
 def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="the data file: CSV (.csv, .csv.gz, ...), Parquet or NDJSON")
-    parser.add_argument("--kind", choices=KINDS,
-                        help="table kind; default from the file name (touchpoints.csv, ...)")
-    parser.add_argument("--map", action="append", default=[], metavar="CANONICAL=SOURCE",
-                        help="use SOURCE column as CANONICAL, e.g. --map customer_id=user "
-                             "(repeatable)")
+    parser.add_argument(
+        "--kind",
+        choices=KINDS,
+        help="table kind; default from the file name (touchpoints.csv, ...)",
+    )
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="CANONICAL=SOURCE",
+        help="use SOURCE column as CANONICAL, e.g. --map customer_id=user (repeatable)",
+    )
     parser.add_argument("--rejects", metavar="FILE", help="write the rejects ledger to FILE (CSV)")
-    parser.add_argument("--timezone", default="UTC",
-                        help="time zone of timestamps without an offset (default UTC)")
+    parser.add_argument(
+        "--timezone", default="UTC", help="time zone of timestamps without an offset (default UTC)"
+    )
     parser.add_argument("--encoding", default="utf8", help="text encoding, e.g. cp1252")
     parser.add_argument("--separator", help="CSV separator (default: sniffed); 'tab' for tabs")
 
@@ -81,14 +91,23 @@ def _validate(args: argparse.Namespace) -> int:
 
     path = Path(args.path)
     kind = args.kind or _kind_of(path)
-    loaded = load_table(kind, path, columns=_mapping(args.map), timezone=args.timezone,
-                        encoding=args.encoding, separator=_separator(args.separator),
-                        lazy=True)
+    loaded = load_table(
+        kind,
+        path,
+        columns=_mapping(args.map),
+        timezone=args.timezone,
+        encoding=args.encoding,
+        separator=_separator(args.separator),
+        lazy=True,
+    )
     rejected = loaded.rejects.height
     width = len(f"{loaded.read:,}")
     print(f"{path} ({kind})")
-    for label, count in (("read", loaded.read), ("loaded", loaded.read - rejected),
-                         ("rejected", rejected)):
+    for label, count in (
+        ("read", loaded.read),
+        ("loaded", loaded.read - rejected),
+        ("rejected", rejected),
+    ):
         print(f"  {label:<9} {count:>{width},}")
     if rejected:
         print("\nrejected by reason")
@@ -115,8 +134,9 @@ def _kind_of(path: Path) -> str:
     for kind in KINDS:
         if name.startswith(kind):
             return kind
-    raise DataError(f"{path}: cannot tell the table kind from the file name; pass "
-                    f"--kind {'|'.join(KINDS)}")
+    raise DataError(
+        f"{path}: cannot tell the table kind from the file name; pass --kind {'|'.join(KINDS)}"
+    )
 
 
 def _mapping(pairs: Sequence[str]) -> dict[str, str]:
@@ -124,8 +144,9 @@ def _mapping(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         canonical, equals, source = pair.partition("=")
         if not equals or not canonical.strip() or not source.strip():
-            raise DataError(f"--map {pair!r}: write it as canonical=source, e.g. "
-                            "--map customer_id=user")
+            raise DataError(
+                f"--map {pair!r}: write it as canonical=source, e.g. --map customer_id=user"
+            )
         mapping[canonical.strip()] = source.strip()
     return mapping
 
@@ -135,6 +156,7 @@ def _separator(separator: str | None) -> str | None:
 
 
 # -- cx sample ----------------------------------------------------------------------------
+
 
 def _sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="folder to write the Parquet files to")
@@ -157,19 +179,31 @@ def _sample(args: argparse.Namespace) -> int:
 
 # -- cx report ----------------------------------------------------------------------------
 
+
 def _report_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", default=None, help="data folder (default data/sample)")
     source.add_argument("--config", default=None, help="a cx.toml naming the data")
-    parser.add_argument("--out", default="reports/latest",
-                        help="folder to publish into (default reports/latest)")
-    parser.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
-                        help="notebook parameter, e.g. -p funnel_within=3d (repeatable)")
-    parser.add_argument("--notebooks", default=None,
-                        help="folder of NN-topic.ipynb notebooks (default: the repository's)")
+    parser.add_argument(
+        "--out", default="reports/latest", help="folder to publish into (default reports/latest)"
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="notebook parameter, e.g. -p funnel_within=3d (repeatable)",
+    )
+    parser.add_argument(
+        "--notebooks",
+        default=None,
+        help="folder of NN-topic.ipynb notebooks (default: the repository's)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
-    parser.add_argument("--timeout", type=int, default=600,
-                        help="seconds a notebook cell may run (default 600)")
+    parser.add_argument(
+        "--timeout", type=int, default=600, help="seconds a notebook cell may run (default 600)"
+    )
 
 
 def _parameters(pairs: Sequence[str]) -> dict[str, object]:
@@ -197,23 +231,28 @@ def _report(args: argparse.Namespace) -> int:
     logging.getLogger("cx.report").addHandler(handler)
     logging.getLogger("cx.report").setLevel(logging.INFO)
     result = run_report(
-        args.config or args.data or "data/sample", args.out,
-        parameters=_parameters(args.parameter), notebooks_dir=args.notebooks,
-        jobs=args.jobs, timeout=args.timeout,
+        args.config or args.data or "data/sample",
+        args.out,
+        parameters=_parameters(args.parameter),
+        notebooks_dir=args.notebooks,
+        jobs=args.jobs,
+        timeout=args.timeout,
     )
     if result.ok:
         print(f"report published: {result.out / 'index.html'} ({result.seconds:.0f}s)")
         return EXIT_OK
     failed = ", ".join(o.job.name for o in result.outcomes if not o.ok)
-    print(f"error: notebooks failed: {failed}; the last good report was kept; executed "
-          f"notebooks with tracebacks are in {result.failed_dir}", file=sys.stderr)
+    print(
+        f"error: notebooks failed: {failed}; the last good report was kept; executed "
+        f"notebooks with tracebacks are in {result.failed_dir}",
+        file=sys.stderr,
+    )
     return EXIT_FAILED
 
 
 # -- the parser ---------------------------------------------------------------------------
 
-Command = tuple[str, Callable[[argparse.ArgumentParser], None],
-                Callable[[argparse.Namespace], int]]
+Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 COMMANDS: tuple[Command, ...] = (
     ("validate", _validate_arguments, _validate),
     ("sample", _sample_arguments, _sample),

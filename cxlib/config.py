@@ -137,8 +137,9 @@ def read_config(path: str | Path) -> Config:
     privacy = _section(doc, "privacy", source)
     unknown_kinds = sorted(set(columns) - set(KINDS))
     if unknown_kinds:
-        raise DataError(f"{source}: [columns.{unknown_kinds[0]}] is not a table kind; "
-                        f"use one of {list(KINDS)}")
+        raise DataError(
+            f"{source}: [columns.{unknown_kinds[0]}] is not a table kind; use one of {list(KINDS)}"
+        )
     order = stages.get("order")
     return Config(
         root=root,

@@ -60,8 +60,13 @@ from cxlib._funnel import next_touchpoints
 from cxlib.privacy import escape, pseudonym
 from cxlib.tables import table
 
-WINDOWS = [("1 hour", "1h"), ("1 day", "1d"), ("7 days", "7d"), ("30 days", "30d"),
-           ("no window", None)]
+WINDOWS = [
+    ("1 hour", "1h"),
+    ("1 day", "1d"),
+    ("7 days", "7d"),
+    ("30 days", "30d"),
+    ("no window", None),
+]
 ORDERS = [("sequential", "sequential"), ("strict", "strict"), ("any order", "any")]
 DEFAULT_STEPS = ("visit", "product_view", "add_to_cart", "checkout", "purchase")
 SAMPLE_SIZE = 10  # customers shown in the drop-off panel
@@ -166,8 +171,9 @@ def _day(micros: int) -> date:
 
 
 def _micros(day: date) -> int:
-    return (datetime.combine(day, datetime.min.time(), UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-            ) // timedelta(microseconds=1)
+    return (
+        datetime.combine(day, datetime.min.time(), UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    ) // timedelta(microseconds=1)
 
 
 class FunnelExplorer:
@@ -228,33 +234,43 @@ class FunnelExplorer:
 
     # --------------------------------------------------------------------------- widgets
 
-    def _build_widgets(self, steps: Sequence[str] | None, within: str | None, order: str,
-                       by: str | None) -> None:
+    def _build_widgets(
+        self, steps: Sequence[str] | None, within: str | None, order: str, by: str | None
+    ) -> None:
         engine = self._engine
         names = [n for n in engine.touchpoint.values.to_list() if n is not None]
         steps = [s for s in (DEFAULT_STEPS if steps is None else steps) if s in names]
-        self.steps = StepPicker(value=tuple(steps), allowed_tags=names,
-                                allow_duplicates=False, placeholder="add a step",
-                                layout=widgets.Layout(width="100%"))
+        self.steps = StepPicker(
+            value=tuple(steps),
+            allowed_tags=names,
+            allow_duplicates=False,
+            placeholder="add a step",
+            layout=widgets.Layout(width="100%"),
+        )
         windows = WINDOWS if within in dict(WINDOWS).values() else [*WINDOWS, (within, within)]
         self.within = Choice(options=windows, value=within, description="Within")
-        self.order = widgets.ToggleButtons(options=ORDERS, value=order, description="Order",
-                                           style={"button_width": "90px"})
+        self.order = widgets.ToggleButtons(
+            options=ORDERS, value=order, description="Order", style={"button_width": "90px"}
+        )
         breakdowns = [(c.replace("_", " "), c) for c in engine.breakdowns]
-        self.by = Choice(options=[("no breakdown", None), *breakdowns], value=by,
-                         description="Split by")
+        self.by = Choice(
+            options=[("no breakdown", None), *breakdowns], value=by, description="Split by"
+        )
         first, last = _day(engine.first_time), _day(engine.last_time)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         self.period = PeriodSlider(
-            options=[(d.isoformat(), d) for d in days], index=(0, len(days) - 1),
-            description="Period", layout=widgets.Layout(width="85%"),
+            options=[(d.isoformat(), d) for d in days],
+            index=(0, len(days) - 1),
+            description="Period",
+            layout=widgets.Layout(width="85%"),
         )
         self.segment = {}
         for column, (coded, codes) in engine.attributes.items():
             values = coded.values.to_list()[:-1] + ([None] if (codes == coded.null).any() else [])
             self.segment[column] = widgets.SelectMultiple(
                 options=[(MISSING if v is None else str(v), v) for v in values],
-                description=column.replace("_", " "), rows=min(len(values), 5),
+                description=column.replace("_", " "),
+                rows=min(len(values), 5),
             )
         self.status = widgets.HTML()
         alt.JupyterChart.enable_offline()  # the chart's JavaScript from vl-convert: no CDN
@@ -266,8 +282,14 @@ class FunnelExplorer:
             filters = widgets.HBox(list(self.segment.values()))
             controls.append(widgets.Accordion([filters], titles=("Segment",)))
         self.widget = widgets.VBox([*controls, self.status, self.chart, self.table, self.panel])
-        for control in [self.steps, self.within, self.order, self.by, self.period,
-                        *self.segment.values()]:
+        for control in [
+            self.steps,
+            self.within,
+            self.order,
+            self.by,
+            self.period,
+            *self.segment.values(),
+        ]:
             control.observe(self._changed, names="value")
 
     # --------------------------------------------------------------------------- settings
@@ -275,8 +297,14 @@ class FunnelExplorer:
     def settings(self) -> Settings:
         """The current widget values."""
         segment = tuple((c, tuple(w.value)) for c, w in self.segment.items() if w.value)
-        return Settings(tuple(self.steps.value), self.within.value, self.order.value,
-                        self.by.value, tuple(self.period.value), segment)
+        return Settings(
+            tuple(self.steps.value),
+            self.within.value,
+            self.order.value,
+            self.by.value,
+            tuple(self.period.value),
+            segment,
+        )
 
     def _view(self, settings: Settings):  # noqa: ANN202 - an engine View
         first, last = settings.period
@@ -305,12 +333,16 @@ class FunnelExplorer:
     def _compute(self, settings: Settings) -> _Outcome:
         started = time.perf_counter()
         if not settings.steps:
-            return _Outcome(None, "Pick the funnel's steps above (type or choose a touchpoint).",
-                            0.0)
+            return _Outcome(
+                None, "Pick the funnel's steps above (type or choose a touchpoint).", 0.0
+            )
         try:
             frame = self._engine.funnel(
-                self._view(settings), settings.steps, parse_duration(settings.within),
-                order=settings.order, by=settings.by,
+                self._view(settings),
+                settings.steps,
+                parse_duration(settings.within),
+                order=settings.order,
+                by=settings.by,
             )
         except DataError as error:
             return _Outcome(None, str(error), time.perf_counter() - started)
@@ -334,8 +366,7 @@ class FunnelExplorer:
             self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cx-explorer")
         self._worker.submit(self._work, loop, generation, self.settings())
 
-    def _work(self, loop: asyncio.AbstractEventLoop, generation: int, settings: Settings
-              ) -> None:
+    def _work(self, loop: asyncio.AbstractEventLoop, generation: int, settings: Settings) -> None:
         if generation != self._generation:  # superseded while waiting: skip
             return
         try:
@@ -356,8 +387,9 @@ class FunnelExplorer:
             self.chart.spec, self.table.value = None, ""
             return
         self._draw_chart(self._for_chart(frame, settings.by), settings)
-        self.table.value = table(frame, title="Funnel steps (95% intervals; times from "
-                                 "step 1)").to_html()
+        self.table.value = table(
+            frame, title="Funnel steps (95% intervals; times from step 1)"
+        ).to_html()
         self.status.value = escape(self._headline(frame, outcome.seconds))
 
     def _draw_chart(self, frame: pl.DataFrame, settings: Settings) -> None:
@@ -392,14 +424,17 @@ class FunnelExplorer:
 
     @staticmethod
     def _headline(frame: pl.DataFrame, seconds: float) -> str:
-        totals = frame.group_by("step_index", "step").agg(pl.col("customers").sum()).sort(
-            "step_index")
+        totals = (
+            frame.group_by("step_index", "step").agg(pl.col("customers").sum()).sort("step_index")
+        )
         if totals.height == 0:
             return "Nobody did the first step in this period and segment."
         entered, last = totals["customers"][0], totals.row(-1, named=True)
         share = f" ({last['customers'] / entered:.1%})" if entered else ""
-        return (f"{entered:,} customers entered; {last['customers']:,}{share} reached "
-                f"{last['step']}. Updated in {seconds * 1000:.0f} ms.")
+        return (
+            f"{entered:,} customers entered; {last['customers']:,}{share} reached "
+            f"{last['step']}. Updated in {seconds * 1000:.0f} ms."
+        )
 
     # --------------------------------------------------------------------------- drop-off
 
@@ -431,25 +466,44 @@ class FunnelExplorer:
         reached, label = count.get(step_index, 0), steps[step_index - 1]
         if step_index == len(steps):
             self.dropoff = None
-            self.panel.value = (f"<p><b>{escape(label)}</b> is the last step: the "
-                                f"{reached:,} customers who reached it converted.</p>")
+            self.panel.value = (
+                f"<p><b>{escape(label)}</b> is the last step: the "
+                f"{reached:,} customers who reached it converted.</p>"
+            )
             return None
         with self._lock:
             view = self._view(settings)
-            lost = self._engine.dropoffs(view, steps, parse_duration(settings.within),
-                                         at=step_index, order=settings.order, by=by)
+            lost = self._engine.dropoffs(
+                view,
+                steps,
+                parse_duration(settings.within),
+                at=step_index,
+                order=settings.order,
+                by=by,
+            )
             if by is not None:
                 lost = lost.filter(pl.col(by).cast(pl.String).fill_null(MISSING) == group)
             sample = lost.sample(min(SAMPLE_SIZE, lost.height), seed=0).sort(
-                "reached_at", descending=True)
+                "reached_at", descending=True
+            )
             paths = self._engine.paths(view, sample[CUSTOMER], sample["reached_at"])
-        sample = pl.DataFrame({
-            "customer": [pseudonym(c) for c in sample[CUSTOMER].to_list()],
-            "reached_at": sample["reached_at"],
-            "path": paths,
-        })
-        self.dropoff = DropOff(step_index, label, group, reached, lost.height, lost,
-                               next_touchpoints(lost, top=TOP_NEXT), sample)
+        sample = pl.DataFrame(
+            {
+                "customer": [pseudonym(c) for c in sample[CUSTOMER].to_list()],
+                "reached_at": sample["reached_at"],
+                "path": paths,
+            }
+        )
+        self.dropoff = DropOff(
+            step_index,
+            label,
+            group,
+            reached,
+            lost.height,
+            lost,
+            next_touchpoints(lost, top=TOP_NEXT),
+            sample,
+        )
         self.panel.value = self._panel_html(self.dropoff)
         return self.dropoff
 
@@ -457,12 +511,20 @@ class FunnelExplorer:
     def _panel_html(drop: DropOff) -> str:
         where = f" ({escape(drop.group)})" if drop.group is not None else ""
         share = f"{drop.left / drop.reached:.1%} of " if drop.reached else ""
-        heading = (f"<h4>After step {drop.step_index}, {escape(drop.step)}{where}: "
-                   f"{drop.left:,} customers left ({share}{drop.reached:,} who reached it)</h4>")
-        top = table(drop.next_touchpoints, title="What they did next (first touchpoint after "
-                    "the step; “(nothing)”: no later touchpoint)").to_html()
-        sample = table(drop.sample, title="A sample of them (pseudonymized) with their path; "
-                       "the step they reached in [brackets]").to_html()
+        heading = (
+            f"<h4>After step {drop.step_index}, {escape(drop.step)}{where}: "
+            f"{drop.left:,} customers left ({share}{drop.reached:,} who reached it)</h4>"
+        )
+        top = table(
+            drop.next_touchpoints,
+            title="What they did next (first touchpoint after "
+            "the step; “(nothing)”: no later touchpoint)",
+        ).to_html()
+        sample = table(
+            drop.sample,
+            title="A sample of them (pseudonymized) with their path; "
+            "the step they reached in [brackets]",
+        ).to_html()
         return heading + top + sample
 
     # --------------------------------------------------------------------------- display

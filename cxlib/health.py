@@ -46,9 +46,11 @@ def reject_examples(ds: Dataset, *, per_reason: int = 3) -> pl.DataFrame:
     Values of personal columns (customer ids, names, emails, phones) are replaced by
     ``"(hidden)"`` so the page can be shared.
     """
-    masked = pl.when(pl.col("column").is_in(list(PERSONAL_COLUMNS))).then(
-        pl.lit("(hidden)")
-    ).otherwise(pl.col("value"))
+    masked = (
+        pl.when(pl.col("column").is_in(list(PERSONAL_COLUMNS)))
+        .then(pl.lit("(hidden)"))
+        .otherwise(pl.col("value"))
+    )
     return (
         ds.rejects.sort("kind", "reason", "row")
         .group_by("kind", "reason", maintain_order=True)
@@ -65,8 +67,10 @@ def coverage_by_channel(ds: Dataset) -> pl.DataFrame:
     total = max(touchpoints.height, 1)
     return (
         touchpoints.group_by("channel", "stage")
-        .agg(pl.len().cast(pl.Int64).alias("touchpoints"),
-             pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"))
+        .agg(
+            pl.len().cast(pl.Int64).alias("touchpoints"),
+            pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
+        )
         .with_columns((pl.col("touchpoints") / total).alias("share_of_touchpoints"))
         .sort(["channel", "stage"], nulls_last=True)
     )
@@ -79,8 +83,10 @@ def activity_over_time(ds: Dataset, *, every: str = "1w") -> pl.DataFrame:
     counts = (
         touchpoints.with_columns(pl.col("ts").dt.truncate(every).alias("period"))
         .group_by("period", "channel")
-        .agg(pl.len().cast(pl.Int64).alias("touchpoints"),
-             pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"))
+        .agg(
+            pl.len().cast(pl.Int64).alias("touchpoints"),
+            pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
+        )
     )
     if counts.is_empty():
         return counts

@@ -32,8 +32,7 @@ if TYPE_CHECKING:
 
     Source = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame | pd.DataFrame
 
-__all__ = ["Loaded", "RejectedRowsWarning", "read_customers", "read_surveys",
-           "read_touchpoints"]
+__all__ = ["Loaded", "RejectedRowsWarning", "read_customers", "read_surveys", "read_touchpoints"]
 
 
 class Loaded(NamedTuple):
@@ -128,8 +127,17 @@ def read_touchpoints(
     >>> tp.select("ts", "stage").rows()[0]
     (datetime.datetime(2024, 5, 1, 2, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')), 'consideration')
     """
-    return _load("touchpoints", src, columns=columns, timezone=timezone, encoding=encoding,
-                 separator=separator, with_rejects=with_rejects, lazy=lazy, stages=stages)
+    return _load(
+        "touchpoints",
+        src,
+        columns=columns,
+        timezone=timezone,
+        encoding=encoding,
+        separator=separator,
+        with_rejects=with_rejects,
+        lazy=lazy,
+        stages=stages,
+    )
 
 
 def read_surveys(
@@ -175,8 +183,17 @@ def read_surveys(
     >>> loaded.read, loaded.data["score"].to_list(), loaded.rejects["reason"].to_list()
     (3, [9.0, 3.0], ['score out of scale'])
     """
-    return _load("surveys", src, columns=columns, timezone=timezone, encoding=encoding,
-                 separator=separator, with_rejects=with_rejects, lazy=lazy, stages=stages)
+    return _load(
+        "surveys",
+        src,
+        columns=columns,
+        timezone=timezone,
+        encoding=encoding,
+        separator=separator,
+        with_rejects=with_rejects,
+        lazy=lazy,
+        stages=stages,
+    )
 
 
 def read_customers(
@@ -217,15 +234,41 @@ def read_customers(
     >>> loaded.data.columns, loaded.rejects.select("row", "reason").rows()
     (['customer_id', 'plan'], [(3, 'duplicate customer_id')])
     """
-    return _load("customers", src, columns=columns, timezone=timezone, encoding=encoding,
-                 separator=separator, with_rejects=with_rejects, lazy=lazy, stages=stages)
+    return _load(
+        "customers",
+        src,
+        columns=columns,
+        timezone=timezone,
+        encoding=encoding,
+        separator=separator,
+        with_rejects=with_rejects,
+        lazy=lazy,
+        stages=stages,
+    )
 
 
-def _load(kind: str, src: Any, *, columns: Mapping[str, str] | None, timezone: str,
-          encoding: str, separator: str | None, with_rejects: bool, lazy: bool,
-          stages: StageModel | str | None) -> pl.DataFrame | pl.LazyFrame | Loaded:
-    loaded = load_table(kind, src, columns=columns, timezone=timezone, encoding=encoding,
-                        separator=separator, lazy=lazy, stages=stages)
+def _load(
+    kind: str,
+    src: Any,
+    *,
+    columns: Mapping[str, str] | None,
+    timezone: str,
+    encoding: str,
+    separator: str | None,
+    with_rejects: bool,
+    lazy: bool,
+    stages: StageModel | str | None,
+) -> pl.DataFrame | pl.LazyFrame | Loaded:
+    loaded = load_table(
+        kind,
+        src,
+        columns=columns,
+        timezone=timezone,
+        encoding=encoding,
+        separator=separator,
+        lazy=lazy,
+        stages=stages,
+    )
     if with_rejects:
         return loaded
     rejected = loaded.rejects.height
@@ -235,22 +278,30 @@ def _load(kind: str, src: Any, *, columns: Mapping[str, str] | None, timezone: s
         warnings.warn(
             f"{loaded.rejects['source'][0]}: {rejected:,} of {loaded.read:,} {kind} rows rejected "
             f"({reasons}); pass with_rejects=True to get them, or run `cx validate`",
-            RejectedRowsWarning, stacklevel=3,
+            RejectedRowsWarning,
+            stacklevel=3,
         )
     return loaded.data
 
 
-def load_table(kind: str, src: Any, *, columns: Mapping[str, str] | None = None,
-               timezone: str = "UTC", encoding: str = "utf8", separator: str | None = None,
-               lazy: bool = False, stages: StageModel | str | None = None) -> Loaded:
+def load_table(
+    kind: str,
+    src: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timezone: str = "UTC",
+    encoding: str = "utf8",
+    separator: str | None = None,
+    lazy: bool = False,
+    stages: StageModel | str | None = None,
+) -> Loaded:
     """Read one table of ``kind`` with its ledger; what every public loader calls."""
     _check_timezone(timezone)
     raw = read_raw(src, encoding=encoding, separator=separator)
     plan = _validate.validate(raw, SCHEMAS[kind], columns=columns, timezone=timezone)
     model = _stage_model(stages) if kind == "touchpoints" else None
     if lazy:
-        rejects, counted = _collect(raw, [_validate.rejects(plan),
-                                                 plan.frame.select(pl.len())])
+        rejects, counted = _collect(raw, [_validate.rejects(plan), plan.frame.select(pl.len())])
         read, data = counted.item(), _finish(_validate.clean(plan), model)
     else:
         (annotated,) = _collect(raw, [plan.frame])
@@ -258,8 +309,10 @@ def load_table(kind: str, src: Any, *, columns: Mapping[str, str] | None = None,
         rejects = _validate.rejects(plan, annotated.lazy()).collect()
         data = _finish(_validate.clean(plan, annotated.lazy()), model).collect()
     if read == 0:
-        raise DataError(f"{plan.label}: no data rows (only a header, or nothing to read); "
-                        f"check that this is the {kind} export you meant")
+        raise DataError(
+            f"{plan.label}: no data rows (only a header, or nothing to read); "
+            f"check that this is the {kind} export you meant"
+        )
     return Loaded(data, rejects, read)
 
 
@@ -280,16 +333,19 @@ def _stage_model(stages: StageModel | str | None) -> StageModel:
         return stage_model(stages)
     if isinstance(stages, StageModel):
         return stages
-    raise DataError(f"stages must be a StageModel or a preset name, got {type(stages).__name__}; "
-                    "use cx.stage_model('5-stage')")
+    raise DataError(
+        f"stages must be a StageModel or a preset name, got {type(stages).__name__}; "
+        "use cx.stage_model('5-stage')"
+    )
 
 
 def _check_timezone(timezone: str) -> None:
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        raise DataError(f"unknown timezone {timezone!r}; use an IANA name such as 'UTC' or "
-                        "'Asia/Ho_Chi_Minh'") from None
+        raise DataError(
+            f"unknown timezone {timezone!r}; use an IANA name such as 'UTC' or 'Asia/Ho_Chi_Minh'"
+        ) from None
 
 
 def _collect(raw: Raw, frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:

@@ -89,12 +89,19 @@ def channel_mix(touchpoints: Any, *, touchpoint: str | None = None) -> Any:
     >>> channel_mix(tp).rows()
     [('a', 'web', 2, 0.6666666666666666), ('a', 'app', 1, 0.3333333333333333)]
     """
-    counts = _events(touchpoints, touchpoint).group_by(CUSTOMER, "channel").agg(
-        nw.len().alias("touchpoints")
+    counts = (
+        _events(touchpoints, touchpoint)
+        .group_by(CUSTOMER, "channel")
+        .agg(nw.len().alias("touchpoints"))
     )
-    out = to_polars(counts).with_columns(pl.col("touchpoints").cast(pl.Int64)).with_columns(
-        (pl.col("touchpoints") / pl.col("touchpoints").sum().over(CUSTOMER)).alias("share")
-    ).sort(CUSTOMER, -pl.col("touchpoints"), "channel")
+    out = (
+        to_polars(counts)
+        .with_columns(pl.col("touchpoints").cast(pl.Int64))
+        .with_columns(
+            (pl.col("touchpoints") / pl.col("touchpoints").sum().over(CUSTOMER)).alias("share")
+        )
+        .sort(CUSTOMER, -pl.col("touchpoints"), "channel")
+    )
     return like_input(out.select(CUSTOMER, "channel", "touchpoints", "share"), touchpoints)
 
 
@@ -135,8 +142,14 @@ def channel_summary(touchpoints: Any, *, touchpoint: str | None = None) -> Any:
             (pl.col("touchpoints") / total).alias("touchpoint_share"),
         )
         .sort(-pl.col("customers"), "channel")
-        .select("channel", "customers", "customer_share", "touchpoints", "touchpoint_share",
-                "mean_customer_share")
+        .select(
+            "channel",
+            "customers",
+            "customer_share",
+            "touchpoints",
+            "touchpoint_share",
+            "mean_customer_share",
+        )
     )
     return like_input(out, touchpoints)
 
@@ -185,26 +198,36 @@ def segments(
     if not 1 < needed <= len(groups):
         raise DataError(f"min_groups={min_groups} must be between 2 and {len(groups)}")
     events = _events(touchpoints, touchpoint)
-    flags = events.select(
-        CUSTOMER, *[nw.col("channel").is_in(list(chs)).cast(nw.Int64).alias(name)
-                    for name, chs in groups.items()]
-    ).group_by(CUSTOMER).agg(*[nw.col(name).max() for name in groups])
+    flags = (
+        events.select(
+            CUSTOMER,
+            *[
+                nw.col("channel").is_in(list(chs)).cast(nw.Int64).alias(name)
+                for name, chs in groups.items()
+            ],
+        )
+        .group_by(CUSTOMER)
+        .agg(*[nw.col(name).max() for name in groups])
+    )
     names = list(groups)
     data = to_polars(flags).with_columns(pl.col(names).cast(pl.Boolean))
-    data = data.with_columns(pl.sum_horizontal([pl.col(n).cast(pl.Int64) for n in names])
-                             .alias("groups")).filter(pl.col("groups") > 0)
+    data = data.with_columns(
+        pl.sum_horizontal([pl.col(n).cast(pl.Int64) for n in names]).alias("groups")
+    ).filter(pl.col("groups") > 0)
     joined = pl.concat_str(
         [pl.when(pl.col(n)).then(pl.lit(n)) for n in names], separator=" + ", ignore_nulls=True
     )
     omni = pl.col("groups") >= needed
     out = data.with_columns(
-        pl.when(omni).then(pl.lit("omnichannel"))
-        .when(pl.col("groups") == 1).then(joined + pl.lit(" only"))
-        .otherwise(joined).alias("segment"),
+        pl.when(omni)
+        .then(pl.lit("omnichannel"))
+        .when(pl.col("groups") == 1)
+        .then(joined + pl.lit(" only"))
+        .otherwise(joined)
+        .alias("segment"),
         omni.alias("omnichannel"),
     ).sort(CUSTOMER)
-    return like_input(out.select(CUSTOMER, *names, "groups", "segment", "omnichannel"),
-                      touchpoints)
+    return like_input(out.select(CUSTOMER, *names, "groups", "segment", "omnichannel"), touchpoints)
 
 
 def segment_summary(
@@ -236,21 +259,28 @@ def segment_summary(
     flags = segments(touchpoints, groups=groups, touchpoint=touchpoint, min_groups=min_groups)
     if not isinstance(flags, pl.DataFrame):
         flags = to_polars(nw.from_native(flags).lazy())
-    counts = flags.group_by("segment").agg(pl.len().cast(pl.Int64).alias("customers"),
-                                           pl.col("omnichannel").first())
+    counts = flags.group_by("segment").agg(
+        pl.len().cast(pl.Int64).alias("customers"), pl.col("omnichannel").first()
+    )
     counts = counts.with_columns((pl.col("customers") / pl.col("customers").sum()).alias("share"))
     columns = ["segment", "customers", "share"]
     events = _events(touchpoints, touchpoint)
     if "revenue" in events.collect_schema().names():
-        revenue = to_polars(events.group_by(CUSTOMER).agg(
-            nw.col("revenue").cast(nw.Float64).sum().alias("revenue")))
-        money = flags.join(revenue, on=CUSTOMER, how="left").group_by("segment").agg(
-            pl.col("revenue").fill_null(0.0).sum())
+        revenue = to_polars(
+            events.group_by(CUSTOMER).agg(nw.col("revenue").cast(nw.Float64).sum().alias("revenue"))
+        )
+        money = (
+            flags.join(revenue, on=CUSTOMER, how="left")
+            .group_by("segment")
+            .agg(pl.col("revenue").fill_null(0.0).sum())
+        )
         counts = counts.join(money, on="segment", how="left").with_columns(
-            (pl.col("revenue") / pl.col("revenue").sum()).alias("revenue_share"))
+            (pl.col("revenue") / pl.col("revenue").sum()).alias("revenue_share")
+        )
         columns += ["revenue", "revenue_share"]
-    out = counts.sort("omnichannel", "customers", "segment",
-                      descending=[True, True, False]).select(columns)
+    out = counts.sort("omnichannel", "customers", "segment", descending=[True, True, False]).select(
+        columns
+    )
     return like_input(out, touchpoints)
 
 
@@ -279,12 +309,25 @@ def stage_coverage(touchpoints: Any, stages: StageModel | str | None = None) -> 
     reach = stage_summary(touchpoints, model)
     cells = cells if isinstance(cells, pl.DataFrame) else to_polars(nw.from_native(cells).lazy())
     reach = reach if isinstance(reach, pl.DataFrame) else to_polars(nw.from_native(reach).lazy())
-    out = cells.join(reach.select("stage_index", pl.col("customers").alias("__reach")),
-                     on="stage_index").with_columns(
-        (pl.col("customers") / pl.col("__reach")).alias("coverage"),
-        (pl.col("touchpoints") / pl.col("touchpoints").sum().over("stage_index"))
-        .alias("touchpoint_share"),
-    ).sort("stage_index", -pl.col("customers"), "channel")
-    out = out.select("stage_index", "stage", "channel", "customers", "coverage", "touchpoints",
-                     "touchpoint_share")
+    out = (
+        cells.join(
+            reach.select("stage_index", pl.col("customers").alias("__reach")), on="stage_index"
+        )
+        .with_columns(
+            (pl.col("customers") / pl.col("__reach")).alias("coverage"),
+            (pl.col("touchpoints") / pl.col("touchpoints").sum().over("stage_index")).alias(
+                "touchpoint_share"
+            ),
+        )
+        .sort("stage_index", -pl.col("customers"), "channel")
+    )
+    out = out.select(
+        "stage_index",
+        "stage",
+        "channel",
+        "customers",
+        "coverage",
+        "touchpoints",
+        "touchpoint_share",
+    )
     return like_input(out, touchpoints)

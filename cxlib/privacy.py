@@ -78,9 +78,7 @@ def pseudonymize(
     for column in [c for c in columns if c in frame.columns]:
         ids = frame.get_column(column).drop_nulls().unique().cast(pl.String)
         mapping = {value: pseudonym(value, key=secret) for value in ids.to_list()}
-        out = out.with_columns(
-            pl.col(column).cast(pl.String).replace_strict(mapping, default=None)
-        )
+        out = out.with_columns(pl.col(column).cast(pl.String).replace_strict(mapping, default=None))
     return out
 
 
@@ -108,7 +106,9 @@ def neutralize_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     for prefix in _FORMULA_PREFIXES[1:]:
         risky = risky | pl.col(pl.String).str.starts_with(prefix)
     return frame.with_columns(
-        pl.when(risky).then(pl.lit("'") + pl.col(pl.String)).otherwise(pl.col(pl.String))
+        pl.when(risky)
+        .then(pl.lit("'") + pl.col(pl.String))
+        .otherwise(pl.col(pl.String))
         .name.keep()
     )
 

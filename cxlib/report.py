@@ -90,8 +90,14 @@ def plan(
         base = {k: v for k, v in base.items() if k in declared}
         if "stage" in declared and "stage" not in parameters:
             for i, stage in enumerate(stages, start=1):
-                jobs.append(Job(notebook, {**base, "stage": stage},
-                                f"{notebook.stem}-{i}-{stage}", f"Stage: {stage}"))
+                jobs.append(
+                    Job(
+                        notebook,
+                        {**base, "stage": stage},
+                        f"{notebook.stem}-{i}-{stage}",
+                        f"Stage: {stage}",
+                    )
+                )
         else:
             jobs.append(Job(notebook, base, notebook.stem, _title(notebook)))
     return jobs
@@ -121,8 +127,13 @@ def _execute(job: Job, workdir: Path, timeout: int) -> Outcome:
     start = time.perf_counter()
     try:
         pm.execute_notebook(
-            str(job.notebook), str(executed), parameters=job.parameters, kernel_name=KERNEL,
-            execution_timeout=timeout, progress_bar=False, cwd=str(job.notebook.parent),
+            str(job.notebook),
+            str(executed),
+            parameters=job.parameters,
+            kernel_name=KERNEL,
+            execution_timeout=timeout,
+            progress_bar=False,
+            cwd=str(job.notebook.parent),
         )
         export_html(executed, workdir / "site" / f"{job.name}.html", title=job.title)
     except Exception as err:  # a failed notebook must not stop the others
@@ -194,8 +205,9 @@ def run_report(
     data, out = Path(data).resolve(), Path(out).resolve()
     notebooks = Path(notebooks_dir).resolve() if notebooks_dir else default_notebooks_dir()
     if not any(notebooks.glob("[0-9][0-9]-*.ipynb")):
-        raise DataError(f"{notebooks}: no report notebooks (NN-topic.ipynb) found; pass "
-                        "--notebooks DIR")
+        raise DataError(
+            f"{notebooks}: no report notebooks (NN-topic.ipynb) found; pass --notebooks DIR"
+        )
     dataset = cx.load(data)  # fails fast, with a DataError, on unusable input
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     workdir = out.parent / f".{out.name}.run-{run_id}"

@@ -105,8 +105,10 @@ class StageModel:
 
     def __post_init__(self) -> None:
         if len(set(self.stages)) != len(self.stages):
-            raise DataError(f"stage model '{self.name}': stages repeat in {list(self.stages)}; "
-                            "list each stage once")
+            raise DataError(
+                f"stage model '{self.name}': stages repeat in {list(self.stages)}; "
+                "list each stage once"
+            )
         unknown = sorted({s for s in self.mapping.values() if s not in self.stages})
         if unknown:
             raise DataError(
@@ -148,7 +150,8 @@ class StageModel:
         """The mapping as a tidy frame: stage_index, stage, touchpoint."""
         rows = [(self.index_of(s), s, tp) for tp, s in self.mapping.items()]
         return pl.DataFrame(
-            rows, schema={"stage_index": pl.Int32, "stage": pl.String, "touchpoint": pl.String},
+            rows,
+            schema={"stage_index": pl.Int32, "stage": pl.String, "touchpoint": pl.String},
             orient="row",
         ).sort("stage_index", "touchpoint")
 
@@ -185,11 +188,15 @@ def stage_model(
         merged = {tp: s for tp, s in preset_mapping.items() if s in order}
     elif name == "custom" or stages is not None:
         if not stages:
-            raise DataError(f"stage model '{name}' needs its stages in order; set [stages] order "
-                            "in cx.toml, e.g. order = ['awareness', 'purchase']")
+            raise DataError(
+                f"stage model '{name}' needs its stages in order; set [stages] order "
+                "in cx.toml, e.g. order = ['awareness', 'purchase']"
+            )
         order, merged = tuple(stages), {}
     else:
-        raise DataError(f"unknown stage model '{name}'; use one of {sorted(PRESETS)} or 'custom' "
-                        "with [stages] order in cx.toml")
+        raise DataError(
+            f"unknown stage model '{name}'; use one of {sorted(PRESETS)} or 'custom' "
+            "with [stages] order in cx.toml"
+        )
     merged.update(mapping or {})
     return StageModel(name=name, stages=order, mapping=merged)

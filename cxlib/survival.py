@@ -36,15 +36,18 @@ from cxlib._stats import z_value
 __all__ = ["kaplan_meier", "logrank_test", "median_lifetime"]
 
 
-def _columns(frame: pl.DataFrame, duration: str, event: str, by: list[str],
-             entry: str | None) -> pl.DataFrame:
+def _columns(
+    frame: pl.DataFrame, duration: str, event: str, by: list[str], entry: str | None
+) -> pl.DataFrame:
     needed = [duration, event, *by, *([entry] if entry else [])]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise DataError(f"survival data has no column {missing[0]!r}; columns are "
-                        f"{frame.columns[:10]}")
+        raise DataError(
+            f"survival data has no column {missing[0]!r}; columns are {frame.columns[:10]}"
+        )
     out = frame.select(
-        *by, pl.col(duration).cast(pl.Float64).alias("_t"),
+        *by,
+        pl.col(duration).cast(pl.Float64).alias("_t"),
         pl.col(event).cast(pl.Boolean).fill_null(False).alias("_d"),
         (pl.col(entry).cast(pl.Float64) if entry else pl.lit(-np.inf)).alias("_e"),
     ).filter(pl.col("_t").is_not_null())
@@ -53,19 +56,23 @@ def _columns(frame: pl.DataFrame, duration: str, event: str, by: list[str],
     return out
 
 
-def _risk(t: np.ndarray, d: np.ndarray, e: np.ndarray, times: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _risk(
+    t: np.ndarray, d: np.ndarray, e: np.ndarray, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """At risk, events and censorings at each of ``times`` for one group (sorted search)."""
     exits = np.sort(t)
     entries = np.sort(e)
     at_risk = (len(t) - np.searchsorted(exits, times, "left")) - (
-        len(e) - np.searchsorted(entries, times, "left"))
+        len(e) - np.searchsorted(entries, times, "left")
+    )
     event_times = np.sort(t[d])
     censor_times = np.sort(t[~d])
-    events = (np.searchsorted(event_times, times, "right")
-              - np.searchsorted(event_times, times, "left"))
-    censored = (np.searchsorted(censor_times, times, "right")
-                - np.searchsorted(censor_times, times, "left"))
+    events = np.searchsorted(event_times, times, "right") - np.searchsorted(
+        event_times, times, "left"
+    )
+    censored = np.searchsorted(censor_times, times, "right") - np.searchsorted(
+        censor_times, times, "left"
+    )
     return at_risk, events, censored
 
 
@@ -84,13 +91,30 @@ def _curve(t: np.ndarray, d: np.ndarray, e: np.ndarray, z: float) -> dict[str, n
     inside = (survival > 0) & (survival < 1)
     low = np.where(inside, low, survival)
     high = np.where(inside, high, survival)
-    start = {"time": 0.0, "at_risk": int((e <= 0).sum()),
-             "events": 0, "censored": 0, "survival": 1.0, "std_error": 0.0,
-             "ci_low": 1.0, "ci_high": 1.0}
-    columns = {"time": times, "at_risk": n, "events": events, "censored": censored,
-               "survival": survival, "std_error": std_error, "ci_low": low, "ci_high": high}
-    return {k: np.concatenate([[start[k]], v]) if times.size == 0 or times[0] > 0 else v
-            for k, v in columns.items()}
+    start = {
+        "time": 0.0,
+        "at_risk": int((e <= 0).sum()),
+        "events": 0,
+        "censored": 0,
+        "survival": 1.0,
+        "std_error": 0.0,
+        "ci_low": 1.0,
+        "ci_high": 1.0,
+    }
+    columns = {
+        "time": times,
+        "at_risk": n,
+        "events": events,
+        "censored": censored,
+        "survival": survival,
+        "std_error": std_error,
+        "ci_low": low,
+        "ci_high": high,
+    }
+    return {
+        k: np.concatenate([[start[k]], v]) if times.size == 0 or times[0] > 0 else v
+        for k, v in columns.items()
+    }
 
 
 def kaplan_meier(
@@ -140,11 +164,17 @@ def kaplan_meier(
     for key, part in sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
         curve = _curve(part["_t"].to_numpy(), part["_d"].to_numpy(), part["_e"].to_numpy(), z)
         block = pl.DataFrame(curve).with_columns(
-            pl.col("at_risk", "events", "censored").cast(pl.Int64))
-        frames.append(block.select(
-            *[pl.lit(value, dtype=data.schema[c]).alias(c) for c, value in zip(cols, key,
-                                                                            strict=True)],
-            pl.all()))
+            pl.col("at_risk", "events", "censored").cast(pl.Int64)
+        )
+        frames.append(
+            block.select(
+                *[
+                    pl.lit(value, dtype=data.schema[c]).alias(c)
+                    for c, value in zip(cols, key, strict=True)
+                ],
+                pl.all(),
+            )
+        )
     if not frames:
         raise DataError("no rows to estimate survival from")
     return pl.concat(frames)
@@ -169,8 +199,9 @@ def median_lifetime(
     2.0
     """
     cols = [by] if isinstance(by, str) else list(by or [])
-    curves = kaplan_meier(frame, duration=duration, event=event, by=cols or None,
-                          confidence=confidence)
+    curves = kaplan_meier(
+        frame, duration=duration, event=event, by=cols or None, confidence=confidence
+    )
 
     def first_time(condition: pl.Expr) -> pl.Expr:
         return pl.col("time").filter(condition).min()
@@ -182,8 +213,11 @@ def median_lifetime(
         first_time(pl.col("ci_high") <= 0.5).alias("ci_high"),
         pl.col("at_risk").first().alias("customers"),
     ]
-    out = curves.group_by(cols, maintain_order=True).agg(aggregations) if cols else \
-        curves.select(aggregations)
+    out = (
+        curves.group_by(cols, maintain_order=True).agg(aggregations)
+        if cols
+        else curves.select(aggregations)
+    )
     return out.select(*cols, "customers", "churned", "median", "ci_low", "ci_high")
 
 
@@ -218,8 +252,7 @@ def logrank_test(
     at_risk, events = [], []
     for label in labels:  # a few groups
         part = data.filter(pl.col(group) == label)
-        n, d, _ = _risk(part["_t"].to_numpy(), part["_d"].to_numpy(), part["_e"].to_numpy(),
-                        times)
+        n, d, _ = _risk(part["_t"].to_numpy(), part["_d"].to_numpy(), part["_e"].to_numpy(), times)
         at_risk.append(n)
         events.append(d)
     n_j, d_j = np.array(at_risk, dtype=float).T, np.array(events, dtype=float).T  # time x group
@@ -230,13 +263,19 @@ def logrank_test(
     share = n_j / n[:, None]
     k = len(labels)
     covariance = np.einsum("t,tj,jk->jk", weight * n, share, np.eye(k)) - np.einsum(
-        "t,tj,tk->jk", weight * n, share, share)
+        "t,tj,tk->jk", weight * n, share, share
+    )
     diff = (observed - expected)[: k - 1]
     chi_square = float(diff @ np.linalg.pinv(covariance[: k - 1, : k - 1]) @ diff)
     customers = [data.filter(pl.col(group) == label).height for label in labels]
-    return pl.DataFrame({
-        "group": [str(label) for label in labels], "customers": customers,
-        "observed": observed.astype(int), "expected": expected,
-        "chi_square": chi_square, "df": k - 1,
-        "p_value": float(stats.chi2.sf(chi_square, k - 1)),
-    }).with_columns(pl.col("customers", "observed", "df").cast(pl.Int64))
+    return pl.DataFrame(
+        {
+            "group": [str(label) for label in labels],
+            "customers": customers,
+            "observed": observed.astype(int),
+            "expected": expected,
+            "chi_square": chi_square,
+            "df": k - 1,
+            "p_value": float(stats.chi2.sf(chi_square, k - 1)),
+        }
+    ).with_columns(pl.col("customers", "observed", "df").cast(pl.Int64))

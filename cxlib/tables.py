@@ -66,8 +66,10 @@ def _cell(value: Any, *, percent: bool, decimals: int) -> tuple[str, bool]:
     if isinstance(value, timedelta):
         return _duration(value), True
     if isinstance(value, datetime):
-        text = value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime(
-            "%Y-%m-%d"
+        text = (
+            value.strftime("%Y-%m-%d %H:%M")
+            if (value.hour or value.minute)
+            else value.strftime("%Y-%m-%d")
         )
         return text, False
     if isinstance(value, date):
@@ -94,8 +96,7 @@ class Table:
         for record in frame.iter_rows():  # display only: at most max_rows rows
             cells = []
             for column, value in zip(frame.columns, record, strict=True):
-                text, numeric = _cell(value, percent=column in self.percent,
-                                      decimals=self.decimals)
+                text, numeric = _cell(value, percent=column in self.percent, decimals=self.decimals)
                 cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
         caption = f"<caption>{escape(self.title)}</caption>" if self.title else ""
@@ -106,8 +107,10 @@ class Table:
         if more > 0:
             notes.append(f"{more:,} more rows not shown")
         footer = "".join(f'<div class="cx-note">{escape(n)}</div>' for n in notes)
-        return (f'{_STYLE}<table class="cx-table">{caption}<thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(rows)}</tbody></table>{footer}")
+        return (
+            f'{_STYLE}<table class="cx-table">{caption}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>{footer}"
+        )
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -159,7 +162,8 @@ def table(
     if percent is None:
         words = ("conversion", "rate", "share", "nps_share", "retained_share", "csat")
         percent = [
-            c for c, dtype in frame.schema.items()
+            c
+            for c, dtype in frame.schema.items()
             if dtype.is_float() and any(w in c for w in words)
         ]
     return Table(frame, title, tuple(percent), decimals, max_rows, note)

@@ -122,8 +122,7 @@ def fit_gamma_gamma(summary: Any, *, confidence: float = 0.95) -> GammaGamma:
     55
     """
     arrays = columns_as_arrays(summary, ["frequency", "monetary_value"], what="summary")
-    return _gamma_gamma.fit(arrays["frequency"], arrays["monetary_value"],
-                            confidence=confidence)
+    return _gamma_gamma.fit(arrays["frequency"], arrays["monetary_value"], confidence=confidence)
 
 
 def customer_value(
@@ -179,10 +178,14 @@ def customer_value(
     x, t_x, big_t = (data.get_column(c).cast(pl.Float64).to_numpy() for c in RFM)
     zbar = data.get_column("monetary_value").cast(pl.Float64).fill_null(np.nan).to_numpy()
     edges = horizon * np.arange(periods + 1) / periods
-    cumulative = np.stack([
-        transactions_model.expected_purchases(edge, x, t_x, big_t) if edge > 0
-        else np.zeros_like(x) for edge in edges
-    ])
+    cumulative = np.stack(
+        [
+            transactions_model.expected_purchases(edge, x, t_x, big_t)
+            if edge > 0
+            else np.zeros_like(x)
+            for edge in edges
+        ]
+    )
     per_period = np.diff(cumulative, axis=0)
     discount = (1 + discount_rate) ** -np.arange(1, periods + 1)
     spend = spend_model.expected_spend(x, zbar)
@@ -225,11 +228,13 @@ def value_tiers(values: Any, *, cuts: tuple[float, ...] = (0.1, 0.3, 0.6)) -> An
     bounds = [0.0, *cuts, 1.0]
     if any(b >= c for b, c in zip(bounds, bounds[1:], strict=False)):
         raise DataError(f"cuts={cuts}: use increasing shares between 0 and 1, e.g. (0.1, 0.3)")
-    data = to_polars(lazy(values).select("clv", "p_alive", "expected_purchases",
-                                         "expected_spend")).sort("clv", descending=True)
+    data = to_polars(
+        lazy(values).select("clv", "p_alive", "expected_purchases", "expected_spend")
+    ).sort("clv", descending=True)
     n = data.height
-    labels = [f"top {cuts[0]:.0%}"] + [f"next {c - b:.0%}" for b, c in
-                                       zip(cuts, cuts[1:], strict=False)]
+    labels = [f"top {cuts[0]:.0%}"] + [
+        f"next {c - b:.0%}" for b, c in zip(cuts, cuts[1:], strict=False)
+    ]
     labels.append(f"bottom {1 - cuts[-1]:.0%}")
     rank = (pl.int_range(pl.len()) + 1) / max(n, 1)
     tier = pl.lit(len(cuts), dtype=pl.Int64)
@@ -247,16 +252,30 @@ def value_tiers(values: Any, *, cuts: tuple[float, ...] = (0.1, 0.3, 0.6)) -> An
             pl.col("expected_purchases").mean().alias("mean_expected_purchases"),
             pl.col("expected_spend").mean().alias("mean_expected_spend"),
         )
-        .join(pl.DataFrame({"__tier": range(len(labels)), "tier": labels},
-                           schema={"__tier": pl.Int64, "tier": pl.String}), on="__tier")
+        .join(
+            pl.DataFrame(
+                {"__tier": range(len(labels)), "tier": labels},
+                schema={"__tier": pl.Int64, "tier": pl.String},
+            ),
+            on="__tier",
+        )
         .sort("__tier")
         .with_columns(
-            (pl.col("clv") / total if total else pl.lit(None, dtype=pl.Float64))
-            .alias("share_of_clv"),
+            (pl.col("clv") / total if total else pl.lit(None, dtype=pl.Float64)).alias(
+                "share_of_clv"
+            ),
         )
     )
-    out = out.select("tier", "customers", "clv", "share_of_clv", "mean_clv", "mean_p_alive",
-                     "mean_expected_purchases", "mean_expected_spend")
+    out = out.select(
+        "tier",
+        "customers",
+        "clv",
+        "share_of_clv",
+        "mean_clv",
+        "mean_p_alive",
+        "mean_expected_purchases",
+        "mean_expected_spend",
+    )
     return like_input(out, values)
 
 
@@ -290,8 +309,9 @@ def holdout_comparison(summary: Any, transactions_model: BGNBD, *, cap: int = 7)
     frame = lazy(summary)
     require(frame, [*RFM, "frequency_holdout", "duration_holdout"], what="summary")
     data = to_polars(frame.select(*RFM, "frequency_holdout", "duration_holdout"))
-    x, t_x, big_t, duration = (data.get_column(c).cast(pl.Float64).to_numpy()
-                               for c in [*RFM, "duration_holdout"])
+    x, t_x, big_t, duration = (
+        data.get_column(c).cast(pl.Float64).to_numpy() for c in [*RFM, "duration_holdout"]
+    )
     data = data.with_columns(
         pl.Series("__pred", transactions_model.expected_purchases(duration, x, t_x, big_t)),
         pl.col("frequency").clip(0, cap).alias("__group"),
@@ -303,9 +323,16 @@ def holdout_comparison(summary: Any, transactions_model: BGNBD, *, cap: int = 7)
         pl.col("frequency_holdout").sum().cast(pl.Float64).alias("actual_total"),
         pl.col("__pred").sum().alias("predicted_total"),
     ]
-    groups = data.group_by("__group").agg(aggregations).sort("__group").with_columns(
-        pl.when(pl.col("__group") == cap).then(pl.format("{}+", pl.col("__group")))
-        .otherwise(pl.col("__group").cast(pl.String)).alias("frequency")
+    groups = (
+        data.group_by("__group")
+        .agg(aggregations)
+        .sort("__group")
+        .with_columns(
+            pl.when(pl.col("__group") == cap)
+            .then(pl.format("{}+", pl.col("__group")))
+            .otherwise(pl.col("__group").cast(pl.String))
+            .alias("frequency")
+        )
     )
     overall = data.select(aggregations).with_columns(pl.lit("all").alias("frequency"))
     columns = ["frequency", "customers", "actual", "predicted", "actual_total", "predicted_total"]

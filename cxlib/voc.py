@@ -50,18 +50,38 @@ if TYPE_CHECKING:
     from cxlib._dataset import Dataset
 
 __all__ = [
-    "THEMES", "category_expr", "churn_by_category", "comment_themes", "drivers",
-    "journey_answers", "key_drivers", "quotes", "relative_weights", "response_rates", "scores",
-    "stall_themes", "stalled_comments", "terms", "theme_matrix", "touchpoints_before",
+    "THEMES",
+    "category_expr",
+    "churn_by_category",
+    "comment_themes",
+    "drivers",
+    "journey_answers",
+    "key_drivers",
+    "quotes",
+    "relative_weights",
+    "response_rates",
+    "scores",
+    "stall_themes",
+    "stalled_comments",
+    "terms",
+    "theme_matrix",
+    "touchpoints_before",
 ]
 
 Metric = Literal["nps", "csat", "ces"]
 _METRICS = {"nps": nps_counts, "csat": csat_counts, "ces": ces_counts}
-_ORDER = {"nps": ["detractor", "passive", "promoter"],
-          "csat": ["dissatisfied", "neutral", "satisfied"],
-          "ces": ["difficult", "neutral", "easy"]}
-DRIVER_ATTRIBUTES = ("delivery_days", "friction_incidents", "support_contacts", "channel",
-                     "journey_stage")
+_ORDER = {
+    "nps": ["detractor", "passive", "promoter"],
+    "csat": ["dissatisfied", "neutral", "satisfied"],
+    "ces": ["difficult", "neutral", "easy"],
+}
+DRIVER_ATTRIBUTES = (
+    "delivery_days",
+    "friction_incidents",
+    "support_contacts",
+    "channel",
+    "journey_stage",
+)
 
 
 def _metric(metric: str):  # -> the counts function of a metric
@@ -71,8 +91,12 @@ def _metric(metric: str):  # -> the counts function of a metric
 
 
 def scores(
-    ds: Dataset, *, metric: Metric = "nps", by: str | Sequence[str] | None = "journey_stage",
-    confidence: float = 0.95, min_responses: int = 30,
+    ds: Dataset,
+    *,
+    metric: Metric = "nps",
+    by: str | Sequence[str] | None = "journey_stage",
+    confidence: float = 0.95,
+    min_responses: int = 30,
 ) -> pl.DataFrame:
     """NPS, CSAT or CES by any column of :func:`journey_answers`.
 
@@ -118,16 +142,25 @@ def churn_by_category(
     answers = journey_answers(ds)
     if "churned" not in answers.columns:
         raise DataError("customers have no 'churned' column; set [churn] in cx.toml")
-    latest = (answers.filter(pl.col("survey") == survey).sort("ts")
-              .group_by("customer_id").agg(pl.col("category").last(), pl.col("churned").last()))
+    latest = (
+        answers.filter(pl.col("survey") == survey)
+        .sort("ts")
+        .group_by("customer_id")
+        .agg(pl.col("category").last(), pl.col("churned").last())
+    )
     low, high = wilson("churned", "customers", confidence)
     order = {c: i for i, c in enumerate(_ORDER[survey])}
     return (
-        latest.group_by("category").agg(
+        latest.group_by("category")
+        .agg(
             pl.len().cast(pl.Int64).alias("customers"),
-            pl.col("churned").fill_null(False).sum().cast(pl.Int64).alias("churned"))
-        .with_columns((pl.col("churned") / pl.col("customers")).alias("churn_rate"),
-                      low.alias("rate_low"), high.alias("rate_high"))
+            pl.col("churned").fill_null(False).sum().cast(pl.Int64).alias("churned"),
+        )
+        .with_columns(
+            (pl.col("churned") / pl.col("customers")).alias("churn_rate"),
+            low.alias("rate_low"),
+            high.alias("rate_high"),
+        )
         .sort(pl.col("category").replace_strict(order, default=len(order)))
     )
 
@@ -154,12 +187,16 @@ def stalled_comments(ds: Dataset, stage: str, *, limit: int | None = 30) -> pl.D
     answers = journey_answers(ds).join(_stalled(ds, stage), on="customer_id")
     themed = comment_themes(answers)
     result = themed.sort("score", "ts").select(
-        "survey", "score", "category", "channel", "language", "theme", "comment")
+        "survey", "score", "category", "channel", "language", "theme", "comment"
+    )
     return result if limit is None else result.head(limit)
 
 
 def stall_themes(
-    ds: Dataset, stage: str, *, channels: str | Sequence[str] | None = None,
+    ds: Dataset,
+    stage: str,
+    *,
+    channels: str | Sequence[str] | None = None,
     confidence: float = 0.95,
 ) -> pl.DataFrame:
     """Themes of comments from the customer segments that stall at ``stage`` against
@@ -186,8 +223,14 @@ def stall_themes(
     """
     from cxlib import stage_view
 
-    schema = {"group": pl.String, "theme": pl.String, "comments": pl.Int64,
-              "share": pl.Float64, "share_low": pl.Float64, "share_high": pl.Float64}
+    schema = {
+        "group": pl.String,
+        "theme": pl.String,
+        "comments": pl.Int64,
+        "share": pl.Float64,
+        "share_low": pl.Float64,
+        "share_high": pl.Float64,
+    }
     stalling = stage_view.segments(ds, stage).filter(pl.col("stalls"))
     if stalling.height == 0:
         return pl.DataFrame(schema=schema)
@@ -199,26 +242,37 @@ def stall_themes(
     groups, inside = [], pl.lit(False)
     for segment, value in stalling.select("segment", "value").iter_rows():  # a few segments
         member = pl.col(segment).cast(pl.String) == value
-        groups.append(themed.filter(member).with_columns(pl.lit(f"{segment} = {value}")
-                                                         .alias("group")))
+        groups.append(
+            themed.filter(member).with_columns(pl.lit(f"{segment} = {value}").alias("group"))
+        )
         inside = inside | member.fill_null(False)
     groups.append(themed.filter(~inside).with_columns(pl.lit("everyone else").alias("group")))
     low, high = wilson("comments", "__n", confidence)
     return (
-        pl.concat(groups).group_by("group", "theme")
+        pl.concat(groups)
+        .group_by("group", "theme")
         .agg(pl.len().cast(pl.Int64).alias("comments"))
         .with_columns(pl.col("comments").sum().over("group").alias("__n"))
-        .with_columns((pl.col("comments") / pl.col("__n")).alias("share"),
-                      low.alias("share_low"), high.alias("share_high"))
-        .sort(pl.col("group") == "everyone else", "group", "comments",
-              descending=[False, False, True])
+        .with_columns(
+            (pl.col("comments") / pl.col("__n")).alias("share"),
+            low.alias("share_low"),
+            high.alias("share_high"),
+        )
+        .sort(
+            pl.col("group") == "everyone else", "group", "comments", descending=[False, False, True]
+        )
         .select(list(schema))
     )
 
 
 def drivers(
-    ds: Dataset, *, metric: Metric = "nps", attributes: Sequence[str] = DRIVER_ATTRIBUTES,
-    n_boot: int = 200, seed: int = 0, confidence: float = 0.95,
+    ds: Dataset,
+    *,
+    metric: Metric = "nps",
+    attributes: Sequence[str] = DRIVER_ATTRIBUTES,
+    n_boot: int = 200,
+    seed: int = 0,
+    confidence: float = 0.95,
 ) -> pl.DataFrame:
     """Which experience attributes move the score: :func:`key_drivers` on the answers.
 
@@ -239,14 +293,22 @@ def drivers(
     answers = journey_answers(ds).filter(pl.col("survey") == metric)
     _metric(metric)
     kept = [
-        a for a in attributes
-        if a in answers.columns and answers.get_column(a).null_count() <= answers.height / 2
+        a
+        for a in attributes
+        if a in answers.columns
+        and answers.get_column(a).null_count() <= answers.height / 2
         and answers.get_column(a).drop_nulls().n_unique() > 1
     ]
     if not kept:
         raise DataError(f"drivers: none of {list(attributes)} varies in the {metric} answers")
-    return key_drivers(answers.select("score", *kept), target="score", attributes=kept,
-                       n_boot=n_boot, seed=seed, confidence=confidence)
+    return key_drivers(
+        answers.select("score", *kept),
+        target="score",
+        attributes=kept,
+        n_boot=n_boot,
+        seed=seed,
+        confidence=confidence,
+    )
 
 
 def theme_matrix(themed: pl.DataFrame, *, survey: Metric = "nps") -> pl.DataFrame:
@@ -271,7 +333,8 @@ def theme_matrix(themed: pl.DataFrame, *, survey: Metric = "nps") -> pl.DataFram
     counts = answers.group_by("theme", "category").agg(pl.len().cast(pl.Int64).alias("comments"))
     order = {c: i for i, c in enumerate(_ORDER[survey])}
     return (
-        themes.join(categories, how="cross").join(counts, on=["theme", "category"], how="left")
+        themes.join(categories, how="cross")
+        .join(counts, on=["theme", "category"], how="left")
         .with_columns(pl.col("comments").fill_null(0))
         .with_columns((pl.col("comments") / pl.col("comments").sum().over("theme")).alias("share"))
         .sort("theme", pl.col("category").replace_strict(order))
@@ -279,7 +342,10 @@ def theme_matrix(themed: pl.DataFrame, *, survey: Metric = "nps") -> pl.DataFram
 
 
 def quotes(
-    themed: pl.DataFrame, *, per_group: int = 1, by: Sequence[str] = ("theme", "language"),
+    themed: pl.DataFrame,
+    *,
+    per_group: int = 1,
+    by: Sequence[str] = ("theme", "language"),
     category: str | None = None,
 ) -> pl.DataFrame:
     """Representative quotes: the most repeated distinct comments of each theme and
@@ -303,10 +369,13 @@ def quotes(
             frame = frame.with_columns(category_expr().alias("category"))
         frame = frame.filter(pl.col("category") == category)
     return (
-        frame.group_by(*cols, "comment").agg(pl.len().cast(pl.Int64).alias("times"),
-                                             pl.col("score").mean().alias("mean_score"))
-        .sort([*cols, "times", pl.col("comment").str.len_chars()],
-              descending=[False] * len(cols) + [True, False])
-        .group_by(cols, maintain_order=True).head(per_group)
+        frame.group_by(*cols, "comment")
+        .agg(pl.len().cast(pl.Int64).alias("times"), pl.col("score").mean().alias("mean_score"))
+        .sort(
+            [*cols, "times", pl.col("comment").str.len_chars()],
+            descending=[False] * len(cols) + [True, False],
+        )
+        .group_by(cols, maintain_order=True)
+        .head(per_group)
         .select(*cols, "comment", "times", "mean_score")
     )

@@ -229,9 +229,7 @@ def assert_frame_matches(
     assert got.height == expected.height, (
         f"{got.height} rows, expected {expected.height}\ngot:\n{got}\nexpected:\n{expected}"
     )
-    keys = [
-        c for c in expected.columns if _kind(expected.schema[c]) not in ("float", "duration")
-    ]
+    keys = [c for c in expected.columns if _kind(expected.schema[c]) not in ("float", "duration")]
     got_rows = _normalise(got).sort(keys, nulls_last=True).rows(named=True)
     want_rows = _normalise(expected).sort(keys, nulls_last=True).rows(named=True)
     micro = duration_tolerance / timedelta(microseconds=1)

@@ -20,8 +20,12 @@ import polars as pl
 
 __all__ = ["funnel", "funnel_trend", "parse_within", "step_label", "wilson"]
 
-_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
-          "w": timedelta(weeks=1)}
+_UNITS = {
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
 
 
 def parse_within(within: str | timedelta | None) -> timedelta | None:
@@ -236,8 +240,10 @@ _SCHEMA = {
 
 def _frame(records, leading: dict[str, Any]) -> pl.DataFrame:
     schema = {**leading, **_SCHEMA}
-    return pl.DataFrame(records, schema=schema, orient="row") if records else pl.DataFrame(
-        schema=schema
+    return (
+        pl.DataFrame(records, schema=schema, orient="row")
+        if records
+        else pl.DataFrame(schema=schema)
     )
 
 

@@ -17,16 +17,22 @@ START = datetime(2025, 4, 1, 9, tzinfo=UTC)
 
 def _touchpoints(journeys: dict[str, list[tuple[str, str]]]) -> dict[str, list]:
     """{customer: [(touchpoint, channel), ...]} in time order, one hour apart."""
-    rows = [(customer, START + timedelta(hours=i), touchpoint, channel)
-            for customer, steps in journeys.items()
-            for i, (touchpoint, channel) in enumerate(steps)]
-    return {name: [row[k] for row in rows]
-            for k, name in enumerate(["customer_id", "ts", "touchpoint", "channel"])}
+    rows = [
+        (customer, START + timedelta(hours=i), touchpoint, channel)
+        for customer, steps in journeys.items()
+        for i, (touchpoint, channel) in enumerate(steps)
+    ]
+    return {
+        name: [row[k] for row in rows]
+        for k, name in enumerate(["customer_id", "ts", "touchpoint", "channel"])
+    }
 
 
 def _paths(*paths: tuple[list[str], bool]) -> pl.DataFrame:
-    return pl.DataFrame({"path": [p for p, _ in paths], "converted": [c for _, c in paths]},
-                        schema={"path": pl.List(pl.String), "converted": pl.Boolean})
+    return pl.DataFrame(
+        {"path": [p for p, _ in paths], "converted": [c for _, c in paths]},
+        schema={"path": pl.List(pl.String), "converted": pl.Boolean},
+    )
 
 
 def _by_model(table: pl.DataFrame) -> dict[str, dict[str, float]]:
@@ -51,7 +57,8 @@ def test_markov_attribution_on_a_hand_solved_chain():
     paths = _paths((["A", "B"], True), (["A"], False), (["B"], True))
     effects = attribution.removal_effects(paths)
     assert dict(effects.select("channel", "removal_effect").iter_rows()) == pytest.approx(
-        {"A": 0.5, "B": 1.0})
+        {"A": 0.5, "B": 1.0}
+    )
     credit = _by_model(attribution.paths_attribution(paths))
     assert credit["markov"] == pytest.approx({"A": 2 / 3, "B": 4 / 3})
     assert credit["first_touch"] == {"A": 1.0, "B": 1.0}
@@ -69,8 +76,9 @@ def test_markov_attribution_solves_a_chain_with_a_loop():
     One conversion shared 1 : 1/2 → A 2/3, B 1/3.
     """
     paths = _paths((["A", "B", "A"], True), (["B"], False))
-    effects = dict(attribution.removal_effects(paths).select("channel", "removal_effect")
-                   .iter_rows())
+    effects = dict(
+        attribution.removal_effects(paths).select("channel", "removal_effect").iter_rows()
+    )
     assert effects == pytest.approx({"A": 1.0, "B": 0.5})
     credit = _by_model(attribution.paths_attribution(paths))
     assert credit["markov"] == pytest.approx({"A": 2 / 3, "B": 1 / 3})
@@ -85,9 +93,9 @@ def test_exact_absorption_matches_power_iteration_on_random_chains():
         channels = int(rng.integers(2, 6))
         counts = rng.integers(0, 6, size=(channels + 3, channels + 3)).astype(float)
         counts[:, 0] = 0  # nothing returns to start
-        counts[:channels + 1, channels + 2] += 1  # every state can reach null
-        probs = counts[:channels + 1] / counts[:channels + 1].sum(axis=1, keepdims=True)
-        q, r = probs[:, :channels + 1], probs[:, channels + 1]
+        counts[: channels + 1, channels + 2] += 1  # every state can reach null
+        probs = counts[: channels + 1] / counts[: channels + 1].sum(axis=1, keepdims=True)
+        q, r = probs[:, : channels + 1], probs[:, channels + 1]
         iterate = np.zeros(channels + 1)
         for _ in range(5000):
             iterate = q @ iterate + r
@@ -99,12 +107,21 @@ def test_exact_absorption_matches_power_iteration_on_random_chains():
 
 
 def test_channel_paths_stop_at_the_first_conversion_and_collapse_repeats():
-    tp = pl.DataFrame(_touchpoints({
-        "a": [("ad_click", "social"), ("email_open", "email"), ("visit", "email"),
-              ("purchase", "web"), ("ad_click", "social")],
-        "b": [("visit", "app"), ("visit", "web")],
-        "c": [("purchase", "store")],
-    }))
+    tp = pl.DataFrame(
+        _touchpoints(
+            {
+                "a": [
+                    ("ad_click", "social"),
+                    ("email_open", "email"),
+                    ("visit", "email"),
+                    ("purchase", "web"),
+                    ("ad_click", "social"),
+                ],
+                "b": [("visit", "app"), ("visit", "web")],
+                "c": [("purchase", "store")],
+            }
+        )
+    )
     got = attribution.channel_paths(tp)
     assert got.rows() == [("a", 0, ["social", "email"], True), ("b", 0, ["app", "web"], False)]
     # c converted without a touch: nothing to credit, left out
@@ -123,8 +140,7 @@ def test_attribution_credits_every_conversion_once_in_every_model(constructor):
         "a": [("ad_click", "social"), ("email_open", "email"), ("purchase", "web")],
         "b": [("email_open", "email"), ("purchase", "app")],
         "c": [("ad_click", "social"), ("visit", "web")],
-        "d": [("ad_click", "social"), ("visit", "web"), ("visit", "store"),
-              ("purchase", "store")],
+        "d": [("ad_click", "social"), ("visit", "web"), ("visit", "store"), ("purchase", "store")],
     }
     table = to_polars(attribution.attribution(constructor(_touchpoints(journeys))))
     assert table.columns == ["channel", "model", "conversions", "share"]
@@ -132,13 +148,16 @@ def test_attribution_credits_every_conversion_once_in_every_model(constructor):
     assert np.allclose(totals.get_column("conversions").to_numpy(), 3.0)
     assert np.allclose(totals.get_column("share").to_numpy(), 1.0)
     assert table.get_column("model").unique(maintain_order=True).to_list() == list(
-        attribution.MODELS)
+        attribution.MODELS
+    )
     assert table.height == 4 * len(attribution.MODELS)  # social, email, web, store
 
 
 def test_attribution_is_the_same_on_every_engine(constructor):
-    journeys = {"a": [("ad_click", "social"), ("purchase", "web")],
-                "b": [("email_open", "email"), ("ad_click", "social")]}
+    journeys = {
+        "a": [("ad_click", "social"), ("purchase", "web")],
+        "b": [("email_open", "email"), ("ad_click", "social")],
+    }
     expected = attribution.attribution(pl.DataFrame(_touchpoints(journeys)))
     assert_frame_matches(attribution.attribution(constructor(_touchpoints(journeys))), expected)
 

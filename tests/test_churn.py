@@ -27,42 +27,78 @@ def _ts(day: float) -> datetime:
     return datetime(2025, 6, 1, tzinfo=UTC) + timedelta(days=day)
 
 
-def _dataset(touchpoints: list[tuple], surveys: list[tuple] = (), customers: list[tuple] = (),
-             config: cx.Config | None = None) -> cx.Dataset:
+def _dataset(
+    touchpoints: list[tuple],
+    surveys: list[tuple] = (),
+    customers: list[tuple] = (),
+    config: cx.Config | None = None,
+) -> cx.Dataset:
     """A Dataset from rows: (id, day, touchpoint, channel[, revenue]), (id, day, survey, score),
     (id, signup day, churned, churn day or None, country)."""
     model = cx.stage_model()
     tp = pl.DataFrame(
         [(c, _ts(d), t, ch, r[0] if r else None) for c, d, t, ch, *r in touchpoints],
-        schema={"customer_id": pl.String, "ts": pl.Datetime("us", "UTC"),
-                "touchpoint": pl.String, "channel": pl.String, "revenue": pl.Float64},
+        schema={
+            "customer_id": pl.String,
+            "ts": pl.Datetime("us", "UTC"),
+            "touchpoint": pl.String,
+            "channel": pl.String,
+            "revenue": pl.Float64,
+        },
         orient="row",
     )
-    sv = pl.DataFrame([(c, _ts(d), s, float(x)) for c, d, s, x in surveys],
-                      schema={"customer_id": pl.String, "ts": pl.Datetime("us", "UTC"),
-                              "survey": pl.String, "score": pl.Float64}, orient="row")
+    sv = pl.DataFrame(
+        [(c, _ts(d), s, float(x)) for c, d, s, x in surveys],
+        schema={
+            "customer_id": pl.String,
+            "ts": pl.Datetime("us", "UTC"),
+            "survey": pl.String,
+            "score": pl.Float64,
+        },
+        orient="row",
+    )
     cu = pl.DataFrame(
         [(c, _ts(s), ch, None if ct is None else _ts(ct), k) for c, s, ch, ct, k in customers],
-        schema={"customer_id": pl.String, "signup_ts": pl.Datetime("us", "UTC"),
-                "churned": pl.Boolean, "churn_ts": pl.Datetime("us", "UTC"),
-                "country": pl.String}, orient="row",
+        schema={
+            "customer_id": pl.String,
+            "signup_ts": pl.Datetime("us", "UTC"),
+            "churned": pl.Boolean,
+            "churn_ts": pl.Datetime("us", "UTC"),
+            "country": pl.String,
+        },
+        orient="row",
     )
-    return cx.Dataset(touchpoints=model.assign(tp), surveys=sv, customers=cu, stages=model,
-                      rejects=empty_rejects(), config=config or cx.Config(), read={})
+    return cx.Dataset(
+        touchpoints=model.assign(tp),
+        surveys=sv,
+        customers=cu,
+        stages=model,
+        rejects=empty_rejects(),
+        config=config or cx.Config(),
+        read={},
+    )
 
 
 TINY = dict(
     touchpoints=[
-        ("A", 1, "visit", "web"), ("A", 2, "purchase", "store", 50.0),
-        ("A", 3, "purchase", "web", 30.0), ("A", 20, "late_delivery", "web"),
-        ("A", 25, "payment_failed", "app"), ("A", 29, "visit", "app"),
-        ("B", -40, "visit", "web"), ("B", 5, "product_view", "web"),
+        ("A", 1, "visit", "web"),
+        ("A", 2, "purchase", "store", 50.0),
+        ("A", 3, "purchase", "web", 30.0),
+        ("A", 20, "late_delivery", "web"),
+        ("A", 25, "payment_failed", "app"),
+        ("A", 29, "visit", "app"),
+        ("B", -40, "visit", "web"),
+        ("B", 5, "product_view", "web"),
         ("C", 10, "visit", "web"),
-        ("A", 31, "purchase", "web", 99.0), ("B", 45, "visit", "web"),  # after as_of
+        ("A", 31, "purchase", "web", 99.0),
+        ("B", 45, "visit", "web"),  # after as_of
     ],
     surveys=[("A", 4, "nps", 9), ("A", 26, "nps", 3), ("A", 40, "nps", 0), ("B", 6, "csat", 4)],
-    customers=[("A", -100, True, 50, "VN"), ("B", -50, False, None, "US"),
-               ("C", -10, True, 15, "TH")],
+    customers=[
+        ("A", -100, True, 50, "VN"),
+        ("B", -50, False, None, "US"),
+        ("C", -10, True, 15, "TH"),
+    ],
 )
 
 
@@ -99,8 +135,10 @@ def test_features_are_computed_from_the_past_by_hand():
 
 
 def test_engagement_trend_compares_daily_rates_of_the_last_30_and_prior_60_days():
-    ds = _dataset([("B", -40, "visit", "web"), ("B", -35, "visit", "web"),
-                   ("B", 5, "visit", "web")], customers=[("B", -50, False, None, "US")])
+    ds = _dataset(
+        [("B", -40, "visit", "web"), ("B", -35, "visit", "web"), ("B", 5, "visit", "web")],
+        customers=[("B", -50, False, None, "US")],
+    )
     got = churn.features(ds, as_of=AS_OF).row(0, named=True)
     rate_30, rate_60 = 1 / 30, 2 / 60
     assert got["engagement_trend"] == pytest.approx((rate_30 - rate_60) / (rate_30 + rate_60))
@@ -123,13 +161,30 @@ def test_future_events_change_the_label_but_no_feature(seed):
     features are identical, the label is not."""
     rng = np.random.default_rng(seed)
     base = _dataset(**TINY)
-    extra_tp = [(str(rng.choice(["A", "B"])), float(30 + rng.uniform(0, 60)),
-                 str(rng.choice(["payment_failed", "purchase", "visit", "support_contact"])),
-                 str(rng.choice(["web", "app", "store"])), 10.0) for _ in range(20)]
-    extra_sv = [(str(rng.choice(["A", "B"])), float(30 + rng.uniform(0, 60)), "nps",
-                 int(rng.integers(0, 11))) for _ in range(5)]
-    customers = [("A", -100, True, 200, "VN"), ("B", -50, True, 35, "US"),
-                 ("C", -10, True, 15, "TH")]
+    extra_tp = [
+        (
+            str(rng.choice(["A", "B"])),
+            float(30 + rng.uniform(0, 60)),
+            str(rng.choice(["payment_failed", "purchase", "visit", "support_contact"])),
+            str(rng.choice(["web", "app", "store"])),
+            10.0,
+        )
+        for _ in range(20)
+    ]
+    extra_sv = [
+        (
+            str(rng.choice(["A", "B"])),
+            float(30 + rng.uniform(0, 60)),
+            "nps",
+            int(rng.integers(0, 11)),
+        )
+        for _ in range(5)
+    ]
+    customers = [
+        ("A", -100, True, 200, "VN"),
+        ("B", -50, True, 35, "US"),
+        ("C", -10, True, 15, "TH"),
+    ]
     shifted = _dataset(TINY["touchpoints"] + extra_tp, TINY["surveys"] + extra_sv, customers)
     before = churn.features(base, as_of=AS_OF)
     after = churn.features(shifted, as_of=AS_OF)
@@ -179,8 +234,11 @@ def test_friction_churn_recovers_the_planted_quarter_rule(sample):
 
 def test_recent_friction_feature_predicts_churn_after_as_of(sample):
     table = churn.training_table(sample, as_of="2025-07-01", horizon="120d")
-    rate = dict(table.group_by(pl.col("friction_90d").clip(upper_bound=2))
-                .agg(pl.col("churned").mean()).iter_rows())
+    rate = dict(
+        table.group_by(pl.col("friction_90d").clip(upper_bound=2))
+        .agg(pl.col("churned").mean())
+        .iter_rows()
+    )
     assert rate[2] >= 0.5 and rate[2] >= 4 * rate[0]
 
 
@@ -208,11 +266,16 @@ def _mixed_table(rows: int = 1500, seed: int = 0) -> tuple[pl.DataFrame, float]:
     churned = rng.random(rows) < truth
     tenure_seen = np.where(rng.random(rows) < 0.05, np.nan, tenure)
     plan_seen = np.where(rng.random(rows) < 0.05, None, plan)
-    return pl.DataFrame({
-        "customer_id": [f"K{i:05d}" for i in range(rows)],
-        "tenure": tenure_seen, "plan": plan_seen.tolist(), "paperless": paperless,
-        "noise": rng.normal(size=rows), "churned": churned,
-    }), float(roc_auc_score(churned, truth))
+    return pl.DataFrame(
+        {
+            "customer_id": [f"K{i:05d}" for i in range(rows)],
+            "tenure": tenure_seen,
+            "plan": plan_seen.tolist(),
+            "paperless": paperless,
+            "noise": rng.normal(size=rows),
+            "churned": churned,
+        }
+    ), float(roc_auc_score(churned, truth))
 
 
 def test_evaluate_recovers_known_signal_on_a_mixed_table():
@@ -255,20 +318,30 @@ def test_logistic_cv_matches_scikit_learn_by_hand():
     table = pl.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "churned": y})
     model = churn.fit(table, models=["logistic"])
     reference = cross_val_score(
-        make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)), X, y,
-        cv=StratifiedKFold(5, shuffle=True, random_state=0), scoring="roc_auc")
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)),
+        X,
+        y,
+        cv=StratifiedKFold(5, shuffle=True, random_state=0),
+        scoring="roc_auc",
+    )
     assert model.fold_scores["roc_auc"].to_list() == pytest.approx(list(reference), abs=1e-9)
     assert model.summary["roc_auc_std"][0] == pytest.approx(np.std(reference, ddof=1))
 
 
 def test_id_like_constant_and_date_columns_are_dropped_with_a_note():
     rows = 100
-    table = pl.DataFrame({
-        "RowNumber": list(range(1, rows + 1)), "CustomerId": list(range(9000, 9000 + rows)),
-        "customerID": [f"x{i}" for i in range(rows)], "country": ["VN", "US"] * 50,
-        "constant": [1] * rows, "joined": [datetime(2025, 1, 1)] * rows,
-        "score": [i % 17 for i in range(rows)], "Exited": [i % 3 == 0 for i in range(rows)],
-    })
+    table = pl.DataFrame(
+        {
+            "RowNumber": list(range(1, rows + 1)),
+            "CustomerId": list(range(9000, 9000 + rows)),
+            "customerID": [f"x{i}" for i in range(rows)],
+            "country": ["VN", "US"] * 50,
+            "constant": [1] * rows,
+            "joined": [datetime(2025, 1, 1)] * rows,
+            "score": [i % 17 for i in range(rows)],
+            "Exited": [i % 3 == 0 for i in range(rows)],
+        }
+    )
     dropped = churn.evaluate(table, label="Exited", folds=2)["dropped"][0]
     for column in ("RowNumber", "CustomerId", "customerID", "constant", "joined"):
         assert column in dropped
@@ -279,24 +352,35 @@ def test_id_like_constant_and_date_columns_are_dropped_with_a_note():
 def test_numbers_stored_as_text_are_read_as_numbers():
     rows = 200
     charges = [" " if i % 50 == 0 else f"{i * 1.5:.2f}" for i in range(rows)]
-    table = pl.DataFrame({"TotalCharges": charges, "Churn": ["Yes" if i < 60 else "No"
-                                                              for i in range(rows)]})
+    table = pl.DataFrame(
+        {"TotalCharges": charges, "Churn": ["Yes" if i < 60 else "No" for i in range(rows)]}
+    )
     model = churn.fit(table, label="Churn", folds=2, models=["logistic"])
     assert model.cv.encoding.numeric_text == ("TotalCharges",)
     assert model.summary["roc_auc"][0] > 0.95
 
 
-@pytest.mark.parametrize(("values", "positive"), [
-    (["Yes", "No"], None), ([1, 0], None), (["churned", "active"], None),
-    (["gone", "here"], "gone"), (["True.", "False."], None), (["Churned", "Stayed"], None),
-])
+@pytest.mark.parametrize(
+    ("values", "positive"),
+    [
+        (["Yes", "No"], None),
+        ([1, 0], None),
+        (["churned", "active"], None),
+        (["gone", "here"], "gone"),
+        (["True.", "False."], None),
+        (["Churned", "Stayed"], None),
+    ],
+)
 def test_label_spellings(values, positive):
     rows = 80
     signal = [i % 4 == 0 for i in range(rows)]
-    table = pl.DataFrame({"tickets": [5 * s + i % 2 for i, s in enumerate(signal)],
-                          "label": [values[0] if s else values[1] for s in signal]})
-    scores = churn.evaluate(table, label="label", positive=positive, folds=2,
-                            models=["logistic"])
+    table = pl.DataFrame(
+        {
+            "tickets": [5 * s + i % 2 for i, s in enumerate(signal)],
+            "label": [values[0] if s else values[1] for s in signal],
+        }
+    )
+    scores = churn.evaluate(table, label="label", positive=positive, folds=2, models=["logistic"])
     assert scores["positive_rate"][0] == pytest.approx(0.25)
 
 
@@ -313,8 +397,13 @@ def test_unclear_label_or_too_few_churners_raise_data_errors():
 def test_many_and_rare_categories_are_pooled_for_the_boosted_model():
     rows = 6000
     city = [f"city{i % 400}" for i in range(rows - 50)] + [f"rare{i}" for i in range(50)]
-    table = pl.DataFrame({"city": city, "tenure": [i % 37 for i in range(rows)],
-                          "churned": [(i % 37) < 8 for i in range(rows)]})
+    table = pl.DataFrame(
+        {
+            "city": city,
+            "tenure": [i % 37 for i in range(rows)],
+            "churned": [(i % 37) < 8 for i in range(rows)],
+        }
+    )
     model = churn.fit(table, folds=2, models=["boosting"])
     labels = model.cv.encoding.categories["city"]
     assert len(labels) == 255 and labels[-1] == "(other)"
@@ -358,12 +447,12 @@ def test_batched_permutation_importance_matches_a_hand_computation():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 2))
     y = (X[:, 0] + rng.normal(size=200) > 0).astype(int)
-    drops = _permutation_drop(_OnlyFirstColumn(), X, y, repeats=3,
-                              rng=np.random.default_rng(7), batch_rows=200)
+    drops = _permutation_drop(
+        _OnlyFirstColumn(), X, y, repeats=3, rng=np.random.default_rng(7), batch_rows=200
+    )
     replay = np.random.default_rng(7)
     base = roc_auc_score(y, X[:, 0])
-    expected = np.mean([base - roc_auc_score(y, X[replay.permutation(200), 0])
-                        for _ in range(3)])
+    expected = np.mean([base - roc_auc_score(y, X[replay.permutation(200), 0]) for _ in range(3)])
     assert drops[0] == pytest.approx(expected)
     assert drops[1] == 0.0  # the model ignores column 2
 
@@ -385,7 +474,8 @@ def test_partial_dependence_is_the_average_prediction():
     j = model.cv.encoding.columns.index("tenure")
     X[:, j] = curve["x"][0]
     assert curve["churn_probability"][0] == pytest.approx(
-        model.fitted().predict_proba(X)[:, 1].mean())
+        model.fitted().predict_proba(X)[:, 1].mean()
+    )
     assert curve["churn_probability"][0] > curve["churn_probability"][-1]  # tenure protects
     plan = model.partial_dependence(["plan"])
     assert set(plan["value"]) == {"basic", "plus", "pro"} and plan["categorical"].all()
@@ -393,10 +483,14 @@ def test_partial_dependence_is_the_average_prediction():
 
 def test_reasons_are_the_what_if_drops_in_words():
     rows = 300
-    table = pl.DataFrame({"customer_id": [f"K{i}" for i in range(rows)],
-                          "tickets": [i % 5 for i in range(rows)],
-                          "plan": ["basic", "pro", "plus"] * 100,
-                          "churned": [i % 5 >= 3 for i in range(rows)]})
+    table = pl.DataFrame(
+        {
+            "customer_id": [f"K{i}" for i in range(rows)],
+            "tickets": [i % 5 for i in range(rows)],
+            "plan": ["basic", "pro", "plus"] * 100,
+            "churned": [i % 5 >= 3 for i in range(rows)],
+        }
+    )
     model = churn.fit(table, folds=3, models=["logistic"])
     one = table.filter(pl.col("customer_id") == "K4")  # 4 tickets
     why = model.reasons(one)
@@ -425,8 +519,14 @@ def test_at_risk_list_is_sorted_pseudonymized_and_explained(sample, sample_model
 
 
 def test_export_neutralizes_spreadsheet_formulas(tmp_path):
-    risk = pl.DataFrame({"customer_id": ["cx-1"], "churn_probability": [0.9],
-                         "reasons": ["=HYPERLINK(\"http://x\")"], "action": ["@SUM(A1)"]})
+    risk = pl.DataFrame(
+        {
+            "customer_id": ["cx-1"],
+            "churn_probability": [0.9],
+            "reasons": ['=HYPERLINK("http://x")'],
+            "action": ["@SUM(A1)"],
+        }
+    )
     text = churn.export_at_risk(risk, tmp_path / "risk.csv").read_text()
     assert "'=HYPERLINK" in text and "'@SUM" in text
 
@@ -447,8 +547,13 @@ def test_churn_charts_build_from_the_model_frames(sample_model):
     from cxlib import charts, survival
 
     charts.use("static")
-    life = pl.DataFrame({"days": [1.0, 2, 3, 4], "churned": [True, False, True, False],
-                         "segment": ["a", "a", "b", "b"]})
+    life = pl.DataFrame(
+        {
+            "days": [1.0, 2, 3, 4],
+            "churned": [True, False, True, False],
+            "segment": ["a", "a", "b", "b"],
+        }
+    )
     built = [
         charts.calibration_chart(sample_model.calibration()),
         charts.lift_chart(sample_model.lift()),
@@ -464,16 +569,20 @@ def test_evaluate_handles_pandas_nullable_and_categorical_dtypes():
     rng = np.random.default_rng(0)
     n = 400
     x = rng.normal(size=n)
-    frame = pd.DataFrame({
-        "id": np.arange(n) + 1000,
-        "plan": pd.Categorical(rng.choice(["a", "b", "c"], n)),
-        "count": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(0, 5, n)),
-                          dtype="Int64"),
-        "flag": pd.array(np.where(rng.random(n) < 0.1, None, rng.random(n) < 0.5),
-                         dtype="boolean"),
-        "x": x,
-        "label": (x + rng.normal(size=n)) > 0.5,
-    })
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(n) + 1000,
+            "plan": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+            "count": pd.array(
+                np.where(rng.random(n) < 0.1, None, rng.integers(0, 5, n)), dtype="Int64"
+            ),
+            "flag": pd.array(
+                np.where(rng.random(n) < 0.1, None, rng.random(n) < 0.5), dtype="boolean"
+            ),
+            "x": x,
+            "label": (x + rng.normal(size=n)) > 0.5,
+        }
+    )
     model = churn.fit(frame, label="label", folds=3)
     assert model.cv.encoding.columns == ("plan", "count", "flag", "x")
     assert model.cv.encoding.categorical == (True, False, True, False)
@@ -483,8 +592,9 @@ def test_evaluate_handles_pandas_nullable_and_categorical_dtypes():
 
 def test_personal_columns_never_become_features():
     ds = _dataset(**TINY)
-    ds.customers = ds.customers.with_columns(pl.lit("a@b.c").alias("email"),
-                                             pl.lit("Ann").alias("name"))
+    ds.customers = ds.customers.with_columns(
+        pl.lit("a@b.c").alias("email"), pl.lit("Ann").alias("name")
+    )
     columns = churn.features(ds, as_of=AS_OF).columns
     assert "email" not in columns and "name" not in columns and "country" in columns
 

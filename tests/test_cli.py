@@ -68,31 +68,50 @@ def test_validate_writes_the_ledger_with_formulas_neutralized(touchpoints, tmp_p
 def test_validate_with_mapping_timezone_and_separator(tmp_path, capsys):
     path = tmp_path / "events.tsv"
     path.write_text("user\ttime\tevent\tchannel\nu1\t2024-05-01 09:00\tvisit\tweb\n")
-    code = main(["validate", str(path), "--kind", "touchpoints", "--map", "customer_id=user",
-                 "--map", "ts=time", "--map", "touchpoint=event", "--timezone", "Asia/Bangkok",
-                 "--separator", "tab"])
+    code = main(
+        [
+            "validate",
+            str(path),
+            "--kind",
+            "touchpoints",
+            "--map",
+            "customer_id=user",
+            "--map",
+            "ts=time",
+            "--map",
+            "touchpoint=event",
+            "--timezone",
+            "Asia/Bangkok",
+            "--separator",
+            "tab",
+        ]
+    )
     assert code == 0
     assert ["loaded", "1"] in [line.split() for line in capsys.readouterr().out.splitlines()]
 
 
 def test_validate_with_encoding(tmp_path, capsys):
     path = tmp_path / "surveys.csv"
-    path.write_bytes("customer_id,ts,survey,score,comment\nu1,2024-05-01,nps,9,très bien\n"
-                     .encode("cp1252"))
+    path.write_bytes(
+        "customer_id,ts,survey,score,comment\nu1,2024-05-01,nps,9,très bien\n".encode("cp1252")
+    )
     assert main(["validate", str(path)]) == 2
     assert 'encoding="cp1252"' in capsys.readouterr().err
     assert main(["validate", str(path), "--encoding", "cp1252"]) == 0
     assert ["rejected", "0"] in [line.split() for line in capsys.readouterr().out.splitlines()]
 
 
-@pytest.mark.parametrize("argv", [
-    ["validate", "nowhere/touchpoints.csv"],
-    ["validate", "{tp}", "--map", "customer_id"],
-    ["validate", "{tp}", "--map", "=user"],
-    ["validate", "{tp}", "--map", "customer_id=nobody"],
-    ["validate", "{tp}", "--timezone", "Mars/Base"],
-    ["validate", "{tp}", "--kind", "surveys"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", "nowhere/touchpoints.csv"],
+        ["validate", "{tp}", "--map", "customer_id"],
+        ["validate", "{tp}", "--map", "=user"],
+        ["validate", "{tp}", "--map", "customer_id=nobody"],
+        ["validate", "{tp}", "--timezone", "Mars/Base"],
+        ["validate", "{tp}", "--kind", "surveys"],
+    ],
+)
 def test_unusable_input_exits_2_with_one_error_line(touchpoints, capsys, argv):
     code = main([arg.format(tp=touchpoints) for arg in argv])
     captured = capsys.readouterr()
@@ -129,8 +148,7 @@ def test_sample_calls_write_sample_and_lists_the_files(tmp_path, monkeypatch, ca
         calls.append((Path(out), customers, seed))
         Path(out).mkdir(parents=True, exist_ok=True)
         for kind in ("touchpoints", "surveys", "customers"):
-            pl.DataFrame({"customer_id": ["u1", "u2"]}).write_parquet(
-                Path(out) / f"{kind}.parquet")
+            pl.DataFrame({"customer_id": ["u1", "u2"]}).write_parquet(Path(out) / f"{kind}.parquet")
 
     monkeypatch.setattr("cxlib.sample.write_sample", fake_write_sample)
     out = tmp_path / "sample"
@@ -145,8 +163,9 @@ def test_installed_cx_script_exits_2_without_traceback(tmp_path):
     script = shutil.which("cx") or str(Path(sys.executable).parent / "cx")
     bad = tmp_path / "touchpoints.csv"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    result = subprocess.run([script, "validate", str(bad)], capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [script, "validate", str(bad)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: {bad}: this is not a text file")

@@ -42,7 +42,11 @@ def test_relative_weights_reproduce_the_rwa_packages_mtcars_result():
     by_name = {row["attribute"]: row for row in drivers.iter_rows(named=True)}
     assert by_name["gear"]["share"] == pytest.approx(0.1237037, abs=1e-6)  # 12.37037 %
     assert [by_name[a]["direction"] for a in ("cyl", "disp", "hp", "gear")] == [
-        "lower", "lower", "lower", "higher"]
+        "lower",
+        "lower",
+        "lower",
+        "higher",
+    ]
 
 
 def _r2(x: np.ndarray, y: np.ndarray, columns: list[int]) -> float:
@@ -109,21 +113,27 @@ def test_bootstrap_intervals_are_reproducible_and_cover_the_estimate():
     for row in first.iter_rows(named=True):
         assert row["weight_low"] <= row["weight"] <= row["weight_high"]
         assert 0 <= row["share_low"] <= row["share_high"] <= 1
-    assert not math.isclose(first["weight_low"][0],
-                            key_drivers(cars, target="mpg", n_boot=200, seed=8)["weight_low"][0])
+    assert not math.isclose(
+        first["weight_low"][0], key_drivers(cars, target="mpg", n_boot=200, seed=8)["weight_low"][0]
+    )
 
 
 def test_key_drivers_take_pandas_and_leave_out_incomplete_answers():
-    frame = pd.DataFrame({"score": [9, 7, 3, 10, 2, 8, 9, 4, None],
-                          "late_days": [0, 1, 6, 0, 7, 2, 0, 5, 1],
-                          "contacts": [0, 0, 2, 0, 3, 1, 0, 1, 0]})
+    frame = pd.DataFrame(
+        {
+            "score": [9, 7, 3, 10, 2, 8, 9, 4, None],
+            "late_days": [0, 1, 6, 0, 7, 2, 0, 5, 1],
+            "contacts": [0, 0, 2, 0, 3, 1, 0, 1, 0],
+        }
+    )
     result = key_drivers(frame, n_boot=20)
     assert result["responses"][0] == 8
     assert frame["score"].isna().sum() == 1  # input untouched
 
 
 def test_key_drivers_reject_an_attribute_without_variation():
-    frame = pl.DataFrame({"score": [9.0, 7, 3, 10, 2, 8], "late_days": [0, 1, 6, 0, 7, 2],
-                          "channel": ["app"] * 6})
+    frame = pl.DataFrame(
+        {"score": [9.0, 7, 3, 10, 2, 8], "late_days": [0, 1, 6, 0, 7, 2], "channel": ["app"] * 6}
+    )
     with pytest.raises(cx.DataError, match="'channel' has a single value"):
         key_drivers(frame, n_boot=10)

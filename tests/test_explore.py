@@ -76,8 +76,9 @@ def test_result_equals_cx_funnel_for_the_same_settings(fresh, sample, order, wit
     steps = ("visit", "add_to_cart", "checkout", "purchase")
     fresh.steps.value = steps
     fresh.order.value, fresh.within.value, fresh.by.value = order, within, by
-    expected = cx.funnel(sample.touchpoints, list(steps), within, order=order, by=by,
-                         customers=sample.customers)
+    expected = cx.funnel(
+        sample.touchpoints, list(steps), within, order=order, by=by, customers=sample.customers
+    )
     assert_frame_equal(fresh.result, expected)
 
 
@@ -91,9 +92,10 @@ def test_period_and_segment_keep_only_their_touchpoints(fresh, sample):
         pl.col("ts") < datetime(2025, 7, 1, tzinfo=UTC),
         pl.col("customer_id").is_in(members.implode()),
     )
-    assert_frame_equal(fresh.filtered_touchpoints().sort("customer_id", "ts", "touchpoint"),
-                       kept.select(fresh.filtered_touchpoints().columns).sort(
-                           "customer_id", "ts", "touchpoint"))
+    assert_frame_equal(
+        fresh.filtered_touchpoints().sort("customer_id", "ts", "touchpoint"),
+        kept.select(fresh.filtered_touchpoints().columns).sort("customer_id", "ts", "touchpoint"),
+    )
     expected = cx.funnel(kept, list(STEPS), "7d", by="age_band", customers=sample.customers)
     assert_frame_equal(fresh.result, expected)
 
@@ -113,8 +115,9 @@ def explorer_cases(draw):
     present = sorted(set(log["touchpoint"]))
     steps = draw(st.permutations(present))[: draw(st.integers(1, 4))]
     people = sorted(set(log["customer_id"]))
-    plans = draw(st.lists(st.sampled_from(["free", "pro", None]), min_size=len(people),
-                          max_size=len(people)))
+    plans = draw(
+        st.lists(st.sampled_from(["free", "pro", None]), min_size=len(people), max_size=len(people))
+    )
     customers = {"customer_id": people, "plan": plans}
     options = {
         "order": draw(st.sampled_from(["sequential", "strict", "any"])),
@@ -133,22 +136,34 @@ def test_result_equals_cx_funnel_on_generated_logs(case):
     explorer = FunnelExplorer(touchpoints, customers, steps=steps)
     explorer.order.value, explorer.within.value = options["order"], options["within"]
     explorer.by.value = options["by"]
-    expected = cx.funnel(touchpoints, list(steps), options["within"], order=options["order"],
-                         by=options["by"], customers=customers)
+    expected = cx.funnel(
+        touchpoints,
+        list(steps),
+        options["within"],
+        order=options["order"],
+        by=options["by"],
+        customers=customers,
+    )
     assert_frame_equal(explorer.result, expected)
     # the first day only: the period filters touchpoints, and the funnel follows
     first_day = explorer.period.options[0][1]
     explorer.period.value = (first_day, first_day)
-    kept = touchpoints.filter(pl.col("ts") < datetime.combine(
-        first_day + timedelta(days=1), datetime.min.time(), UTC))
-    expected = cx.funnel(kept, list(steps), options["within"], order=options["order"],
-                         by=options["by"], customers=customers)
+    kept = touchpoints.filter(
+        pl.col("ts") < datetime.combine(first_day + timedelta(days=1), datetime.min.time(), UTC)
+    )
+    expected = cx.funnel(
+        kept,
+        list(steps),
+        options["within"],
+        order=options["order"],
+        by=options["by"],
+        customers=customers,
+    )
     assert_frame_equal(explorer.result, expected)
     # and the drop-off after step 1 (all groups together) lists cx.dropoffs' customers
     if len(steps) > 1:
         drop = explorer.select_step(1)
-        expected = cx.dropoffs(kept, list(steps), options["within"], at=1,
-                               order=options["order"])
+        expected = cx.dropoffs(kept, list(steps), options["within"], at=1, order=options["order"])
         assert_frame_equal(drop.customers, expected)
         assert drop.left == drop.customers.height
 
@@ -245,8 +260,9 @@ def test_clicking_a_grouped_bar_shows_that_group_only(fresh, sample):
     fresh.by.value = "country"
     _click(fresh, step_index=2, country="VN")
     drop = fresh.dropoff
-    expected = cx.dropoffs(sample.touchpoints, list(STEPS), "7d", at=2, by="country",
-                           customers=sample.customers).filter(pl.col("country") == "VN")
+    expected = cx.dropoffs(
+        sample.touchpoints, list(STEPS), "7d", at=2, by="country", customers=sample.customers
+    ).filter(pl.col("country") == "VN")
     assert_frame_equal(drop.customers, expected)
     vn = fresh.result.filter(pl.col("country") == "VN")["customers"].to_list()
     assert drop.left == vn[1] - vn[2] and "(VN)" in fresh.panel.value
@@ -267,8 +283,10 @@ def test_last_step_has_no_dropoff_and_a_change_clears_the_panel(fresh):
 def test_untrusted_touchpoint_names_are_escaped(sample):
     hostile = "<img src=x onerror=alert(1)>"
     touchpoints = sample.touchpoints.head(20_000).with_columns(
-        pl.when(pl.col("touchpoint") == "review").then(pl.lit(hostile))
-        .otherwise(pl.col("touchpoint")).alias("touchpoint")
+        pl.when(pl.col("touchpoint") == "review")
+        .then(pl.lit(hostile))
+        .otherwise(pl.col("touchpoint"))
+        .alias("touchpoint")
     )
     explorer = FunnelExplorer(touchpoints, steps=["visit", hostile])
     explorer.select_step(1)
@@ -336,10 +354,27 @@ def test_a_slow_result_is_never_drawn_once_a_newer_change_came(sample):
 def test_notebook_run_headless_shows_a_static_funnel_and_its_trend(tmp_path):
     executed = tmp_path / "30.ipynb"
     done = subprocess.run(
-        [sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "30-funnel-explorer.ipynb"),
-         str(executed), "-p", "data", str(SAMPLE), "-p", "render", "static", "-k", "python3",
-         "--cwd", str(ROOT / "notebooks"), "--no-progress-bar"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(ROOT / "notebooks" / "30-funnel-explorer.ipynb"),
+            str(executed),
+            "-p",
+            "data",
+            str(SAMPLE),
+            "-p",
+            "render",
+            "static",
+            "-k",
+            "python3",
+            "--cwd",
+            str(ROOT / "notebooks"),
+            "--no-progress-bar",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     outputs = [o for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])]

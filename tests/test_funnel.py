@@ -50,9 +50,14 @@ def minutes(values: list) -> list:
 
 def test_funnel_window_excludes_late_steps(constructor):
     data = touchpoints(
-        ("late", 0, "visit"), ("late", 30, "cart"), ("late", 120, "purchase"),
-        ("quick", 0, "visit"), ("quick", 10, "cart"), ("quick", 59, "purchase"),
-        ("on_the_edge", 0, "visit"), ("on_the_edge", 60, "cart"),  # exactly 1h: inside
+        ("late", 0, "visit"),
+        ("late", 30, "cart"),
+        ("late", 120, "purchase"),
+        ("quick", 0, "visit"),
+        ("quick", 10, "cart"),
+        ("quick", 59, "purchase"),
+        ("on_the_edge", 0, "visit"),
+        ("on_the_edge", 60, "cart"),  # exactly 1h: inside
     )
     result = run_funnel(constructor, data, within="1h")
     assert result["step"].to_list() == STEPS
@@ -71,8 +76,11 @@ def test_funnel_without_window_counts_late_steps(constructor):
 def test_funnel_ties_count_as_in_order(constructor):
     # rows listed in reverse journey order, all at the same minute
     data = touchpoints(
-        ("tied", 5, "purchase"), ("tied", 5, "cart"), ("tied", 5, "visit"),
-        ("backwards", 0, "cart"), ("backwards", 5, "visit"),  # cart before visit: not in order
+        ("tied", 5, "purchase"),
+        ("tied", 5, "cart"),
+        ("tied", 5, "visit"),
+        ("backwards", 0, "cart"),
+        ("backwards", 5, "visit"),  # cart before visit: not in order
     )
     result = run_funnel(constructor, data, within="1h")
     assert result["customers"].to_list() == [2, 1, 1]
@@ -81,8 +89,11 @@ def test_funnel_ties_count_as_in_order(constructor):
 
 def test_funnel_repeated_attempts_take_the_best(constructor):
     data = touchpoints(
-        ("retry", 0, "visit"), ("retry", 120, "visit"), ("retry", 150, "cart"),
-        ("once", 0, "visit"), ("once", 20, "cart"),
+        ("retry", 0, "visit"),
+        ("retry", 120, "visit"),
+        ("retry", 150, "cart"),
+        ("once", 0, "visit"),
+        ("once", 20, "cart"),
     )
     result = run_funnel(constructor, data, within="1h")
     assert result["customers"].to_list() == [2, 2, 0]
@@ -93,8 +104,11 @@ def test_funnel_repeated_attempts_take_the_best(constructor):
 
 def test_funnel_attempt_first_never_resets(constructor):
     data = touchpoints(
-        ("retry", 0, "visit"), ("retry", 120, "visit"), ("retry", 150, "cart"),
-        ("once", 0, "visit"), ("once", 20, "cart"),
+        ("retry", 0, "visit"),
+        ("retry", 120, "visit"),
+        ("retry", 150, "cart"),
+        ("once", 0, "visit"),
+        ("once", 20, "cart"),
     )
     result = run_funnel(constructor, data, within="1h", attempt="first")
     assert result["customers"].to_list() == [2, 1, 0]
@@ -103,8 +117,13 @@ def test_funnel_attempt_first_never_resets(constructor):
 
 def test_funnel_counts_a_customer_once_at_the_furthest_step(constructor):
     data = touchpoints(
-        ("busy", 0, "visit"), ("busy", 1, "visit"), ("busy", 2, "cart"), ("busy", 3, "visit"),
-        ("busy", 4, "cart"), ("busy", 5, "purchase"), ("busy", 6, "purchase"),
+        ("busy", 0, "visit"),
+        ("busy", 1, "visit"),
+        ("busy", 2, "cart"),
+        ("busy", 3, "visit"),
+        ("busy", 4, "cart"),
+        ("busy", 5, "purchase"),
+        ("busy", 6, "purchase"),
     )
     result = run_funnel(constructor, data, within="1h")
     assert result["customers"].to_list() == [1, 1, 1]
@@ -117,12 +136,18 @@ def test_funnel_counts_a_customer_once_at_the_furthest_step(constructor):
 
 def test_funnel_strict_breaks_on_an_event_between(constructor):
     data = touchpoints(
-        ("interrupted", 0, "visit"), ("interrupted", 5, "email_open"), ("interrupted", 10, "cart"),
-        ("tied_with_cart", 0, "visit"), ("tied_with_cart", 10, "email_open"),
+        ("interrupted", 0, "visit"),
+        ("interrupted", 5, "email_open"),
+        ("interrupted", 10, "cart"),
+        ("tied_with_cart", 0, "visit"),
+        ("tied_with_cart", 10, "email_open"),
         ("tied_with_cart", 10, "cart"),
-        ("tied_with_visit", 0, "email_open"), ("tied_with_visit", 0, "visit"),
+        ("tied_with_visit", 0, "email_open"),
+        ("tied_with_visit", 0, "visit"),
         ("tied_with_visit", 10, "cart"),
-        ("second_try", 0, "visit"), ("second_try", 5, "email_open"), ("second_try", 6, "visit"),
+        ("second_try", 0, "visit"),
+        ("second_try", 5, "email_open"),
+        ("second_try", 6, "visit"),
         ("second_try", 10, "cart"),
     )
     strict = run_funnel(constructor, data, ["visit", "cart"], "1h", order="strict")
@@ -134,9 +159,13 @@ def test_funnel_strict_breaks_on_an_event_between(constructor):
 
 def test_funnel_any_order_needs_every_step_in_one_window(constructor):
     data = touchpoints(
-        ("reversed", 0, "purchase"), ("reversed", 10, "cart"), ("reversed", 20, "visit"),
-        ("too_far_apart", 0, "cart"), ("too_far_apart", 90, "visit"),
-        ("no_cart", 0, "visit"), ("no_cart", 5, "purchase"),
+        ("reversed", 0, "purchase"),
+        ("reversed", 10, "cart"),
+        ("reversed", 20, "visit"),
+        ("too_far_apart", 0, "cart"),
+        ("too_far_apart", 90, "visit"),
+        ("no_cart", 0, "visit"),
+        ("no_cart", 5, "purchase"),
     )
     any_order = run_funnel(constructor, data, within="1h", order="any")
     assert any_order["customers"].to_list() == [3, 1, 1]
@@ -149,9 +178,13 @@ def test_funnel_any_order_needs_every_step_in_one_window(constructor):
 
 def test_funnel_set_step_matches_any_of_its_touchpoints(constructor):
     data = touchpoints(
-        ("web", 0, "visit"), ("web", 5, "cart_web"), ("web", 9, "purchase"),
-        ("app", 0, "visit"), ("app", 7, "cart_app"),
-        ("neither", 0, "visit"), ("neither", 3, "purchase"),
+        ("web", 0, "visit"),
+        ("web", 5, "cart_web"),
+        ("web", 9, "purchase"),
+        ("app", 0, "visit"),
+        ("app", 7, "cart_app"),
+        ("neither", 0, "visit"),
+        ("neither", 3, "purchase"),
     )
     steps = ["visit", {"cart_web", "cart_app"}, "purchase"]
     result = run_funnel(constructor, data, steps, "1h")
@@ -161,15 +194,20 @@ def test_funnel_set_step_matches_any_of_its_touchpoints(constructor):
 
 def test_funnel_exclude_removes_customers_with_the_touchpoint_inside_their_journey(constructor):
     data = touchpoints(
-        ("called_midway", 0, "visit"), ("called_midway", 5, "support_call"),
+        ("called_midway", 0, "visit"),
+        ("called_midway", 5, "support_call"),
         ("called_midway", 10, "cart"),
-        ("called_after", 0, "visit"), ("called_after", 10, "cart"),
+        ("called_after", 0, "visit"),
+        ("called_after", 10, "cart"),
         ("called_after", 20, "support_call"),
-        ("called_at_start", 0, "support_call"), ("called_at_start", 0, "visit"),
+        ("called_at_start", 0, "support_call"),
+        ("called_at_start", 0, "visit"),
         ("called_at_start", 10, "cart"),
-        ("called_at_end", 0, "visit"), ("called_at_end", 10, "cart"),
+        ("called_at_end", 0, "visit"),
+        ("called_at_end", 10, "cart"),
         ("called_at_end", 10, "support_call"),
-        ("only_visited", 0, "visit"), ("only_visited", 5, "support_call"),  # one step: kept
+        ("only_visited", 0, "visit"),
+        ("only_visited", 5, "support_call"),  # one step: kept
     )
     result = run_funnel(constructor, data, ["visit", "cart"], "1h", exclude=["support_call"])
     assert result["customers"].to_list() == [2, 1]
@@ -182,32 +220,39 @@ def test_funnel_exclude_removes_customers_with_the_touchpoint_inside_their_journ
 
 def test_funnel_by_property_takes_the_value_of_the_step_1_event(constructor):
     data = touchpoints(
-        ("web_then_app", 0, "visit", "web"), ("web_then_app", 10, "cart", "app"),
-        ("app_then_web", 0, "visit", "app"), ("app_then_web", 5, "cart", "web"),
-        ("tied_visits", 0, "visit", "web"), ("tied_visits", 0, "visit", "app"),  # smallest
+        ("web_then_app", 0, "visit", "web"),
+        ("web_then_app", 10, "cart", "app"),
+        ("app_then_web", 0, "visit", "app"),
+        ("app_then_web", 5, "cart", "web"),
+        ("tied_visits", 0, "visit", "web"),
+        ("tied_visits", 0, "visit", "app"),  # smallest
         ("tied_visits", 5, "cart", "web"),
-        ("store_then_web", 0, "visit", "store"), ("store_then_web", 120, "visit", "web"),
+        ("store_then_web", 0, "visit", "store"),
+        ("store_then_web", 120, "visit", "web"),
         ("store_then_web", 130, "cart", "store"),  # counted attempt starts on the web visit
         ("web_only", 0, "visit", "web"),
     )
     result = run_funnel(constructor, data, ["visit", "cart"], "1h", by="channel")
     assert result.select("channel", "step", "customers").rows() == [
-        ("app", "visit", 2), ("app", "cart", 2),
-        ("web", "visit", 3), ("web", "cart", 2),
+        ("app", "visit", 2),
+        ("app", "cart", 2),
+        ("web", "visit", 3),
+        ("web", "cart", 2),
     ]
     assert result["conversion"].to_list() == pytest.approx([1, 1, 1, 2 / 3])
 
 
 def test_funnel_by_customer_attribute_from_customers_table(constructor):
     data = touchpoints(
-        ("ana", 0, "visit"), ("ana", 5, "cart"),
+        ("ana", 0, "visit"),
+        ("ana", 5, "cart"),
         ("ben", 0, "visit"),
-        ("cai", 0, "visit"), ("cai", 5, "cart"), ("cai", 8, "purchase"),
+        ("cai", 0, "visit"),
+        ("cai", 5, "cart"),
+        ("cai", 8, "purchase"),
     )
     customers = {"customer_id": ["ana", "ben", "cai"], "plan": ["free", "free", "pro"]}
-    result = cx.funnel(
-        constructor(data), STEPS, "1h", by="plan", customers=constructor(customers)
-    )
+    result = cx.funnel(constructor(data), STEPS, "1h", by="plan", customers=constructor(customers))
     assert_frame_matches(
         result, reference.funnel(data, STEPS, "1h", by="plan", customers=customers)
     )
@@ -217,7 +262,9 @@ def test_funnel_by_customer_attribute_from_customers_table(constructor):
 
 def test_funnel_lists_steps_nobody_reached_with_zero(constructor):
     data = touchpoints(
-        ("a", 0, "visit", "web"), ("a", 5, "cart", "web"), ("a", 9, "purchase", "web"),
+        ("a", 0, "visit", "web"),
+        ("a", 5, "cart", "web"),
+        ("a", 9, "purchase", "web"),
         ("b", 0, "visit", "app"),
     )
     result = run_funnel(constructor, data, within="1h", by="channel")
@@ -296,9 +343,16 @@ def test_single_step_funnel_counts_everyone_who_did_it(constructor_all):
 
 def test_portable_path_agrees_with_the_polars_fast_path():
     data = touchpoints(
-        ("a", 0, "visit"), ("a", 5, "cart"), ("a", 70, "purchase"),
-        ("b", 0, "visit"), ("b", 0, "cart"), ("b", 1, "visit"), ("b", 30, "purchase"),
-        ("c", 10, "visit"), ("c", 20, "visit"), ("c", 25, "cart"),
+        ("a", 0, "visit"),
+        ("a", 5, "cart"),
+        ("a", 70, "purchase"),
+        ("b", 0, "visit"),
+        ("b", 0, "cart"),
+        ("b", 1, "visit"),
+        ("b", 30, "purchase"),
+        ("c", 10, "visit"),
+        ("c", 20, "visit"),
+        ("c", 25, "cart"),
     )
     fast = cx.funnel(pl.DataFrame(data), STEPS, "1h", by="channel")
     with mock.patch("cxlib._funnel_engine.FAST_PATHS", False):
@@ -335,7 +389,8 @@ def test_funnel_trend_reveals_a_dip_in_one_week(constructor):
 def test_funnel_trend_weeks_start_on_monday_and_days_are_utc(constructor):
     sunday_night = -9 * 60 - 1  # Sunday 23:59 UTC, one minute before the week of MONDAY
     data = touchpoints(
-        ("a", sunday_night, "cart"), ("a", sunday_night + 2, "purchase"),
+        ("a", sunday_night, "cart"),
+        ("a", sunday_night + 2, "purchase"),
         ("a", 0, "cart"),  # Monday 09:00: a second entry, in the next week
     )
     weekly = cx.funnel_trend(constructor(data), ["cart", "purchase"], "1h", every="1w")
@@ -364,16 +419,29 @@ def test_funnel_trend_any_order_first_attempt_is_per_period():
 # --------------------------------------------------------------------------- parity
 
 PARITY_JOURNEYS = touchpoints(
-    ("ana", 0, "visit", "web"), ("ana", 5, "cart", "web"), ("ana", 9, "purchase", "app"),
-    ("ben", 0, "visit", "app"), ("ben", 3, "email_open", "email"), ("ben", 4, "cart", "app"),
+    ("ana", 0, "visit", "web"),
+    ("ana", 5, "cart", "web"),
+    ("ana", 9, "purchase", "app"),
+    ("ben", 0, "visit", "app"),
+    ("ben", 3, "email_open", "email"),
+    ("ben", 4, "cart", "app"),
     ("ben", 200, "purchase", "app"),
-    ("cai", 0, "cart", "web"), ("cai", 0, "visit", "web"), ("cai", 0, "purchase", "web"),
-    ("dee", 0, "visit", "store"), ("dee", 60, "visit", "web"), ("dee", 70, "cart", "web"),
-    ("dee", 75, "support_call", "call_center"), ("dee", 80, "purchase", "web"),
-    ("eli", 10, "visit", "web"), ("eli", 20, "support_call", "call_center"),
+    ("cai", 0, "cart", "web"),
+    ("cai", 0, "visit", "web"),
+    ("cai", 0, "purchase", "web"),
+    ("dee", 0, "visit", "store"),
+    ("dee", 60, "visit", "web"),
+    ("dee", 70, "cart", "web"),
+    ("dee", 75, "support_call", "call_center"),
+    ("dee", 80, "purchase", "web"),
+    ("eli", 10, "visit", "web"),
+    ("eli", 20, "support_call", "call_center"),
     ("eli", 30, "cart", "app"),
-    ("fay", 0, "purchase", "web"), ("fay", 10, "cart", "web"), ("fay", 20, "visit", "web"),
-    ("gus", 8 * 24 * 60, "visit", "app"), ("gus", 8 * 24 * 60 + 1, "cart", "app"),
+    ("fay", 0, "purchase", "web"),
+    ("fay", 10, "cart", "web"),
+    ("fay", 20, "visit", "web"),
+    ("gus", 8 * 24 * 60, "visit", "app"),
+    ("gus", 8 * 24 * 60 + 1, "cart", "app"),
 )
 PARITY_CASES = {
     "sequential-by-exclude": {"by": "channel", "exclude": ["support_call"]},
@@ -396,8 +464,5 @@ def test_funnel_trend_gives_the_same_answer_on_every_backend(constructor_all):
     result = cx.funnel_trend(constructor_all(PARITY_JOURNEYS), STEPS, "1h", **options)
     polars_result = cx.funnel_trend(pl.DataFrame(PARITY_JOURNEYS), STEPS, "1h", **options)
     assert_frame_matches(result, to_polars(polars_result))
-    assert_frame_matches(
-        result, reference.funnel_trend(PARITY_JOURNEYS, STEPS, "1h", **options)
-    )
+    assert_frame_matches(result, reference.funnel_trend(PARITY_JOURNEYS, STEPS, "1h", **options))
     assert to_polars(result)["period"].n_unique() == 2
-

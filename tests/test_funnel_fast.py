@@ -169,11 +169,13 @@ def test_ids_sharing_the_full_hash_give_the_same_funnel(case, within, by):
 def test_timestamps_too_large_to_pack_use_the_portable_engine():
     hour = 3_600_000_000
     far = 2**60  # microseconds: about the year 38,500
-    data = pl.DataFrame({
-        "customer_id": ["a", "a", "b"],
-        "ts": pl.Series([far, far + hour, far]).cast(pl.Datetime("us", "UTC")),
-        "touchpoint": ["visit", "cart", "visit"],
-    })
+    data = pl.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "ts": pl.Series([far, far + hour, far]).cast(pl.Datetime("us", "UTC")),
+            "touchpoint": ["visit", "cart", "visit"],
+        }
+    )
     with _Record("sequential_counted", _funnel_engine) as fast:
         result = cx.funnel(data, ["visit", "cart"], "1d")
     assert fast.returned == [None]
@@ -226,15 +228,16 @@ def test_a_shared_group_is_found_wherever_it_is_split(at, threads, block):
         assert _runs(who, check, index) == [*numbered, -1]  # -1: the sentinel position
 
 
-
 @settings(max_examples=200, deadline=None)
-@given(groups=st.lists(st.lists(st.integers(0, 100), min_size=1, max_size=6), min_size=1,
-                       max_size=8))
+@given(
+    groups=st.lists(st.lists(st.integers(0, 100), min_size=1, max_size=6), min_size=1, max_size=8)
+)
 def test_first_at_group_max_picks_each_groups_first_maximum(groups):
     values = np.array([v for group in groups for v in group])
     starts = np.cumsum([0, *[len(g) for g in groups[:-1]]])
-    expected = [start + group.index(max(group)) for start, group in zip(starts, groups,
-                                                                       strict=True)]
+    expected = [
+        start + group.index(max(group)) for start, group in zip(starts, groups, strict=True)
+    ]
     assert _funnel_fast.first_at_group_max(values, starts).tolist() == expected
 
 
@@ -251,8 +254,11 @@ def test_next_marked_is_the_first_mark_at_or_after_each_position(marks, extra):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    chunks=st.lists(st.lists(st.one_of(st.none(), st.text(max_size=20)), min_size=1, max_size=5),
-                    min_size=1, max_size=5),
+    chunks=st.lists(
+        st.lists(st.one_of(st.none(), st.text(max_size=20)), min_size=1, max_size=5),
+        min_size=1,
+        max_size=5,
+    ),
     picks=st.lists(st.integers(0, 10**6), max_size=30),
 )
 def test_gather_by_chunk_is_polars_gather(chunks, picks):
@@ -264,7 +270,8 @@ def test_gather_by_chunk_is_polars_gather(chunks, picks):
 
 
 def test_gather_from_more_chunks_than_it_compares():
-    column = pl.concat([pl.Series("x", [f"{c}-{i}" for i in range(c % 3 + 1)]) for c in range(40)],
-                       rechunk=False)
+    column = pl.concat(
+        [pl.Series("x", [f"{c}-{i}" for i in range(c % 3 + 1)]) for c in range(40)], rechunk=False
+    )
     rows = np.random.default_rng(7).integers(0, len(column), 500)
     assert_series_equal(_funnel_fast.gather(column, rows), column.rechunk().gather(rows))

@@ -29,9 +29,7 @@ ORDERS = ["sequential", "strict", "any"]
 ATTEMPTS = ["best", "first"]
 WITHINS = [None, "30m", "1h"]  # no window, three slots, six slots
 
-SETTINGS = settings(
-    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -131,8 +129,12 @@ def test_funnel_equals_reference(order, attempt, within, case, exclude, by):
 # one customer entering on two days in two weeks: "first" applies per period
 @example(
     case=(
-        {"customer_id": ["c0", "c0"], "ts": [BASE, BASE + timedelta(days=7)],
-         "touchpoint": ["a", "a"], "channel": ["web", "web"]},
+        {
+            "customer_id": ["c0", "c0"],
+            "ts": [BASE, BASE + timedelta(days=7)],
+            "touchpoint": ["a", "a"],
+            "channel": ["web", "web"],
+        },
         ["a"],
     ),
     within=None,
@@ -201,9 +203,7 @@ def test_shuffling_input_rows_changes_nothing(case, options, seed):
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    case=funnel_cases(days=(0, 1, 7)), options=_any_options, every=st.sampled_from(["1d", "1w"])
-)
+@given(case=funnel_cases(days=(0, 1, 7)), options=_any_options, every=st.sampled_from(["1d", "1w"]))
 def test_trend_counts_every_funnel_customer_in_some_period(case, options, every):
     log, steps = case
     options = {**options, "by": None}

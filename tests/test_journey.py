@@ -28,8 +28,13 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 MODEL = cx.stage_model(
     "custom",
     stages=["aware", "consider", "buy", "love"],
-    mapping={"ad": "aware", "visit": "consider", "view": "consider", "purchase": "buy",
-             "review": "love"},
+    mapping={
+        "ad": "aware",
+        "visit": "consider",
+        "view": "consider",
+        "purchase": "buy",
+        "review": "love",
+    },
 )
 TOUCHPOINTS = ["ad", "visit", "view", "purchase", "review", "noise"]  # noise: no stage
 
@@ -121,13 +126,20 @@ def ref_stage_summary(data, model=MODEL) -> pl.DataFrame:
         n, k = reached[index], moved[index]
         rate = k / n if n and index < len(model.stages) - 1 else None
         low, high = ref_wilson(k, n) if rate is not None else (None, None)
-        median = (timedelta(microseconds=round(statistics.median(times[index])))
-                  if times[index] else None)
+        median = (
+            timedelta(microseconds=round(statistics.median(times[index]))) if times[index] else None
+        )
         rows.append((index, name, n, k, rate, low, high, median))
-    schema = {"stage_index": pl.Int64, "stage": pl.String, "customers": pl.Int64,
-              "reached_next": pl.Int64, "conversion_to_next": pl.Float64,
-              "conversion_low": pl.Float64, "conversion_high": pl.Float64,
-              "median_time_in_stage": pl.Duration("us")}
+    schema = {
+        "stage_index": pl.Int64,
+        "stage": pl.String,
+        "customers": pl.Int64,
+        "reached_next": pl.Int64,
+        "conversion_to_next": pl.Float64,
+        "conversion_low": pl.Float64,
+        "conversion_high": pl.Float64,
+        "median_time_in_stage": pl.Duration("us"),
+    }
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -135,9 +147,17 @@ def _attribute(answer: dict, events: list[dict], model) -> tuple[int | None, str
     """An answer's own stage/channel, else those of the latest touchpoint at or before it."""
     before = [e for e in events if e["ts"] <= answer["ts"]]
     # ties in time: by touchpoint, channel (nulls last), then the later stage
-    latest = max(before, key=lambda e: (e["ts"], e["touchpoint"], e["channel"] is None,
-                                        e["channel"] or "", -1 if e["s"] is None else e["s"]),
-                 default=None)
+    latest = max(
+        before,
+        key=lambda e: (
+            e["ts"],
+            e["touchpoint"],
+            e["channel"] is None,
+            e["channel"] or "",
+            -1 if e["s"] is None else e["s"],
+        ),
+        default=None,
+    )
     stage, channel = ref_stage(answer, model), answer.get("channel")
     if stage is None and latest is not None:
         stage = latest["s"]
@@ -164,18 +184,32 @@ def ref_journey_map(data, model=MODEL, answers=None) -> pl.DataFrame:
     rows = []
     for (stage, channel), cell in cells.items():
         n = cell["customers"]
-        row = [stage, model.stages[stage], channel, n, cell["touchpoints"],
-               cell["moved"] / n if n and stage < last else None]
+        row = [
+            stage,
+            model.stages[stage],
+            channel,
+            n,
+            cell["touchpoints"],
+            cell["moved"] / n if n and stage < last else None,
+        ]
         if answers is not None:
             nps = [score for survey, score in cell["scores"] if survey == "nps"]
             csat = [score for survey, score in cell["scores"] if survey == "csat"]
             promoters, detractors = sum(s >= 9 for s in nps), sum(s <= 6 for s in nps)
-            row += [len(cell["scores"]),
-                    100 * (promoters - detractors) / len(nps) if nps else None,
-                    sum(s >= 4 for s in csat) / len(csat) if csat else None]
+            row += [
+                len(cell["scores"]),
+                100 * (promoters - detractors) / len(nps) if nps else None,
+                sum(s >= 4 for s in csat) / len(csat) if csat else None,
+            ]
         rows.append(row)
-    schema = {"stage_index": pl.Int64, "stage": pl.String, "channel": pl.String,
-              "customers": pl.Int64, "touchpoints": pl.Int64, "conversion_to_next": pl.Float64}
+    schema = {
+        "stage_index": pl.Int64,
+        "stage": pl.String,
+        "channel": pl.String,
+        "customers": pl.Int64,
+        "touchpoints": pl.Int64,
+        "conversion_to_next": pl.Float64,
+    }
     if answers is not None:
         schema |= {"responses": pl.Int64, "nps": pl.Float64, "csat": pl.Float64}
     return pl.DataFrame(rows, schema=schema, orient="row")
@@ -191,19 +225,34 @@ def journeys(draw):
     """Touchpoints (maybe with a stage column) and survey answers, rows shuffled."""
     customers = [f"c{i}" for i in range(draw(st.integers(1, 4)))]
     with_stage = draw(st.booleans())
-    rows = draw(st.lists(
-        st.tuples(st.sampled_from(customers), st.sampled_from(MINUTES),
-                  st.sampled_from(TOUCHPOINTS), st.sampled_from(["web", "app", None]),
-                  st.sampled_from([None, None, "buy", "bogus"])),
-        min_size=1, max_size=20,
-    ))
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(customers),
+                st.sampled_from(MINUTES),
+                st.sampled_from(TOUCHPOINTS),
+                st.sampled_from(["web", "app", None]),
+                st.sampled_from([None, None, "buy", "bogus"]),
+            ),
+            min_size=1,
+            max_size=20,
+        )
+    )
     own = draw(st.booleans())
-    answers = draw(st.lists(
-        st.tuples(st.sampled_from(customers), st.sampled_from([m + 1 for m in MINUTES] + [0]),
-                  st.sampled_from(["nps", "csat", "ces"]), st.integers(0, 10),
-                  st.sampled_from([None, "love"]), st.sampled_from([None, "chat"])),
-        min_size=1, max_size=8,
-    ))
+    answers = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(customers),
+                st.sampled_from([m + 1 for m in MINUTES] + [0]),
+                st.sampled_from(["nps", "csat", "ces"]),
+                st.integers(0, 10),
+                st.sampled_from([None, "love"]),
+                st.sampled_from([None, "chat"]),
+            ),
+            min_size=1,
+            max_size=8,
+        )
+    )
     data = touchpoints(*draw(st.permutations(rows)), stage=with_stage)
     return data, surveys(*draw(st.permutations(answers)), own=own)
 
@@ -219,12 +268,23 @@ def test_stage_summary_matches_brute_force_reference(case):
 @given(case=journeys())
 # two tied touchpoints of different stages before an answer without a stage: the later
 # stage is the "latest" one, whatever the row order (found by hypothesis in CI)
-@example(case=(
-    {"customer_id": ["c0", "c0"], "ts": [datetime(2025, 5, 1, 12, 0, tzinfo=UTC)] * 2,
-     "touchpoint": ["ad", "ad"], "channel": ["web", "web"], "stage": [None, "buy"]},
-    {"customer_id": ["c0"], "ts": [datetime(2025, 5, 1, 12, 1, tzinfo=UTC)],
-     "survey": ["nps"], "score": [0.0]},
-))
+@example(
+    case=(
+        {
+            "customer_id": ["c0", "c0"],
+            "ts": [datetime(2025, 5, 1, 12, 0, tzinfo=UTC)] * 2,
+            "touchpoint": ["ad", "ad"],
+            "channel": ["web", "web"],
+            "stage": [None, "buy"],
+        },
+        {
+            "customer_id": ["c0"],
+            "ts": [datetime(2025, 5, 1, 12, 1, tzinfo=UTC)],
+            "survey": ["nps"],
+            "score": [0.0],
+        },
+    )
+)
 def test_journey_map_matches_brute_force_reference(case):
     data, answers = case
     result = cx.journey_map(pl.DataFrame(data), MODEL, surveys=pl.DataFrame(answers))
@@ -250,18 +310,30 @@ def test_shuffling_rows_changes_nothing(case, seed):
 
 def test_stage_summary_counts_reach_and_moving_on(constructor):
     data = touchpoints(
-        ("u1", 0, "ad", "social"), ("u1", 10, "visit", "web"), ("u1", 70, "purchase", "web"),
-        ("u2", 0, "ad", "social"), ("u2", 30, "visit", "app"),
-        ("u3", 0, "visit", "web"), ("u3", 5, "noise", "web"),
+        ("u1", 0, "ad", "social"),
+        ("u1", 10, "visit", "web"),
+        ("u1", 70, "purchase", "web"),
+        ("u2", 0, "ad", "social"),
+        ("u2", 30, "visit", "app"),
+        ("u3", 0, "visit", "web"),
+        ("u3", 5, "noise", "web"),
     )
     expected = pl.DataFrame(
-        {"stage_index": [0, 1, 2, 3], "stage": ["aware", "consider", "buy", "love"],
-         "customers": [2, 3, 1, 0], "reached_next": [2, 1, 0, 0],
-         "conversion_to_next": [1.0, 1 / 3, 0.0, None],
-         "conversion_low": [ref_wilson(2, 2)[0], ref_wilson(1, 3)[0], ref_wilson(0, 1)[0], None],
-         "conversion_high": [ref_wilson(2, 2)[1], ref_wilson(1, 3)[1], ref_wilson(0, 1)[1],
-                             None],
-         "median_time_in_stage": [timedelta(minutes=20), timedelta(minutes=60), None, None]},
+        {
+            "stage_index": [0, 1, 2, 3],
+            "stage": ["aware", "consider", "buy", "love"],
+            "customers": [2, 3, 1, 0],
+            "reached_next": [2, 1, 0, 0],
+            "conversion_to_next": [1.0, 1 / 3, 0.0, None],
+            "conversion_low": [ref_wilson(2, 2)[0], ref_wilson(1, 3)[0], ref_wilson(0, 1)[0], None],
+            "conversion_high": [
+                ref_wilson(2, 2)[1],
+                ref_wilson(1, 3)[1],
+                ref_wilson(0, 1)[1],
+                None,
+            ],
+            "median_time_in_stage": [timedelta(minutes=20), timedelta(minutes=60), None, None],
+        },
         schema_overrides={"stage_index": pl.Int64, "median_time_in_stage": pl.Duration("us")},
     )
     assert_frame_matches(cx.stage_summary(constructor(data), MODEL), expected)
@@ -269,9 +341,12 @@ def test_stage_summary_counts_reach_and_moving_on(constructor):
 
 def test_moving_on_needs_a_later_stage_at_or_after_the_first_touchpoint_in_the_stage():
     data = touchpoints(
-        ("u1", 0, "purchase", "web"), ("u1", 10, "visit", "web"),  # bought, then browsed
-        ("u2", 0, "visit", "web"), ("u2", 0, "purchase", "web"),  # same instant: in order
-        ("u3", 0, "ad", "web"), ("u3", 5, "review", "web"),  # skipping stages moves on too
+        ("u1", 0, "purchase", "web"),
+        ("u1", 10, "visit", "web"),  # bought, then browsed
+        ("u2", 0, "visit", "web"),
+        ("u2", 0, "purchase", "web"),  # same instant: in order
+        ("u3", 0, "ad", "web"),
+        ("u3", 5, "review", "web"),  # skipping stages moves on too
     )
     result = cx.stage_summary(pl.DataFrame(data), MODEL)
     assert result["customers"].to_list() == [1, 2, 2, 1]
@@ -279,8 +354,12 @@ def test_moving_on_needs_a_later_stage_at_or_after_the_first_touchpoint_in_the_s
 
 
 def test_stage_column_wins_over_the_mapping_when_it_names_a_model_stage():
-    data = touchpoints(("u1", 0, "noise", "web", "buy"), ("u2", 0, "visit", "web", "bogus"),
-                       ("u3", 0, "visit", "web", None), stage=True)
+    data = touchpoints(
+        ("u1", 0, "noise", "web", "buy"),
+        ("u2", 0, "visit", "web", "bogus"),
+        ("u3", 0, "visit", "web", None),
+        stage=True,
+    )
     result = cx.stage_summary(pl.DataFrame(data), MODEL)
     assert result["customers"].to_list() == [0, 2, 1, 0]
 
@@ -294,19 +373,31 @@ def test_stage_summary_takes_a_preset_name_and_defaults_to_five_stages():
 
 def test_journey_map_cells_with_survey_scores(constructor):
     data = touchpoints(
-        ("u1", 0, "visit", "web"), ("u1", 5, "purchase", "web"),
-        ("u2", 0, "visit", "web"), ("u2", 1, "view", "web"), ("u2", 2, "visit", "app"),
+        ("u1", 0, "visit", "web"),
+        ("u1", 5, "purchase", "web"),
+        ("u2", 0, "visit", "web"),
+        ("u2", 1, "view", "web"),
+        ("u2", 2, "visit", "app"),
     )
     answers = surveys(
-        ("u1", 6, "nps", 10), ("u1", 6, "csat", 5),  # after the purchase: buy / web
-        ("u2", 3, "nps", 3), ("u2", 4, "csat", 3),  # after the app visit: consider / app
+        ("u1", 6, "nps", 10),
+        ("u1", 6, "csat", 5),  # after the purchase: buy / web
+        ("u2", 3, "nps", 3),
+        ("u2", 4, "csat", 3),  # after the app visit: consider / app
         ("u2", 9, "nps", 9),
     )
     expected = pl.DataFrame(
-        {"stage_index": [1, 1, 2], "stage": ["consider", "consider", "buy"],
-         "channel": ["app", "web", "web"], "customers": [1, 2, 1], "touchpoints": [1, 3, 1],
-         "conversion_to_next": [0.0, 0.5, 0.0], "responses": [3, 0, 2],
-         "nps": [0.0, None, 100.0], "csat": [0.0, None, 1.0]},
+        {
+            "stage_index": [1, 1, 2],
+            "stage": ["consider", "consider", "buy"],
+            "channel": ["app", "web", "web"],
+            "customers": [1, 2, 1],
+            "touchpoints": [1, 3, 1],
+            "conversion_to_next": [0.0, 0.5, 0.0],
+            "responses": [3, 0, 2],
+            "nps": [0.0, None, 100.0],
+            "csat": [0.0, None, 1.0],
+        },
         schema_overrides={"stage_index": pl.Int64},
     )
     result = cx.journey_map(constructor(data), MODEL, surveys=constructor(answers))
@@ -316,8 +407,9 @@ def test_journey_map_cells_with_survey_scores(constructor):
 
 def test_answers_keep_their_own_stage_and_channel_and_may_open_a_cell():
     data = touchpoints(("u1", 0, "visit", "web"))
-    answers = surveys(("u1", 1, "nps", 10, "love", "chat"), ("u1", 2, "nps", 0, None, None),
-                      own=True)
+    answers = surveys(
+        ("u1", 1, "nps", 10, "love", "chat"), ("u1", 2, "nps", 0, None, None), own=True
+    )
     result = cx.journey_map(pl.DataFrame(data), MODEL, surveys=pl.DataFrame(answers))
     cells = {(r["stage"], r["channel"]): r for r in result.iter_rows(named=True)}
     assert set(cells) == {("consider", "web"), ("love", "chat")}
@@ -330,8 +422,14 @@ def test_journey_map_without_surveys_has_no_survey_columns():
     data = touchpoints(("u1", 0, "visit", "web"), ("u1", 1, "review", "app"))
     result = cx.journey_map(pl.DataFrame(data).lazy(), MODEL)
     assert isinstance(result, pl.DataFrame)
-    assert result.columns == ["stage_index", "stage", "channel", "customers", "touchpoints",
-                              "conversion_to_next"]
+    assert result.columns == [
+        "stage_index",
+        "stage",
+        "channel",
+        "customers",
+        "touchpoints",
+        "conversion_to_next",
+    ]
     assert result["conversion_to_next"].to_list() == [1.0, None]  # love is the last stage
 
 
@@ -350,16 +448,18 @@ def test_missing_columns_raise_data_error():
     with pytest.raises(cx.DataError, match="'channel' is missing"):
         cx.journey_map(frame.drop("channel"), MODEL)
     with pytest.raises(cx.DataError, match="surveys: required column 'score'"):
-        cx.journey_map(frame, MODEL, surveys=pl.DataFrame(surveys(("u1", 1, "nps", 9)))
-                       .drop("score"))
+        cx.journey_map(
+            frame, MODEL, surveys=pl.DataFrame(surveys(("u1", 1, "nps", 9))).drop("score")
+        )
 
 
 def test_sample_data_matches_the_reference():
     tables = cx.make_sample(customers=150, seed=3)
     tp, answers = tables["touchpoints"], tables["surveys"]
     model = cx.stage_model()
-    assert_frame_matches(cx.stage_summary(tp, model),
-                         ref_stage_summary(tp.to_dict(as_series=False), model))
+    assert_frame_matches(
+        cx.stage_summary(tp, model), ref_stage_summary(tp.to_dict(as_series=False), model)
+    )
     assert_frame_matches(
         cx.journey_map(tp, model, surveys=answers),
         ref_journey_map(tp.to_dict(as_series=False), model, answers.to_dict(as_series=False)),
@@ -372,10 +472,24 @@ def test_sample_data_matches_the_reference():
 def _random_case(seed: int) -> tuple[dict[str, list], dict[str, list]]:
     rng = random.Random(seed)
     customers = [f"c{i}" for i in range(6)]
-    rows = [(rng.choice(customers), rng.choice(MINUTES), rng.choice(TOUCHPOINTS),
-             rng.choice(["web", "app", "store"])) for _ in range(50)]
-    answers = [(rng.choice(customers), rng.choice([1, 6, 11, 61]),
-                rng.choice(["nps", "csat"]), rng.randrange(11)) for _ in range(15)]
+    rows = [
+        (
+            rng.choice(customers),
+            rng.choice(MINUTES),
+            rng.choice(TOUCHPOINTS),
+            rng.choice(["web", "app", "store"]),
+        )
+        for _ in range(50)
+    ]
+    answers = [
+        (
+            rng.choice(customers),
+            rng.choice([1, 6, 11, 61]),
+            rng.choice(["nps", "csat"]),
+            rng.randrange(11),
+        )
+        for _ in range(15)
+    ]
     return touchpoints(*rows), surveys(*answers)
 
 
@@ -383,5 +497,7 @@ def test_every_engine_gives_the_reference_answer(constructor_all):
     data, answers = _random_case(11)
     frame = constructor_all(data)
     assert_frame_matches(cx.stage_summary(frame, MODEL), ref_stage_summary(data))
-    assert_frame_matches(cx.journey_map(frame, MODEL, surveys=constructor_all(answers)),
-                         ref_journey_map(data, answers=answers))
+    assert_frame_matches(
+        cx.journey_map(frame, MODEL, surveys=constructor_all(answers)),
+        ref_journey_map(data, answers=answers),
+    )

@@ -49,6 +49,7 @@ def assert_events_loaded(tp: pl.DataFrame) -> None:
 
 # -- formats ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("separator", [",", ";", "\t", "|"])
 def test_csv_separator_is_sniffed(tmp_path, separator):
     path = write_csv(tmp_path / "touchpoints.csv", separator)
@@ -81,23 +82,33 @@ def test_parquet_with_text_columns(tmp_path):
 
 def test_parquet_with_typed_columns_converts_them(tmp_path):
     path = tmp_path / "touchpoints.parquet"
-    pl.DataFrame({
-        "customer_id": [101, 102],  # integer ids become text
-        "ts": [datetime(2024, 5, 1, 9), datetime(2024, 5, 1, 10)],  # naive: in `timezone`
-        "touchpoint": ["visit", "purchase"],
-        "channel": ["web", "app"],
-        "revenue": [None, 5],
-    }).write_parquet(path)
+    pl.DataFrame(
+        {
+            "customer_id": [101, 102],  # integer ids become text
+            "ts": [datetime(2024, 5, 1, 9), datetime(2024, 5, 1, 10)],  # naive: in `timezone`
+            "touchpoint": ["visit", "purchase"],
+            "channel": ["web", "app"],
+            "revenue": [None, 5],
+        }
+    ).write_parquet(path)
     tp = cx.read_touchpoints(path, timezone="Asia/Ho_Chi_Minh")
     assert tp["customer_id"].to_list() == ["101", "102"]
-    assert tp["ts"].to_list() == [datetime(2024, 5, 1, 2, tzinfo=UTC),
-                                  datetime(2024, 5, 1, 3, tzinfo=UTC)]
+    assert tp["ts"].to_list() == [
+        datetime(2024, 5, 1, 2, tzinfo=UTC),
+        datetime(2024, 5, 1, 3, tzinfo=UTC),
+    ]
     assert tp["revenue"].to_list() == [None, 5.0]
 
 
 def test_float_ids_print_without_decimal_point():
-    frame = pl.DataFrame({"customer_id": [1.0, 2.0], "ts": ["2024-05-01", "2024-05-02"],
-                          "touchpoint": ["visit", "visit"], "channel": ["web", "web"]})
+    frame = pl.DataFrame(
+        {
+            "customer_id": [1.0, 2.0],
+            "ts": ["2024-05-01", "2024-05-02"],
+            "touchpoint": ["visit", "visit"],
+            "channel": ["web", "web"],
+        }
+    )
     assert cx.read_touchpoints(frame)["customer_id"].to_list() == ["1", "2"]
 
 
@@ -108,11 +119,15 @@ def test_ndjson(tmp_path, suffix):
     assert_events_loaded(cx.read_touchpoints(path))
 
 
-@pytest.mark.parametrize("make", [
-    events_frame,
-    lambda: events_frame().lazy(),
-    lambda: events_frame().to_pandas(),
-], ids=["polars", "polars-lazy", "pandas"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        events_frame,
+        lambda: events_frame().lazy(),
+        lambda: events_frame().to_pandas(),
+    ],
+    ids=["polars", "polars-lazy", "pandas"],
+)
 def test_in_memory_frames(make):
     assert_events_loaded(cx.read_touchpoints(make()))
 
@@ -124,19 +139,25 @@ def test_pandas_with_mixed_type_column_passes_it_as_text():
 
 
 def test_pandas_timezone_aware_timestamps_are_converted_to_utc():
-    frame = pd.DataFrame({
-        "customer_id": ["u1"], "touchpoint": ["visit"], "channel": ["web"],
-        "ts": pd.to_datetime(["2024-05-01 09:00"]).tz_localize("Asia/Bangkok"),
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["u1"],
+            "touchpoint": ["visit"],
+            "channel": ["web"],
+            "ts": pd.to_datetime(["2024-05-01 09:00"]).tz_localize("Asia/Bangkok"),
+        }
+    )
     assert cx.read_touchpoints(frame)["ts"].to_list() == [datetime(2024, 5, 1, 2, tzinfo=UTC)]
 
 
 # -- columns, dtypes, properties ----------------------------------------------------------
 
+
 def test_mapped_columns_get_canonical_names():
     frame = events_frame().rename({"customer_id": "user", "ts": "time", "touchpoint": "event"})
-    tp = cx.read_touchpoints(frame, columns={"customer_id": "user", "ts": "time",
-                                             "touchpoint": "event"})
+    tp = cx.read_touchpoints(
+        frame, columns={"customer_id": "user", "ts": "time", "touchpoint": "event"}
+    )
     assert tp.columns[:4] == ["customer_id", "ts", "touchpoint", "channel"]
     assert "user" not in tp.columns
     assert_events_loaded(tp)
@@ -156,11 +177,19 @@ def test_source_column_shadowed_by_a_mapping_is_kept_with_suffix():
 
 
 def test_canonical_columns_come_first_in_schema_order_with_canonical_dtypes():
-    frame = events_frame().select("country", "revenue", "channel", "touchpoint", "ts",
-                                  "customer_id")
+    frame = events_frame().select(
+        "country", "revenue", "channel", "touchpoint", "ts", "customer_id"
+    )
     tp = cx.read_touchpoints(frame)
-    assert tp.columns == ["customer_id", "ts", "touchpoint", "channel", "stage", "revenue",
-                          "country"]
+    assert tp.columns == [
+        "customer_id",
+        "ts",
+        "touchpoint",
+        "channel",
+        "stage",
+        "revenue",
+        "country",
+    ]
     expected = SCHEMAS["touchpoints"].columns
     for name in ("customer_id", "ts", "touchpoint", "channel", "stage", "revenue"):
         assert tp.schema[name] == expected[name], name
@@ -203,6 +232,7 @@ def test_text_ids_are_stripped():
 
 # -- timestamps ---------------------------------------------------------------------------
 
+
 def test_naive_timestamps_are_read_in_the_given_timezone():
     tp = cx.read_touchpoints(events_frame(), timezone="Asia/Ho_Chi_Minh")  # UTC+7
     assert tp["ts"][0] == datetime(2024, 5, 1, 2, 0, tzinfo=UTC)
@@ -210,30 +240,42 @@ def test_naive_timestamps_are_read_in_the_given_timezone():
 
 def test_naive_timestamps_follow_daylight_saving_time():
     frame = events_frame().with_columns(
-        pl.Series("ts", ["2024-01-15 12:00", "2024-07-15 12:00", "2024-07-16 12:00"]))
+        pl.Series("ts", ["2024-01-15 12:00", "2024-07-15 12:00", "2024-07-16 12:00"])
+    )
     tp = cx.read_touchpoints(frame, timezone="Europe/Berlin")
     assert [t.hour for t in tp["ts"]] == [11, 10, 10]  # CET is UTC+1, CEST UTC+2
 
 
 def test_mixed_offsets_are_each_converted_to_utc():
-    frame = events_frame().with_columns(pl.Series("ts", [
-        "2024-05-01T09:00:00+07:00", "2024-05-01T09:00:00Z", "2024-05-01 09:00:00-0500"]))
+    frame = events_frame().with_columns(
+        pl.Series(
+            "ts", ["2024-05-01T09:00:00+07:00", "2024-05-01T09:00:00Z", "2024-05-01 09:00:00-0500"]
+        )
+    )
     tp = cx.read_touchpoints(frame, timezone="Europe/Berlin")  # ignored: offsets given
     assert [t.hour for t in tp["ts"]] == [2, 9, 14]
 
 
 def test_naive_and_offset_timestamps_mix_in_one_column():
-    frame = events_frame().with_columns(pl.Series("ts", [
-        "2024-05-01T09:00:00+07:00", "2024-05-01 09:00", "2024-05-01"]))
+    frame = events_frame().with_columns(
+        pl.Series("ts", ["2024-05-01T09:00:00+07:00", "2024-05-01 09:00", "2024-05-01"])
+    )
     tp = cx.read_touchpoints(frame, timezone="Asia/Ho_Chi_Minh")
-    assert tp["ts"].to_list() == [datetime(2024, 5, 1, 2, tzinfo=UTC),
-                                  datetime(2024, 5, 1, 2, tzinfo=UTC),
-                                  datetime(2024, 4, 30, 17, tzinfo=UTC)]
+    assert tp["ts"].to_list() == [
+        datetime(2024, 5, 1, 2, tzinfo=UTC),
+        datetime(2024, 5, 1, 2, tzinfo=UTC),
+        datetime(2024, 4, 30, 17, tzinfo=UTC),
+    ]
 
 
-@pytest.mark.parametrize("text", [
-    "2024-05-01T09:00:00.250Z", "2024/05/01 09:00:00.25", "2024-05-01 09:00:00.250000 UTC",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-05-01T09:00:00.250Z",
+        "2024/05/01 09:00:00.25",
+        "2024-05-01 09:00:00.250000 UTC",
+    ],
+)
 def test_timestamp_text_variants(text):
     frame = events_frame().head(1).with_columns(pl.lit(text).alias("ts"))
     ts = cx.read_touchpoints(frame)["ts"][0]
@@ -253,14 +295,16 @@ def test_unknown_timezone_is_a_data_error():
 
 # -- stages -------------------------------------------------------------------------------
 
+
 def test_stage_column_comes_from_the_default_model():
     tp = cx.read_touchpoints(events_frame())
     assert tp["stage"].to_list() == ["consideration", "conversion", "awareness"]
 
 
 def test_stage_column_uses_the_given_model():
-    model = cx.stage_model("custom", stages=["find", "buy"],
-                           mapping={"product_view": "find", "purchase": "buy"})
+    model = cx.stage_model(
+        "custom", stages=["find", "buy"], mapping={"product_view": "find", "purchase": "buy"}
+    )
     tp = cx.read_touchpoints(events_frame(), stages=model)
     assert tp["stage"].to_list() == ["find", "buy", None]
 
@@ -272,18 +316,26 @@ def test_stage_already_in_the_data_wins():
 
 
 def test_surveys_and_customers_get_no_stage_column():
-    surveys = pl.DataFrame({"customer_id": ["u1"], "ts": ["2024-05-01"], "survey": ["nps"],
-                            "score": [9]})
+    surveys = pl.DataFrame(
+        {"customer_id": ["u1"], "ts": ["2024-05-01"], "survey": ["nps"], "score": [9]}
+    )
     assert "stage" not in cx.read_surveys(surveys).columns
     assert "stage" not in cx.read_customers(pl.DataFrame({"customer_id": ["u1"]})).columns
 
 
 # -- surveys and customers ----------------------------------------------------------------
 
+
 def test_survey_names_are_stripped_and_lower_cased():
-    surveys = pl.DataFrame({"customer_id": ["u1", "u2", "u3"], "ts": ["2024-05-01"] * 3,
-                            "survey": [" NPS", "CSat", "ces "], "score": ["9", "5", "7"],
-                            "comment": ["  Rất tốt! ", "ดีมาก", None]})
+    surveys = pl.DataFrame(
+        {
+            "customer_id": ["u1", "u2", "u3"],
+            "ts": ["2024-05-01"] * 3,
+            "survey": [" NPS", "CSat", "ces "],
+            "score": ["9", "5", "7"],
+            "comment": ["  Rất tốt! ", "ดีมาก", None],
+        }
+    )
     loaded = cx.read_surveys(surveys)
     assert loaded["survey"].to_list() == ["nps", "csat", "ces"]
     assert loaded["score"].to_list() == [9.0, 5.0, 7.0]
@@ -291,9 +343,14 @@ def test_survey_names_are_stripped_and_lower_cased():
 
 
 def test_customers_optional_columns_are_parsed():
-    customers = pl.DataFrame({"customer_id": ["u1", "u2", "u3"],
-                              "signup_ts": ["2024-01-01", "", "2024-03-01T10:00:00Z"],
-                              "churned": ["yes", "0", "TRUE"], "plan": ["free", "pro", "pro"]})
+    customers = pl.DataFrame(
+        {
+            "customer_id": ["u1", "u2", "u3"],
+            "signup_ts": ["2024-01-01", "", "2024-03-01T10:00:00Z"],
+            "churned": ["yes", "0", "TRUE"],
+            "plan": ["free", "pro", "pro"],
+        }
+    )
     loaded = cx.read_customers(customers)
     assert loaded.columns == ["customer_id", "signup_ts", "churned", "plan"]
     assert loaded["churned"].to_list() == [True, False, True]
@@ -302,6 +359,7 @@ def test_customers_optional_columns_are_parsed():
 
 
 # -- laziness and the ledger ----------------------------------------------------------------
+
 
 def test_lazy_returns_a_lazyframe_with_the_same_rows(tmp_path):
     path = tmp_path / "touchpoints.parquet"
@@ -318,8 +376,14 @@ def test_with_rejects_returns_data_ledger_and_count():
     assert loaded.read == 3
     assert loaded.data.height == 2
     assert loaded.rejects.columns == ["source", "kind", "row", "column", "reason", "value"]
-    assert loaded.rejects.row(0) == ("<polars.DataFrame>", "touchpoints", 2, "revenue",
-                                     "negative revenue", "-5")
+    assert loaded.rejects.row(0) == (
+        "<polars.DataFrame>",
+        "touchpoints",
+        2,
+        "revenue",
+        "negative revenue",
+        "-5",
+    )
 
 
 def test_lazy_with_rejects_still_returns_the_ledger_eagerly():
@@ -349,11 +413,17 @@ def test_clean_input_raises_no_warning():
 
 # -- Dataset --------------------------------------------------------------------------------
 
+
 def write_project(folder: Path) -> Path:
     events_frame().write_csv(folder / "touchpoints.csv")
-    pl.DataFrame({"customer_id": ["u1", "u2"], "ts": ["2024-05-03", "2024-05-03"],
-                  "survey": ["nps", "nps"], "score": [9, 11]}).write_parquet(
-        folder / "surveys.parquet")
+    pl.DataFrame(
+        {
+            "customer_id": ["u1", "u2"],
+            "ts": ["2024-05-03", "2024-05-03"],
+            "survey": ["nps", "nps"],
+            "score": [9, 11],
+        }
+    ).write_parquet(folder / "surveys.parquet")
     return folder
 
 
@@ -428,11 +498,15 @@ def test_load_of_a_missing_folder_is_a_data_error(tmp_path):
 
 def test_dataset_rejects_concatenate_all_tables(tmp_path):
     events_frame().with_columns(pl.Series("revenue", ["", "-1", ""])).write_csv(
-        tmp_path / "touchpoints.csv")
+        tmp_path / "touchpoints.csv"
+    )
     pl.DataFrame({"customer_id": ["u1", "u1"], "plan": ["free", "pro"]}).write_csv(
-        tmp_path / "customers.csv")
+        tmp_path / "customers.csv"
+    )
     with pytest.warns(RejectedRowsWarning, match="2 rows rejected"):
         ds = cx.load(tmp_path)
     assert ds.rejects.select("kind", "row", "reason").rows() == [
-        ("touchpoints", 2, "negative revenue"), ("customers", 2, "duplicate customer_id")]
+        ("touchpoints", 2, "negative revenue"),
+        ("customers", 2, "duplicate customer_id"),
+    ]
     assert ds.rejects.schema["row"] == pl.Int64

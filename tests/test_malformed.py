@@ -53,6 +53,7 @@ def rejected(loaded: cx.Loaded) -> list[tuple[int, str, str]]:
 
 # -- unusable files -----------------------------------------------------------------------
 
+
 def test_missing_file(tmp_path):
     assert "file not found" in data_error(tmp_path / "touchpoints.csv")
 
@@ -76,16 +77,22 @@ def test_header_only(tmp_path, text):
 
 def test_empty_frame_has_no_data_rows():
     with pytest.raises(cx.DataError, match="<polars.DataFrame>: no data rows"):
-        cx.read_touchpoints(pl.DataFrame(schema=dict.fromkeys(
-            ["customer_id", "ts", "touchpoint", "channel"], pl.String)))
+        cx.read_touchpoints(
+            pl.DataFrame(
+                schema=dict.fromkeys(["customer_id", "ts", "touchpoint", "channel"], pl.String)
+            )
+        )
 
 
-@pytest.mark.parametrize(("content", "hint"), [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
-    (b"PK\x03\x04\x14\x00\x00\x00", "zip archive"),
-    (b"PAR1\x15\x04\x15", "Parquet file"),
-    (b"a,b\n1,\x00\x002\n", "NUL bytes"),
-])
+@pytest.mark.parametrize(
+    ("content", "hint"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
+        (b"PK\x03\x04\x14\x00\x00\x00", "zip archive"),
+        (b"PAR1\x15\x04\x15", "Parquet file"),
+        (b"a,b\n1,\x00\x002\n", "NUL bytes"),
+    ],
+)
 def test_binary_file_renamed_csv(tmp_path, content, hint):
     assert hint in data_error(write(tmp_path / "tp.csv", content))
 
@@ -147,8 +154,9 @@ def test_cp1252_with_encoding_loads(tmp_path):
 
 
 def test_invalid_utf8_far_into_the_file_is_still_a_data_error(tmp_path):
-    content = HEADER.encode() + GOOD.encode() * 20_000 + "café,2024-05-01,visit,web,\n".encode(
-        "cp1252")
+    content = (
+        HEADER.encode() + GOOD.encode() * 20_000 + "café,2024-05-01,visit,web,\n".encode("cp1252")
+    )
     assert 'encoding="cp1252"' in data_error(write(tmp_path / "tp.csv", content))
 
 
@@ -177,21 +185,37 @@ def test_gzip_of_cp1252(tmp_path):
 
 # -- row problems ---------------------------------------------------------------------------
 
+
 def test_ragged_rows_are_rejected_with_their_row_numbers(tmp_path):
-    path = write(tmp_path / "tp.csv", HEADER + GOOD + "u2,2024-05-01,visit\n"
-                 + "u3,2024-05-01,visit,web,,surplus\n" + "u4,2024-05-01,visit,web,,\n")
+    path = write(
+        tmp_path / "tp.csv",
+        HEADER
+        + GOOD
+        + "u2,2024-05-01,visit\n"
+        + "u3,2024-05-01,visit,web,,surplus\n"
+        + "u4,2024-05-01,visit,web,,\n",
+    )
     loaded = ledger(path)
     assert rejected(loaded) == [(2, "*", reasons.RAGGED_ROW), (3, "*", reasons.RAGGED_ROW)]
-    assert loaded.rejects["value"].to_list() == ["3 fields, the header has 5",
-                                                 "more than 5 fields, the header has 5"]
+    assert loaded.rejects["value"].to_list() == [
+        "3 fields, the header has 5",
+        "more than 5 fields, the header has 5",
+    ]
     assert loaded.data["customer_id"].to_list() == ["u1", "u4"]  # empty trailing field: fine
 
 
 def test_row_numbers_count_data_rows_across_quoted_line_breaks(tmp_path):
-    path = write(tmp_path / "tp.csv", HEADER + 'u1,2024-05-01,"visit\nagain",web,\n'
-                 + "u2,2024-05-01,visit\n" + "u3,someday,visit,web,\n")
-    assert rejected(ledger(path)) == [(2, "*", reasons.RAGGED_ROW),
-                                      (3, "ts", reasons.UNPARSEABLE_TIMESTAMP)]
+    path = write(
+        tmp_path / "tp.csv",
+        HEADER
+        + 'u1,2024-05-01,"visit\nagain",web,\n'
+        + "u2,2024-05-01,visit\n"
+        + "u3,someday,visit,web,\n",
+    )
+    assert rejected(ledger(path)) == [
+        (2, "*", reasons.RAGGED_ROW),
+        (3, "ts", reasons.UNPARSEABLE_TIMESTAMP),
+    ]
 
 
 def test_blank_lines_are_skipped_but_keep_row_numbers_in_step(tmp_path):
@@ -215,8 +239,12 @@ def test_absurd_timestamps(tmp_path, value):
 
 
 def test_mixed_offsets_are_not_rejected(tmp_path):
-    rows = ["u1,2024-05-01T09:00:00+07:00,visit,web,", "u2,2024-05-01T09:00:00-05:00,visit,web,",
-            "u3,2024-05-01T09:00:00Z,visit,web,", "u4,2024-05-01 09:00:00,visit,web,"]
+    rows = [
+        "u1,2024-05-01T09:00:00+07:00,visit,web,",
+        "u2,2024-05-01T09:00:00-05:00,visit,web,",
+        "u3,2024-05-01T09:00:00Z,visit,web,",
+        "u4,2024-05-01 09:00:00,visit,web,",
+    ]
     loaded = ledger(write(tmp_path / "tp.csv", HEADER + "\n".join(rows) + "\n"))
     assert loaded.rejects.height == 0
     assert [t.hour for t in loaded.data["ts"]] == [2, 14, 9, 9]
@@ -230,24 +258,41 @@ def test_exact_duplicate_rows_keep_the_first(tmp_path):
 
 
 def test_duplicate_customers_keep_the_first_clean_row():
-    customers = pl.DataFrame({"customer_id": ["a", "b", "a", "c", "c"],
-                              "signup_ts": ["2024-01-01", "2024-01-02", "2024-01-03", "bad",
-                                            "2024-01-04"]})
+    customers = pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "c", "c"],
+            "signup_ts": ["2024-01-01", "2024-01-02", "2024-01-03", "bad", "2024-01-04"],
+        }
+    )
     loaded = ledger(customers, read=cx.read_customers)
-    assert rejected(loaded) == [(3, "customer_id", reasons.DUPLICATE_CUSTOMER_ID),
-                                (4, "signup_ts", reasons.UNPARSEABLE_TIMESTAMP)]
+    assert rejected(loaded) == [
+        (3, "customer_id", reasons.DUPLICATE_CUSTOMER_ID),
+        (4, "signup_ts", reasons.UNPARSEABLE_TIMESTAMP),
+    ]
     assert loaded.data["customer_id"].to_list() == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    ("-5", reasons.NEGATIVE_REVENUE), ("-0.01", reasons.NEGATIVE_REVENUE),
-    ("abc", reasons.NON_NUMERIC_REVENUE), ("12,50", reasons.NON_NUMERIC_REVENUE),
-    ("inf", reasons.NON_NUMERIC_REVENUE), ("$5", reasons.NON_NUMERIC_REVENUE),
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("-5", reasons.NEGATIVE_REVENUE),
+        ("-0.01", reasons.NEGATIVE_REVENUE),
+        ("abc", reasons.NON_NUMERIC_REVENUE),
+        ("12,50", reasons.NON_NUMERIC_REVENUE),
+        ("inf", reasons.NON_NUMERIC_REVENUE),
+        ("$5", reasons.NON_NUMERIC_REVENUE),
+    ],
+)
 def test_bad_revenue(value, reason):
-    frame = pl.DataFrame({"customer_id": ["u1", "u2"], "ts": ["2024-05-01"] * 2,
-                          "touchpoint": ["purchase"] * 2, "channel": ["web"] * 2,
-                          "revenue": ["10", value]})
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["u1", "u2"],
+            "ts": ["2024-05-01"] * 2,
+            "touchpoint": ["purchase"] * 2,
+            "channel": ["web"] * 2,
+            "revenue": ["10", value],
+        }
+    )
     loaded = ledger(frame)
     assert rejected(loaded) == [(2, "revenue", reason)]
     assert loaded.rejects["value"].to_list() == [value]
@@ -255,39 +300,61 @@ def test_bad_revenue(value, reason):
 
 @pytest.mark.parametrize("value", ["", "NA", "null", "NaN"])
 def test_missing_revenue_is_allowed(value):
-    frame = pl.DataFrame({"customer_id": ["u1"], "ts": ["2024-05-01"], "touchpoint": ["visit"],
-                          "channel": ["web"], "revenue": [value]})
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["u1"],
+            "ts": ["2024-05-01"],
+            "touchpoint": ["visit"],
+            "channel": ["web"],
+            "revenue": [value],
+        }
+    )
     assert ledger(frame).data["revenue"].to_list() == [None]
 
 
 def surveys(survey: list[str], score: list) -> pl.DataFrame:
     n = len(survey)
-    return pl.DataFrame({"customer_id": [f"u{i}" for i in range(n)], "ts": ["2024-05-01"] * n,
-                         "survey": survey, "score": score})
+    return pl.DataFrame(
+        {
+            "customer_id": [f"u{i}" for i in range(n)],
+            "ts": ["2024-05-01"] * n,
+            "survey": survey,
+            "score": score,
+        }
+    )
 
 
 def test_scores_outside_each_survey_scale_are_rejected():
-    frame = surveys(["nps", "nps", "nps", "csat", "csat", "ces", "ces", "nps"],
-                    ["0", "10", "11", "0", "5", "8", "1", "-1"])
+    frame = surveys(
+        ["nps", "nps", "nps", "csat", "csat", "ces", "ces", "nps"],
+        ["0", "10", "11", "0", "5", "8", "1", "-1"],
+    )
     loaded = ledger(frame, read=cx.read_surveys)
-    assert rejected(loaded) == [(3, "score", reasons.SCORE_OUT_OF_SCALE),
-                                (4, "score", reasons.SCORE_OUT_OF_SCALE),
-                                (6, "score", reasons.SCORE_OUT_OF_SCALE),
-                                (8, "score", reasons.SCORE_OUT_OF_SCALE)]
+    assert rejected(loaded) == [
+        (3, "score", reasons.SCORE_OUT_OF_SCALE),
+        (4, "score", reasons.SCORE_OUT_OF_SCALE),
+        (6, "score", reasons.SCORE_OUT_OF_SCALE),
+        (8, "score", reasons.SCORE_OUT_OF_SCALE),
+    ]
     assert loaded.data["score"].to_list() == [0.0, 10.0, 5.0, 1.0]
 
 
 def test_non_numeric_and_missing_scores():
     loaded = ledger(surveys(["nps", "nps", "nps"], ["nine", "", "9"]), read=cx.read_surveys)
-    assert rejected(loaded) == [(1, "score", reasons.NON_NUMERIC_SCORE),
-                                (2, "score", reasons.MISSING_SCORE)]
+    assert rejected(loaded) == [
+        (1, "score", reasons.NON_NUMERIC_SCORE),
+        (2, "score", reasons.MISSING_SCORE),
+    ]
 
 
 def test_unknown_survey_type():
-    loaded = ledger(surveys([" NPS ", "ces", "net promoter", ""], ["9", "3", "9", "9"]),
-                    read=cx.read_surveys)
-    assert rejected(loaded) == [(3, "survey", reasons.UNKNOWN_SURVEY),
-                                (4, "survey", reasons.MISSING_SURVEY)]
+    loaded = ledger(
+        surveys([" NPS ", "ces", "net promoter", ""], ["9", "3", "9", "9"]), read=cx.read_surveys
+    )
+    assert rejected(loaded) == [
+        (3, "survey", reasons.UNKNOWN_SURVEY),
+        (4, "survey", reasons.MISSING_SURVEY),
+    ]
     assert loaded.rejects["value"].to_list() == ["net promoter", ""]
 
 
@@ -299,38 +366,57 @@ def test_missing_ids(tmp_path, value):
 
 def test_missing_touchpoint_and_channel(tmp_path):
     path = write(tmp_path / "tp.csv", HEADER + "u1,2024-05-01,,web,\nu2,2024-05-01,visit,,\n")
-    assert rejected(ledger(path)) == [(1, "touchpoint", reasons.MISSING_TOUCHPOINT),
-                                      (2, "channel", reasons.MISSING_CHANNEL)]
+    assert rejected(ledger(path)) == [
+        (1, "touchpoint", reasons.MISSING_TOUCHPOINT),
+        (2, "channel", reasons.MISSING_CHANNEL),
+    ]
 
 
 def test_first_problem_in_schema_order_is_the_reason(tmp_path):
-    path = write(tmp_path / "tp.csv", HEADER + ",never,,web,-3\nu2,never,,web,-3\n"
-                 + "u3,2024-05-01,,web,-3\nu4,2024-05-01,visit,web,-3\n")
+    path = write(
+        tmp_path / "tp.csv",
+        HEADER
+        + ",never,,web,-3\nu2,never,,web,-3\n"
+        + "u3,2024-05-01,,web,-3\nu4,2024-05-01,visit,web,-3\n",
+    )
     assert [reason for _, _, reason in rejected(ledger(path))] == [
-        reasons.MISSING_CUSTOMER_ID, reasons.UNPARSEABLE_TIMESTAMP, reasons.MISSING_TOUCHPOINT,
-        reasons.NEGATIVE_REVENUE]
+        reasons.MISSING_CUSTOMER_ID,
+        reasons.UNPARSEABLE_TIMESTAMP,
+        reasons.MISSING_TOUCHPOINT,
+        reasons.NEGATIVE_REVENUE,
+    ]
 
 
 def test_ledger_columns_use_canonical_names_and_source_label(tmp_path):
-    path = write(tmp_path / "events.csv", "user,time,touchpoint,channel\nu1,never,visit,web\n"
-                 + "u2,2024-05-01,visit,web\n")
+    path = write(
+        tmp_path / "events.csv",
+        "user,time,touchpoint,channel\nu1,never,visit,web\n" + "u2,2024-05-01,visit,web\n",
+    )
     loaded = ledger(path, columns={"customer_id": "user", "ts": "time"})
-    assert loaded.rejects.rows() == [(str(path), "touchpoints", 1, "ts",
-                                      reasons.UNPARSEABLE_TIMESTAMP, "never")]
+    assert loaded.rejects.rows() == [
+        (str(path), "touchpoints", 1, "ts", reasons.UNPARSEABLE_TIMESTAMP, "never")
+    ]
 
 
 # -- property: random mixtures always reconcile ---------------------------------------------
 
 CELLS = {  # column -> (good values, bad values with the reason they earn)
-    "customer_id": (["u1", "u2"], {"": reasons.MISSING_CUSTOMER_ID,
-                                   "  ": reasons.MISSING_CUSTOMER_ID}),
-    "ts": (["2024-05-01 09:00", "2024-05-01T09:00:00+07:00", "2024-05-02"],
-           {"": reasons.MISSING_TS, "soon": reasons.UNPARSEABLE_TIMESTAMP,
-            "2024-13-01": reasons.UNPARSEABLE_TIMESTAMP, "1900-01-01": reasons.ABSURD_TIMESTAMP}),
+    "customer_id": (
+        ["u1", "u2"],
+        {"": reasons.MISSING_CUSTOMER_ID, "  ": reasons.MISSING_CUSTOMER_ID},
+    ),
+    "ts": (
+        ["2024-05-01 09:00", "2024-05-01T09:00:00+07:00", "2024-05-02"],
+        {
+            "": reasons.MISSING_TS,
+            "soon": reasons.UNPARSEABLE_TIMESTAMP,
+            "2024-13-01": reasons.UNPARSEABLE_TIMESTAMP,
+            "1900-01-01": reasons.ABSURD_TIMESTAMP,
+        },
+    ),
     "touchpoint": (["visit", "purchase"], {"": reasons.MISSING_TOUCHPOINT}),
     "channel": (["web", "app"], {"": reasons.MISSING_CHANNEL}),
-    "revenue": (["", "1.5"], {"abc": reasons.NON_NUMERIC_REVENUE,
-                              "-2": reasons.NEGATIVE_REVENUE}),
+    "revenue": (["", "1.5"], {"abc": reasons.NON_NUMERIC_REVENUE, "-2": reasons.NEGATIVE_REVENUE}),
 }
 COLUMNS = list(CELLS)
 
@@ -359,8 +445,9 @@ def expected_ledger(rows: list[list[str]]) -> tuple[int, list[tuple[int, str]]]:
         if len(row) != len(COLUMNS):
             rejects.append((number, reasons.RAGGED_ROW))
             continue
-        problems = [CELLS[c][1][cell] for c, cell in zip(COLUMNS, row, strict=True)
-                    if cell in CELLS[c][1]]
+        problems = [
+            CELLS[c][1][cell] for c, cell in zip(COLUMNS, row, strict=True) if cell in CELLS[c][1]
+        ]
         if problems:
             rejects.append((number, problems[0]))
         elif tuple(row) in seen:
@@ -388,10 +475,16 @@ def test_random_good_and_bad_csv_rows_reconcile_and_match_a_reference(rows):
 
 
 @settings(max_examples=40, deadline=None)
-@given(answers=st.lists(st.tuples(
-    st.sampled_from(["nps", "NPS ", "csat", "ces", "xyz", ""]),
-    st.one_of(st.integers(-2, 12).map(str), st.sampled_from(["", "n/a", "x", "7.5"])),
-), min_size=1, max_size=30))
+@given(
+    answers=st.lists(
+        st.tuples(
+            st.sampled_from(["nps", "NPS ", "csat", "ces", "xyz", ""]),
+            st.one_of(st.integers(-2, 12).map(str), st.sampled_from(["", "n/a", "x", "7.5"])),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_random_survey_answers_never_lose_a_row(answers):
     frame = surveys([a for a, _ in answers], [s for _, s in answers])
     loaded = ledger(frame, read=cx.read_surveys)

@@ -43,16 +43,24 @@ def verdicts(sample: cx.Dataset) -> pl.DataFrame:
 def test_compare_recovers_the_planted_omnichannel_uplifts(verdicts: pl.DataFrame):
     truth = PLANTED.omnichannel
     uplift = dict(verdicts.select("metric", "uplift").iter_rows())
-    assert abs(uplift["store_order_value"] - truth.store_order_uplift) <= \
-        truth.store_order_tolerance
-    assert abs(uplift["online_order_value"] - truth.online_order_uplift) <= \
-        truth.online_order_tolerance
+    assert (
+        abs(uplift["store_order_value"] - truth.store_order_uplift) <= truth.store_order_tolerance
+    )
+    assert (
+        abs(uplift["online_order_value"] - truth.online_order_uplift)
+        <= truth.online_order_tolerance
+    )
     assert abs(uplift["value"] - truth.value_uplift) <= truth.value_tolerance
 
 
 def test_compare_intervals_contain_the_estimate_and_the_seed_claims(verdicts: pl.DataFrame):
     assert verdicts.get_column("metric").to_list() == [
-        "store_order_value", "online_order_value", "orders", "retention", "value"]
+        "store_order_value",
+        "online_order_value",
+        "orders",
+        "retention",
+        "value",
+    ]
     assert (verdicts["ci_low"] < verdicts["uplift"]).all()
     assert (verdicts["uplift"] < verdicts["ci_high"]).all()
     claimed = verdicts.filter(pl.col("claim").is_not_null())
@@ -61,14 +69,17 @@ def test_compare_intervals_contain_the_estimate_and_the_seed_claims(verdicts: pl
     # the data card's buyer counts: 1,080 omnichannel, 1,073 + 1,825 single-channel
     value_row = verdicts.filter(pl.col("metric") == "value").row(0, named=True)
     assert (value_row["omnichannel_customers"], value_row["single_channel_customers"]) == (
-        1080, 2898)
+        1080,
+        2898,
+    )
 
 
 def test_compare_verdicts_are_plain_sentences_with_the_interval(verdicts: pl.DataFrame):
     store = verdicts.filter(pl.col("metric") == "store_order_value").row(0, named=True)
     assert store["verdict"].startswith(
         f"Omnichannel customers spend {store['uplift']:.1%} more per store order than "
-        "single-channel customers (95% CI ")
+        "single-channel customers (95% CI "
+    )
     assert "the difference is distinguishable from zero" in store["verdict"]
     assert "The claimed +4% is within the interval." in store["verdict"]
 
@@ -84,16 +95,22 @@ def test_compare_is_reproducible_with_its_fixed_seed(sample: cx.Dataset, verdict
 def _shop() -> dict[str, list]:
     """o1, o2 buy in store and online (omnichannel); s1 store only; w1 online only."""
     rows = [
-        ("o1", 1, "purchase", "store", 110.0), ("o1", 2, "purchase", "web", 60.0),
-        ("o2", 1, "purchase", "store", 90.0), ("o2", 3, "purchase", "app", 40.0),
+        ("o1", 1, "purchase", "store", 110.0),
+        ("o1", 2, "purchase", "web", 60.0),
+        ("o2", 1, "purchase", "store", 90.0),
+        ("o2", 3, "purchase", "app", 40.0),
         ("o2", 4, "purchase", "app", 50.0),
-        ("s1", 1, "purchase", "store", 80.0), ("s1", 2, "purchase", "store", 120.0),
-        ("w1", 1, "purchase", "web", 45.0), ("w1", 30, "visit", "web", None),
+        ("s1", 1, "purchase", "store", 80.0),
+        ("s1", 2, "purchase", "store", 120.0),
+        ("w1", 1, "purchase", "web", 45.0),
+        ("w1", 30, "visit", "web", None),
         ("n1", 2, "visit", "web", None),
     ]
     return {
-        "customer_id": [r[0] for r in rows], "ts": [_at(r[1]) for r in rows],
-        "touchpoint": [r[2] for r in rows], "channel": [r[3] for r in rows],
+        "customer_id": [r[0] for r in rows],
+        "ts": [_at(r[1]) for r in rows],
+        "touchpoint": [r[2] for r in rows],
+        "channel": [r[3] for r in rows],
         "revenue": [r[4] for r in rows],
     }
 
@@ -132,8 +149,10 @@ def test_compare_bootstrap_interval_matches_a_plain_resampling_loop():
         rng.integers(0, single_n, size=(300, single_n))
     omni = rng.integers(0, 2, size=(300, 2))
     single = rng.integers(0, 2, size=(300, 2))
-    replicates = [omni_values[o].mean() / single_values[s].mean() - 1
-                  for o, s in zip(omni, single, strict=True)]
+    replicates = [
+        omni_values[o].mean() / single_values[s].mean() - 1
+        for o, s in zip(omni, single, strict=True)
+    ]
     low, high = np.quantile(replicates, [0.025, 0.975])
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
 
@@ -150,14 +169,16 @@ def test_compare_explains_bad_options():
 
 def test_segments_flag_omnichannel_buyers(constructor):
     got = omnichannel.segments(constructor(_shop()))
-    expected = pl.DataFrame({
-        "customer_id": ["o1", "o2", "s1", "w1"],
-        "store": [True, True, True, False],
-        "online": [True, True, False, True],
-        "groups": [2, 2, 1, 1],
-        "segment": ["omnichannel", "omnichannel", "store only", "online only"],
-        "omnichannel": [True, True, False, False],
-    })
+    expected = pl.DataFrame(
+        {
+            "customer_id": ["o1", "o2", "s1", "w1"],
+            "store": [True, True, True, False],
+            "online": [True, True, False, True],
+            "groups": [2, 2, 1, 1],
+            "segment": ["omnichannel", "omnichannel", "store only", "online only"],
+            "omnichannel": [True, True, False, False],
+        }
+    )
     assert_frame_matches(got, expected)
 
 
@@ -166,8 +187,13 @@ def test_segments_take_custom_groups_and_any_touchpoint():
     groups = {"web": ["web"], "app": ["app"], "store": ["store"]}
     got = omnichannel.segments(shop, groups=groups, touchpoint=None, min_groups=2)
     segment = dict(got.select("customer_id", "segment").iter_rows())
-    assert segment == {"o1": "omnichannel", "o2": "omnichannel", "s1": "store only",
-                       "w1": "web only", "n1": "web only"}
+    assert segment == {
+        "o1": "omnichannel",
+        "o2": "omnichannel",
+        "s1": "store only",
+        "w1": "web only",
+        "n1": "web only",
+    }
     all_three = omnichannel.segments(shop, groups=groups)
     assert dict(all_three.select("customer_id", "segment").iter_rows())["o1"] == "web + store"
 
@@ -194,35 +220,44 @@ def test_channel_summary_counts_customers_and_touchpoints():
 
 def _journeys() -> dict[str, list]:
     rows = [
-        ("a", 1, "ad_click", "social"), ("a", 2, "visit", "web"),
-        ("a", 3, "product_view", "web"), ("a", 4, "purchase", "store"),
-        ("b", 1, "email_open", "email"), ("b", 2, "visit", "app"), ("b", 2, "checkout", "app"),
+        ("a", 1, "ad_click", "social"),
+        ("a", 2, "visit", "web"),
+        ("a", 3, "product_view", "web"),
+        ("a", 4, "purchase", "store"),
+        ("b", 1, "email_open", "email"),
+        ("b", 2, "visit", "app"),
+        ("b", 2, "checkout", "app"),
     ]
     return {
-        "customer_id": [r[0] for r in rows], "ts": [_at(r[1]) for r in rows],
-        "touchpoint": [r[2] for r in rows], "channel": [r[3] for r in rows],
+        "customer_id": [r[0] for r in rows],
+        "ts": [_at(r[1]) for r in rows],
+        "touchpoint": [r[2] for r in rows],
+        "channel": [r[3] for r in rows],
     }
 
 
 def test_switching_counts_consecutive_pairs_by_channel(constructor):
     got = omnichannel.switching(constructor(_journeys()))
     # ties in time: by touchpoint name, so b's checkout comes before its visit
-    expected = pl.DataFrame({
-        "source_channel": ["app", "email", "social", "web", "web"],
-        "target_channel": ["app", "app", "web", "store", "web"],
-        "transitions": [1, 1, 1, 1, 1],
-        "customers": [1, 1, 1, 1, 1],
-        "share": [1.0, 1.0, 1.0, 0.5, 0.5],
-        "switched": [False, True, True, True, False],
-    })
+    expected = pl.DataFrame(
+        {
+            "source_channel": ["app", "email", "social", "web", "web"],
+            "target_channel": ["app", "app", "web", "store", "web"],
+            "transitions": [1, 1, 1, 1, 1],
+            "customers": [1, 1, 1, 1, 1],
+            "share": [1.0, 1.0, 1.0, 0.5, 0.5],
+            "switched": [False, True, True, True, False],
+        }
+    )
     assert_frame_matches(got, expected)
 
 
 def test_switching_across_stages_keeps_only_stage_changes():
     got = omnichannel.switching(pl.DataFrame(_journeys()), across="stages")
     # b's checkout and visit share a timestamp, so by name: email_open -> checkout -> visit
-    assert got.select("source_stage", "target_stage", "source_channel", "target_channel",
-                      "switched").rows() == [
+    assert got.select(
+        "source_stage", "target_stage", "source_channel", "target_channel", "switched"
+    ).rows() == [
         ("awareness", "consideration", "social", "web", True),
         ("awareness", "conversion", "email", "app", True),
         ("consideration", "conversion", "web", "store", True),
@@ -232,8 +267,15 @@ def test_switching_across_stages_keeps_only_stage_changes():
 
 def test_stage_coverage_shares_reach_per_stage(sample: cx.Dataset):
     got = omnichannel.stage_coverage(sample.touchpoints, sample.stages)
-    assert got.columns == ["stage_index", "stage", "channel", "customers", "coverage",
-                           "touchpoints", "touchpoint_share"]
+    assert got.columns == [
+        "stage_index",
+        "stage",
+        "channel",
+        "customers",
+        "coverage",
+        "touchpoints",
+        "touchpoint_share",
+    ]
     shares = got.group_by("stage").agg(pl.col("touchpoint_share").sum())
     assert np.allclose(shares.get_column("touchpoint_share").to_numpy(), 1.0)
     assert (got.get_column("coverage") <= 1.0).all()

@@ -70,8 +70,9 @@ def ref_journeys(data, *, by=(), session_gap=None) -> list[tuple[str, list[dict]
         groups[key].append(row)
     journeys = []
     for key, events in groups.items():
-        events.sort(key=lambda r: (r["ts"], r["touchpoint"],
-                                   *[(r[b] is None, r[b] or "") for b in by]))
+        events.sort(
+            key=lambda r: (r["ts"], r["touchpoint"], *[(r[b] is None, r[b] or "") for b in by])
+        )
         current = [events[0]]
         for previous, event in zip(events, events[1:], strict=False):
             if session_gap is not None and event["ts"] - previous["ts"] > session_gap:
@@ -85,8 +86,9 @@ def ref_journeys(data, *, by=(), session_gap=None) -> list[tuple[str, list[dict]
 def _median(values: list[timedelta]) -> timedelta | None:
     if not values:
         return None
-    return timedelta(microseconds=round(statistics.median(v / timedelta(microseconds=1)
-                                                          for v in values)))
+    return timedelta(
+        microseconds=round(statistics.median(v / timedelta(microseconds=1) for v in values))
+    )
 
 
 def ref_transitions(data, *, by=(), session_gap=None) -> pl.DataFrame:
@@ -107,14 +109,21 @@ def ref_transitions(data, *, by=(), session_gap=None) -> pl.DataFrame:
         (*key, p["n"], len(p["customers"]), p["n"] / out[key[:-1]], _median(p["gaps"]))
         for key, p in pairs.items()
     ]
-    schema = {**{b: pl.String for b in by}, "source": pl.String, "target": pl.String,
-              "transitions": pl.Int64, "customers": pl.Int64, "share": pl.Float64,
-              "median_gap": pl.Duration("us")}
+    schema = {
+        **{b: pl.String for b in by},
+        "source": pl.String,
+        "target": pl.String,
+        "transitions": pl.Int64,
+        "customers": pl.Int64,
+        "share": pl.Float64,
+        "median_gap": pl.Duration("us"),
+    }
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _pooled(trips: list[tuple[str, str, timedelta | None]], count: str, top: int,
-            timed: bool) -> pl.DataFrame:
+def _pooled(
+    trips: list[tuple[str, str, timedelta | None]], count: str, top: int, timed: bool
+) -> pl.DataFrame:
     """(path, customer, time) per journey or trip -> the top paths and an "(other)" row."""
     counts = Counter(path for path, _, _ in trips)
     ranked = sorted(counts, key=lambda path: (-counts[path], path))
@@ -138,8 +147,9 @@ def _truncate(labels: list[str], limit: int | None) -> list[str]:
     return labels if limit is None or len(labels) <= limit else [*labels[:limit], "…"]
 
 
-def ref_path_variants(data, *, top=10, max_length=None, collapse_repeats=True,
-                      session_gap=None) -> pl.DataFrame:
+def ref_path_variants(
+    data, *, top=10, max_length=None, collapse_repeats=True, session_gap=None
+) -> pl.DataFrame:
     journeys = []
     for customer, events in ref_journeys(data, session_gap=session_gap):
         labels = [e["touchpoint"] for e in events]
@@ -148,8 +158,9 @@ def ref_path_variants(data, *, top=10, max_length=None, collapse_repeats=True,
     return _pooled(journeys, "journeys", top, timed=False)
 
 
-def ref_paths_between(data, source, target, *, top=10, max_steps=10,
-                      collapse_repeats=True) -> pl.DataFrame:
+def ref_paths_between(
+    data, source, target, *, top=10, max_steps=10, collapse_repeats=True
+) -> pl.DataFrame:
     per_customer = defaultdict(list)
     for row in _rows(data):
         per_customer[row["customer_id"]].append(row)
@@ -159,7 +170,7 @@ def ref_paths_between(data, source, target, *, top=10, max_steps=10,
         start = None
         for i, event in enumerate(events):
             if event["touchpoint"] == target and start is not None:
-                middle = [e["touchpoint"] for e in events[start + 1:i]]
+                middle = [e["touchpoint"] for e in events[start + 1 : i]]
                 middle = _collapse(middle) if collapse_repeats else middle
                 path = ARROW.join([source, *_truncate(middle, max_steps), target])
                 trips.append((path, customer, event["ts"] - events[start]["ts"]))
@@ -177,40 +188,60 @@ def event_logs(draw, sessions=None, touchpoints=("a", "b", "c")):
     """Dense shuffled logs; with ``sessions`` None, a session column is drawn or not."""
     with_sessions = draw(st.booleans()) if sessions is None else sessions
     customers = draw(st.integers(1, 4))
-    rows = draw(st.lists(
-        st.tuples(
-            st.sampled_from([f"c{i}" for i in range(customers)]),
-            st.sampled_from([0, 0, 5, 10, 40, 45, 120]),
-            st.sampled_from(touchpoints),
-            st.sampled_from([None, "s1", "s2"]),
-            st.sampled_from(["web", "app"]),
-        ),
-        min_size=1, max_size=20,
-    ))
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from([f"c{i}" for i in range(customers)]),
+                st.sampled_from([0, 0, 5, 10, 40, 45, 120]),
+                st.sampled_from(touchpoints),
+                st.sampled_from([None, "s1", "s2"]),
+                st.sampled_from(["web", "app"]),
+            ),
+            min_size=1,
+            max_size=20,
+        )
+    )
     return log(*draw(st.permutations(rows)), sessions=with_sessions, channels=True)
 
 
 @SETTINGS
-@given(data=event_logs(), session_gap=st.sampled_from([None, "30m"]),
-       by=st.sampled_from([(), ("channel",)]))
+@given(
+    data=event_logs(),
+    session_gap=st.sampled_from([None, "30m"]),
+    by=st.sampled_from([(), ("channel",)]),
+)
 def test_transitions_match_brute_force_reference(data, session_gap, by):
     result = cx.transitions(pl.DataFrame(data), by=list(by) or None, session_gap=session_gap)
     assert_frame_matches(result, ref_transitions(data, by=by, session_gap=session_gap))
 
 
 @SETTINGS
-@given(data=event_logs(), top=st.integers(1, 4), max_length=st.sampled_from([None, 1, 3]),
-       collapse=st.booleans(), session_gap=st.sampled_from([None, "30m"]))
+@given(
+    data=event_logs(),
+    top=st.integers(1, 4),
+    max_length=st.sampled_from([None, 1, 3]),
+    collapse=st.booleans(),
+    session_gap=st.sampled_from([None, "30m"]),
+)
 def test_path_variants_match_brute_force_reference(data, top, max_length, collapse, session_gap):
-    options = {"top": top, "max_length": max_length, "collapse_repeats": collapse,
-               "session_gap": session_gap}
+    options = {
+        "top": top,
+        "max_length": max_length,
+        "collapse_repeats": collapse,
+        "session_gap": session_gap,
+    }
     result = cx.path_variants(pl.DataFrame(data), **options)
     assert_frame_matches(result, ref_path_variants(data, **options))
 
 
 @SETTINGS
-@given(data=event_logs(sessions=False), ends=st.sampled_from([("a", "b"), ("b", "a"), ("a", "a")]),
-       top=st.integers(1, 4), max_steps=st.sampled_from([None, 0, 1]), collapse=st.booleans())
+@given(
+    data=event_logs(sessions=False),
+    ends=st.sampled_from([("a", "b"), ("b", "a"), ("a", "a")]),
+    top=st.integers(1, 4),
+    max_steps=st.sampled_from([None, 0, 1]),
+    collapse=st.booleans(),
+)
 def test_paths_between_match_brute_force_reference(data, ends, top, max_steps, collapse):
     options = {"top": top, "max_steps": max_steps, "collapse_repeats": collapse}
     result = cx.paths_between(pl.DataFrame(data), *ends, **options)
@@ -221,8 +252,9 @@ def test_paths_between_match_brute_force_reference(data, ends, top, max_steps, c
 @given(data=event_logs(), session_gap=st.sampled_from([None, "30m"]))
 def test_graph_is_complete_and_agrees_with_path_variants(data, session_gap):
     graph = cx.transitions(pl.DataFrame(data), session_gap=session_gap)
-    variants = cx.path_variants(pl.DataFrame(data), collapse_repeats=False, top=3,
-                                session_gap=session_gap)
+    variants = cx.path_variants(
+        pl.DataFrame(data), collapse_repeats=False, top=3, session_gap=session_gap
+    )
     journeys = variants["journeys"].sum()
     assert graph.filter(pl.col("source") == "(start)")["transitions"].sum() == journeys
     assert graph.filter(pl.col("target") == "(end)")["transitions"].sum() == journeys
@@ -253,28 +285,45 @@ def test_shuffling_rows_changes_nothing(data, seed):
 
 
 def test_transitions_count_pairs_with_start_and_end_markers(constructor):
-    data = log(("u1", 0, "visit"), ("u1", 2, "product_view"), ("u1", 5, "purchase"),
-               ("u2", 0, "visit"), ("u2", 4, "product_view"))
+    data = log(
+        ("u1", 0, "visit"),
+        ("u1", 2, "product_view"),
+        ("u1", 5, "purchase"),
+        ("u2", 0, "visit"),
+        ("u2", 4, "product_view"),
+    )
     expected = pl.DataFrame(
-        {"source": ["(start)", "visit", "product_view", "product_view", "purchase"],
-         "target": ["visit", "product_view", "purchase", "(end)", "(end)"],
-         "transitions": [2, 2, 1, 1, 1], "customers": [2, 2, 1, 1, 1],
-         "share": [1.0, 1.0, 0.5, 0.5, 1.0],
-         "median_gap": [None, timedelta(minutes=3), timedelta(minutes=3), None, None]},
+        {
+            "source": ["(start)", "visit", "product_view", "product_view", "purchase"],
+            "target": ["visit", "product_view", "purchase", "(end)", "(end)"],
+            "transitions": [2, 2, 1, 1, 1],
+            "customers": [2, 2, 1, 1, 1],
+            "share": [1.0, 1.0, 0.5, 0.5, 1.0],
+            "median_gap": [None, timedelta(minutes=3), timedelta(minutes=3), None, None],
+        },
         schema_overrides={"median_gap": pl.Duration("us")},
     )
     assert_frame_matches(cx.transitions(constructor(data)), expected)
 
 
 def test_transitions_never_cross_sessions_and_sessionless_events_stand_alone(constructor):
-    data = log(("u1", 0, "visit", "s1"), ("u1", 1, "ad_impression", None),
-               ("u1", 2, "product_view", "s1"), ("u1", 3, "visit", "s2"),
-               sessions=True)
+    data = log(
+        ("u1", 0, "visit", "s1"),
+        ("u1", 1, "ad_impression", None),
+        ("u1", 2, "product_view", "s1"),
+        ("u1", 3, "visit", "s2"),
+        sessions=True,
+    )
     result = to_polars(cx.transitions(constructor(data)))
     pairs = set(zip(result["source"], result["target"], strict=True))
-    assert pairs == {("(start)", "visit"), ("visit", "product_view"), ("product_view", "(end)"),
-                     ("(start)", "ad_impression"), ("ad_impression", "(end)"),
-                     ("visit", "(end)")}
+    assert pairs == {
+        ("(start)", "visit"),
+        ("visit", "product_view"),
+        ("product_view", "(end)"),
+        ("(start)", "ad_impression"),
+        ("ad_impression", "(end)"),
+        ("visit", "(end)"),
+    }
     assert result.filter(pl.col("source") == "(start)")["transitions"].sum() == 3
 
 
@@ -294,22 +343,41 @@ def test_ties_in_time_are_ordered_by_touchpoint_name(constructor):
 
 
 def test_transitions_by_uses_the_journeys_first_event(constructor):
-    data = log(("u1", 0, "visit", "web"), ("u1", 1, "purchase", "app"),
-               ("u2", 0, "visit", "app"), channels=True)
+    data = log(
+        ("u1", 0, "visit", "web"),
+        ("u1", 1, "purchase", "app"),
+        ("u2", 0, "visit", "app"),
+        channels=True,
+    )
     graph = to_polars(cx.transitions(constructor(data), by="channel"))
     web = graph.filter(pl.col("channel") == "web")
     assert set(zip(web["source"], web["target"], strict=True)) == {
-        ("(start)", "visit"), ("visit", "purchase"), ("purchase", "(end)")}
+        ("(start)", "visit"),
+        ("visit", "purchase"),
+        ("purchase", "(end)"),
+    }
     assert graph.filter(pl.col("channel") == "app")["transitions"].to_list() == [1, 1]
 
 
 def test_path_variants_collapse_repeats_and_pool_the_rest_as_other(constructor):
-    data = log(("u1", 0, "visit"), ("u1", 1, "visit"), ("u1", 2, "product_view"),
-               ("u2", 0, "visit"), ("u2", 1, "product_view"),
-               ("u3", 0, "visit"), ("u3", 1, "purchase"),
-               ("u4", 0, "email_open"))
-    expected = pl.DataFrame({"path": ["visit → product_view", "(other)"], "journeys": [2, 2],
-                             "customers": [2, 2], "share": [0.5, 0.5]})
+    data = log(
+        ("u1", 0, "visit"),
+        ("u1", 1, "visit"),
+        ("u1", 2, "product_view"),
+        ("u2", 0, "visit"),
+        ("u2", 1, "product_view"),
+        ("u3", 0, "visit"),
+        ("u3", 1, "purchase"),
+        ("u4", 0, "email_open"),
+    )
+    expected = pl.DataFrame(
+        {
+            "path": ["visit → product_view", "(other)"],
+            "journeys": [2, 2],
+            "customers": [2, 2],
+            "share": [0.5, 0.5],
+        }
+    )
     result = cx.path_variants(constructor(data), top=1)
     assert_frame_matches(result, expected)
     assert to_polars(result)["path"].to_list() == ["visit → product_view", "(other)"]
@@ -318,45 +386,75 @@ def test_path_variants_collapse_repeats_and_pool_the_rest_as_other(constructor):
 
 
 def test_a_path_that_reads_like_the_pooled_row_stays_its_own_row(constructor):
-    data = log(("u1", 0, "(other)"), ("u2", 0, "(other)"), ("u3", 0, "visit"),
-               ("u4", 0, "email_open"))
+    data = log(
+        ("u1", 0, "(other)"), ("u2", 0, "(other)"), ("u3", 0, "visit"), ("u4", 0, "email_open")
+    )
     result = to_polars(cx.path_variants(constructor(data), top=1))
     assert result.select("path", "journeys").rows() == [("(other)", 2), ("(other)", 2)]
     assert result["share"].sum() == 1.0
 
 
 def test_path_variants_mark_journeys_cut_by_max_length(constructor):
-    data = log(("u1", 0, "visit"), ("u1", 1, "product_view"), ("u1", 2, "purchase"),
-               ("u2", 0, "visit"), ("u2", 1, "product_view"))
+    data = log(
+        ("u1", 0, "visit"),
+        ("u1", 1, "product_view"),
+        ("u1", 2, "purchase"),
+        ("u2", 0, "visit"),
+        ("u2", 1, "product_view"),
+    )
     result = to_polars(cx.path_variants(constructor(data), max_length=2))
     assert sorted(result["path"]) == ["visit → product_view", "visit → product_view → …"]
 
 
 def test_path_variants_count_sessions_and_customers_separately(constructor):
-    data = log(("u1", 0, "visit", "s1"), ("u1", 1, "purchase", "s1"),
-               ("u1", 60, "visit", "s2"), ("u1", 61, "purchase", "s2"),
-               ("u2", 0, "visit", "s3"), sessions=True)
-    expected = pl.DataFrame({"path": ["visit → purchase", "visit"], "journeys": [2, 1],
-                             "customers": [1, 1], "share": [2 / 3, 1 / 3]})
+    data = log(
+        ("u1", 0, "visit", "s1"),
+        ("u1", 1, "purchase", "s1"),
+        ("u1", 60, "visit", "s2"),
+        ("u1", 61, "purchase", "s2"),
+        ("u2", 0, "visit", "s3"),
+        sessions=True,
+    )
+    expected = pl.DataFrame(
+        {
+            "path": ["visit → purchase", "visit"],
+            "journeys": [2, 1],
+            "customers": [1, 1],
+            "share": [2 / 3, 1 / 3],
+        }
+    )
     assert_frame_matches(cx.path_variants(constructor(data)), expected)
 
 
 def test_paths_between_start_again_at_a_repeated_source(constructor):
-    data = log(("u1", 0, "add_to_cart"), ("u1", 1, "visit"), ("u1", 2, "add_to_cart"),
-               ("u1", 3, "checkout"), ("u1", 4, "checkout"), ("u1", 10, "purchase"),
-               ("u1", 11, "purchase"), ("u2", 0, "add_to_cart"), ("u2", 30, "purchase"))
+    data = log(
+        ("u1", 0, "add_to_cart"),
+        ("u1", 1, "visit"),
+        ("u1", 2, "add_to_cart"),
+        ("u1", 3, "checkout"),
+        ("u1", 4, "checkout"),
+        ("u1", 10, "purchase"),
+        ("u1", 11, "purchase"),
+        ("u2", 0, "add_to_cart"),
+        ("u2", 30, "purchase"),
+    )
     expected = pl.DataFrame(
-        {"path": ["add_to_cart → checkout → purchase", "add_to_cart → purchase"],
-         "trips": [1, 1], "customers": [1, 1], "share": [0.5, 0.5],
-         "median_time": [timedelta(minutes=8), timedelta(minutes=30)]},
+        {
+            "path": ["add_to_cart → checkout → purchase", "add_to_cart → purchase"],
+            "trips": [1, 1],
+            "customers": [1, 1],
+            "share": [0.5, 0.5],
+            "median_time": [timedelta(minutes=8), timedelta(minutes=30)],
+        },
         schema_overrides={"median_time": pl.Duration("us")},
     )
     assert_frame_matches(cx.paths_between(constructor(data), "add_to_cart", "purchase"), expected)
 
 
 def test_paths_between_cut_long_trips_after_max_steps(constructor):
-    data = log(("u1", 0, "visit"), ("u1", 1, "a"), ("u1", 2, "b"), ("u1", 3, "c"),
-               ("u1", 4, "purchase"))
+    data = log(
+        ("u1", 0, "visit"), ("u1", 1, "a"), ("u1", 2, "b"), ("u1", 3, "c"), ("u1", 4, "purchase")
+    )
     result = to_polars(cx.paths_between(constructor(data), "visit", "purchase", max_steps=2))
     assert result["path"].to_list() == ["visit → a → b → … → purchase"]
 
@@ -399,9 +497,12 @@ def test_unusable_arguments_raise_data_error(call, message):
 def _random_log(seed: int) -> dict[str, list]:
     rng = random.Random(seed)
     rows = [
-        (f"c{rng.randrange(6)}", rng.choice([0, 1, 1, 2, 30, 31, 90, 200]),
-         rng.choice(["visit", "product_view", "add_to_cart", "purchase"]),
-         rng.choice([None, "s1", "s2", "s3"]))
+        (
+            f"c{rng.randrange(6)}",
+            rng.choice([0, 1, 1, 2, 30, 31, 90, 200]),
+            rng.choice(["visit", "product_view", "add_to_cart", "purchase"]),
+            rng.choice([None, "s1", "s2", "s3"]),
+        )
         for _ in range(60)
     ]
     return log(*rows, sessions=True)
@@ -410,12 +511,17 @@ def _random_log(seed: int) -> dict[str, list]:
 def test_every_engine_gives_the_reference_answer(constructor_all):
     data = _random_log(7)
     frame = constructor_all(data)
-    assert_frame_matches(cx.transitions(frame, session_gap="30m"),
-                         ref_transitions(data, session_gap=timedelta(minutes=30)))
-    assert_frame_matches(cx.path_variants(frame, top=4, max_length=3),
-                         ref_path_variants(data, top=4, max_length=3))
-    assert_frame_matches(cx.paths_between(frame, "visit", "purchase", top=3),
-                         ref_paths_between(data, "visit", "purchase", top=3))
+    assert_frame_matches(
+        cx.transitions(frame, session_gap="30m"),
+        ref_transitions(data, session_gap=timedelta(minutes=30)),
+    )
+    assert_frame_matches(
+        cx.path_variants(frame, top=4, max_length=3), ref_path_variants(data, top=4, max_length=3)
+    )
+    assert_frame_matches(
+        cx.paths_between(frame, "visit", "purchase", top=3),
+        ref_paths_between(data, "visit", "purchase", top=3),
+    )
 
 
 def test_rows_without_customer_or_time_are_skipped():
@@ -432,5 +538,7 @@ def test_sample_data_matches_the_reference():
     data = tp.select("customer_id", "ts", "touchpoint", "session_id").to_dict(as_series=False)
     assert_frame_matches(cx.transitions(tp), ref_transitions(data))
     assert_frame_matches(cx.path_variants(tp, top=8), ref_path_variants(data, top=8))
-    assert_frame_matches(cx.paths_between(tp, "product_view", "purchase"),
-                         ref_paths_between(data, "product_view", "purchase"))
+    assert_frame_matches(
+        cx.paths_between(tp, "product_view", "purchase"),
+        ref_paths_between(data, "product_view", "purchase"),
+    )

@@ -67,8 +67,9 @@ def _touchpoints(path: str, *, ties_in_file_order: bool = False) -> pl.DataFrame
         seconds = pl.col("timestamp").str.to_datetime(time_unit="us")
         apart = pl.duration(microseconds=pl.int_range(pl.len()).over("user_id", "timestamp"))
         source = raw.with_columns((seconds + apart).alias("timestamp"))
-    loaded = cx.read_touchpoints(source, columns={"customer_id": path, **COLUMNS},
-                                 with_rejects=True)
+    loaded = cx.read_touchpoints(
+        source, columns={"customer_id": path, **COLUMNS}, with_rejects=True
+    )
     assert loaded.data.height + loaded.rejects.height == loaded.read == 31_106
     duplicates = 0 if ties_in_file_order else 30  # set apart, duplicates differ by 1 µs
     assert loaded.rejects.height == duplicates

@@ -31,7 +31,10 @@ pytestmark = pytest.mark.xdist_group("report")
 def _run_report(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [CX, "report", "--data", str(data), "--out", str(out), *extra],
-        capture_output=True, text=True, timeout=1200, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=ROOT,
     )
 
 
@@ -57,8 +60,10 @@ def hostile_report(tmp_path_factory) -> Path:
     )
     surveys.write_parquet(data / "surveys.parquet")
     touchpoints = pl.read_parquet(data / "touchpoints.parquet")
-    hostile = touchpoints.filter(pl.col("touchpoint") == "visit").head(200).with_columns(
-        pl.lit(HOSTILE_TOUCHPOINT).alias("touchpoint")
+    hostile = (
+        touchpoints.filter(pl.col("touchpoint") == "visit")
+        .head(200)
+        .with_columns(pl.lit(HOSTILE_TOUCHPOINT).alias("touchpoint"))
     )
     pl.concat([touchpoints, hostile]).write_parquet(data / "touchpoints.parquet")
     out = tmp_path_factory.mktemp("hostile-report") / "latest"
@@ -140,13 +145,18 @@ def test_hostile_text_is_escaped_on_every_page(hostile_report):
 
 
 def _tiny_notebook(path: Path, body: str) -> None:
-    notebook = new_notebook(cells=[
-        new_code_cell('data = "."\nrender = "static"', metadata={"tags": ["parameters"]}),
-        new_markdown_cell("A tiny page"),
-        new_code_cell(body),
-    ])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
+    notebook = new_notebook(
+        cells=[
+            new_code_cell('data = "."\nrender = "static"', metadata={"tags": ["parameters"]}),
+            new_markdown_cell("A tiny page"),
+            new_code_cell(body),
+        ]
+    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(notebook, path)
 
 
@@ -221,15 +231,18 @@ def test_notebooks_define_no_functions_or_classes():
             if cell["cell_type"] != "code":
                 continue
             for node in ast.walk(ast.parse("".join(cell["source"]))):
-                assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda), (
-                    path.name
-                )
+                assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda), path.name
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -246,20 +259,26 @@ def test_every_page_renders_in_headless_chromium_offline(sample_report):
                 page = browser.new_page()
                 requests, problems = [], []
                 page.on("request", lambda r, seen=requests: seen.append(r.url))
-                page.on("console", lambda m, seen=problems: seen.append(m.text)
-                        if m.type == "error" else None)
+                page.on(
+                    "console",
+                    lambda m, seen=problems: seen.append(m.text) if m.type == "error" else None,
+                )
                 page.on("pageerror", lambda e, seen=problems: seen.append(str(e)))
                 page.goto(page_path.as_uri(), wait_until="load")
                 assert not problems, (page_path.name, problems)
-                assert all(url.startswith("file://") for url in requests), (page_path.name,
-                                                                          requests)
+                assert all(url.startswith("file://") for url in requests), (
+                    page_path.name,
+                    requests,
+                )
                 if page_path.name == "index.html":
                     assert page.locator(".kpi").count() >= 4
                     links = page.locator("ul.pages a").count()
                     assert links == len(_pages(sample_report)) - 1
                 else:
-                    drawn = page.locator("svg .mark-rect path, svg .mark-rect, svg .mark-line "
-                                         "path, svg .mark-symbol path, svg .mark-area path")
+                    drawn = page.locator(
+                        "svg .mark-rect path, svg .mark-rect, svg .mark-line "
+                        "path, svg .mark-symbol path, svg .mark-area path"
+                    )
                     assert drawn.count() > 0, f"{page_path.name}: no chart marks drawn"
                     box = page.locator("svg").first.bounding_box()
                     assert box and box["width"] > 50 and box["height"] > 50, page_path.name

@@ -54,8 +54,10 @@ def following(start: datetime, period: str) -> datetime:
     """Start of the period after the one starting at ``start``."""
     if period == "month":
         return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-    return start + {"hour": timedelta(hours=1), "day": timedelta(days=1),
-                    "week": timedelta(weeks=1)}[period]
+    return (
+        start
+        + {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}[period]
+    )
 
 
 def previous(start: datetime, period: str) -> datetime:
@@ -82,14 +84,24 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
 
 
 RETENTION_SCHEMA = {
-    "cohort": pl.Datetime("us", "UTC"), "period_index": pl.Int64, "customers": pl.Int64,
-    "retained": pl.Int64, "rate": pl.Float64, "rate_low": pl.Float64,
-    "rate_high": pl.Float64, "complete": pl.Boolean,
+    "cohort": pl.Datetime("us", "UTC"),
+    "period_index": pl.Int64,
+    "customers": pl.Int64,
+    "retained": pl.Int64,
+    "rate": pl.Float64,
+    "rate_low": pl.Float64,
+    "rate_high": pl.Float64,
+    "complete": pl.Boolean,
 }
 
 
 def reference_retention(
-    events: list[Event], period: str, *, start=None, returning=None, cumulative=False,
+    events: list[Event],
+    period: str,
+    *,
+    start=None,
+    returning=None,
+    cumulative=False,
     as_of=None,
 ) -> pl.DataFrame:
     events, as_of = observed(events, as_of)
@@ -114,14 +126,28 @@ def reference_retention(
                 retained = sum(current in returns[c] for c in members)
             low, high = wilson(retained, len(members))
             complete = following(current, period) <= as_of
-            rows.append((cohort_start, index, len(members), retained, retained / len(members),
-                         low, high, complete))
+            rows.append(
+                (
+                    cohort_start,
+                    index,
+                    len(members),
+                    retained,
+                    retained / len(members),
+                    low,
+                    high,
+                    complete,
+                )
+            )
             current, index = following(current, period), index + 1
     return pl.DataFrame(rows, schema=RETENTION_SCHEMA, orient="row")
 
 
-LIFECYCLE_SCHEMA = {"period": pl.Datetime("us", "UTC"), "status": pl.String,
-                    "customers": pl.Int64, "complete": pl.Boolean}
+LIFECYCLE_SCHEMA = {
+    "period": pl.Datetime("us", "UTC"),
+    "status": pl.String,
+    "customers": pl.Int64,
+    "complete": pl.Boolean,
+}
 
 
 def reference_lifecycle(events: list[Event], period: str, *, touchpoint=None, as_of=None):
@@ -138,8 +164,13 @@ def reference_lifecycle(events: list[Event], period: str, *, touchpoint=None, as
             counts = dict.fromkeys(("new", "returning", "resurrecting", "dormant"), 0)
             for periods in active.values():
                 if current in periods:
-                    status = ("new" if min(periods) == current
-                              else "returning" if before in periods else "resurrecting")
+                    status = (
+                        "new"
+                        if min(periods) == current
+                        else "returning"
+                        if before in periods
+                        else "resurrecting"
+                    )
                     counts[status] += 1
                 elif before in periods:
                     counts["dormant"] += 1
@@ -149,10 +180,20 @@ def reference_lifecycle(events: list[Event], period: str, *, touchpoint=None, as
     return pl.DataFrame(rows, schema=LIFECYCLE_SCHEMA, orient="row")
 
 
-STICKINESS_SCHEMA = {"period": pl.Datetime("us", "UTC"), "active_units": pl.Int64,
-                     "customers": pl.Int64, "share": pl.Float64, "complete": pl.Boolean}
-RATIO_SCHEMA = {"period": pl.Datetime("us", "UTC"), "active_customers": pl.Int64,
-                "mean_active": pl.Float64, "ratio": pl.Float64, "complete": pl.Boolean}
+STICKINESS_SCHEMA = {
+    "period": pl.Datetime("us", "UTC"),
+    "active_units": pl.Int64,
+    "customers": pl.Int64,
+    "share": pl.Float64,
+    "complete": pl.Boolean,
+}
+RATIO_SCHEMA = {
+    "period": pl.Datetime("us", "UTC"),
+    "active_customers": pl.Int64,
+    "mean_active": pl.Float64,
+    "ratio": pl.Float64,
+    "complete": pl.Boolean,
+}
 
 
 def units_in(start: datetime, period: str, unit: str) -> int:
@@ -179,8 +220,15 @@ def reference_stickiness(events, period="week", unit="day", touchpoint=None, as_
     for start in sorted({p for p, _ in units}):
         counts = [len(u) for (p, _), u in units.items() if p == start]
         for k in range(1, units_in(start, period, unit) + 1):
-            rows.append((start, k, counts.count(k), counts.count(k) / len(counts),
-                         following(start, period) <= as_of))
+            rows.append(
+                (
+                    start,
+                    k,
+                    counts.count(k),
+                    counts.count(k) / len(counts),
+                    following(start, period) <= as_of,
+                )
+            )
     return pl.DataFrame(rows, schema=STICKINESS_SCHEMA, orient="row")
 
 
@@ -190,8 +238,15 @@ def reference_ratio(events, period="month", unit="day", touchpoint=None, as_of=N
     for start in sorted({p for p, _ in units}):
         counts = [len(u) for (p, _), u in units.items() if p == start]
         mean_active = sum(counts) / units_in(start, period, unit)
-        rows.append((start, len(counts), mean_active, mean_active / len(counts),
-                     following(start, period) <= as_of))
+        rows.append(
+            (
+                start,
+                len(counts),
+                mean_active,
+                mean_active / len(counts),
+                following(start, period) <= as_of,
+            )
+        )
     return pl.DataFrame(rows, schema=RATIO_SCHEMA, orient="row")
 
 
@@ -215,8 +270,14 @@ def as_dict(events: list[Event]) -> dict[str, list]:
 
 # Friday 2023-12-29 to 2024-03-05: a year end, a leap day, Mondays and month starts.
 BASE = utc(2023, 12, 29)
-BOUNDARIES = [utc(2024, 1, 1), utc(2024, 1, 8), utc(2024, 2, 1), utc(2024, 2, 29),
-              utc(2024, 3, 1), utc(2024, 3, 4)]
+BOUNDARIES = [
+    utc(2024, 1, 1),
+    utc(2024, 1, 8),
+    utc(2024, 2, 1),
+    utc(2024, 2, 29),
+    utc(2024, 3, 1),
+    utc(2024, 3, 4),
+]
 MOMENTS = BOUNDARIES + [b - US for b in BOUNDARIES]
 TOUCHPOINTS = ["visit", "purchase", "call"]
 
@@ -228,11 +289,17 @@ def event_logs(draw, min_size: int = 1) -> list[Event]:
         st.sampled_from(MOMENTS),
         st.integers(0, 67 * 24 * 60).map(lambda minutes: BASE + timedelta(minutes=minutes)),
     )
-    events = draw(st.lists(
-        st.tuples(st.integers(0, customers - 1).map(lambda c: f"c{c}"), moment,
-                  st.sampled_from(TOUCHPOINTS)),
-        min_size=min_size, max_size=30,
-    ))
+    events = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, customers - 1).map(lambda c: f"c{c}"),
+                moment,
+                st.sampled_from(TOUCHPOINTS),
+            ),
+            min_size=min_size,
+            max_size=30,
+        )
+    )
     return draw(st.permutations(events))
 
 
@@ -294,27 +361,36 @@ def test_retention_cumulative_counts_return_on_or_after_the_period(constructor):
 
 @SETTINGS
 @given(
-    events=event_logs(), period=st.sampled_from(["day", "week", "month"]), start=filters,
-    returning=filters, cumulative=st.booleans(), as_of=as_ofs,
+    events=event_logs(),
+    period=st.sampled_from(["day", "week", "month"]),
+    start=filters,
+    returning=filters,
+    cumulative=st.booleans(),
+    as_of=as_ofs,
 )
 def test_retention_matches_brute_force_reference(
     events, period, start, returning, cumulative, as_of
 ):
-    result = cx.retention(pl.DataFrame(as_dict(events)), period, start=start,
-                          returning=returning, cumulative=cumulative, as_of=as_of)
-    expected = reference_retention(events, period, start=start, returning=returning,
-                                   cumulative=cumulative, as_of=as_of)
+    result = cx.retention(
+        pl.DataFrame(as_dict(events)),
+        period,
+        start=start,
+        returning=returning,
+        cumulative=cumulative,
+        as_of=as_of,
+    )
+    expected = reference_retention(
+        events, period, start=start, returning=returning, cumulative=cumulative, as_of=as_of
+    )
     assert_frame_matches(result, expected)
 
 
 @SETTINGS
-@given(events=event_logs(), period=st.sampled_from(["day", "week", "month"]),
-       returning=filters)
-def test_retention_period_zero_keeps_everyone_and_cumulative_never_rises(
-    events, period, returning
-):
-    result = cx.retention(pl.DataFrame(as_dict(events)), period, returning=returning,
-                          cumulative=True).sort("cohort", "period_index")
+@given(events=event_logs(), period=st.sampled_from(["day", "week", "month"]), returning=filters)
+def test_retention_period_zero_keeps_everyone_and_cumulative_never_rises(events, period, returning):
+    result = cx.retention(
+        pl.DataFrame(as_dict(events)), period, returning=returning, cumulative=True
+    ).sort("cohort", "period_index")
     assert (result.filter(pl.col("period_index") == 0)["rate"] == 1.0).all()
     rising = result.filter(pl.col("rate").diff().over("cohort") > 0)
     assert rising.is_empty(), rising
@@ -323,8 +399,9 @@ def test_retention_period_zero_keeps_everyone_and_cumulative_never_rises(
 
 
 @SETTINGS
-@given(events=event_logs(), period=st.sampled_from(["day", "week", "month"]),
-       seed=st.integers(0, 1000))
+@given(
+    events=event_logs(), period=st.sampled_from(["day", "week", "month"]), seed=st.integers(0, 1000)
+)
 def test_shuffling_rows_changes_nothing(events, period, seed):
     shuffled = list(events)
     random.Random(seed).shuffle(shuffled)
@@ -350,8 +427,9 @@ def test_retention_flags_periods_that_are_not_over(constructor):
 def test_retention_ignores_rows_after_as_of(constructor):
     tp = constructor(as_dict(hand_log()))
     result = collect(cx.retention(tp, "week", as_of=utc(2024, 1, 14, 23, 59)))
-    assert_frame_matches(result, reference_retention(hand_log(), "week",
-                                                     as_of=utc(2024, 1, 14, 23, 59)))
+    assert_frame_matches(
+        result, reference_retention(hand_log(), "week", as_of=utc(2024, 1, 14, 23, 59))
+    )
     # The week of the 8th is seen up to 23:59 on Sunday only: still not complete.
     assert result["complete"].to_list() == [True, False, False]
     assert result["retained"].to_list() == [2, 1, 1]  # bob's visit on the 16th is ignored
@@ -406,14 +484,19 @@ def test_retention_explains_bad_arguments():
 
 
 def test_every_backend_gives_the_same_retention(constructor_all):
-    events = [*hand_log(), ("dee", utc(1969, 12, 31, 23, 59, 59, 999_999), "visit"),
-              ("dee", utc(2024, 1, 1), "purchase")]
+    events = [
+        *hand_log(),
+        ("dee", utc(1969, 12, 31, 23, 59, 59, 999_999), "visit"),
+        ("dee", utc(2024, 1, 1), "purchase"),
+    ]
     tp = constructor_all(as_dict(events))
     for period, cumulative in (("week", False), ("month", True)):
-        result = cx.retention(tp, period, start={"visit", "purchase"}, returning="purchase",
-                              cumulative=cumulative)
-        expected = reference_retention(events, period, start={"visit", "purchase"},
-                                       returning="purchase", cumulative=cumulative)
+        result = cx.retention(
+            tp, period, start={"visit", "purchase"}, returning="purchase", cumulative=cumulative
+        )
+        expected = reference_retention(
+            events, period, start={"visit", "purchase"}, returning="purchase", cumulative=cumulative
+        )
         assert_frame_matches(result, expected)
 
 
@@ -434,11 +517,14 @@ def test_lifecycle_sorts_active_customers_into_statuses(constructor):
 
 
 @SETTINGS
-@given(events=event_logs(), period=st.sampled_from(["day", "week", "month"]),
-       touchpoint=filters, as_of=as_ofs)
+@given(
+    events=event_logs(),
+    period=st.sampled_from(["day", "week", "month"]),
+    touchpoint=filters,
+    as_of=as_ofs,
+)
 def test_lifecycle_matches_brute_force_reference(events, period, touchpoint, as_of):
-    result = cx.lifecycle(pl.DataFrame(as_dict(events)), period, touchpoint=touchpoint,
-                          as_of=as_of)
+    result = cx.lifecycle(pl.DataFrame(as_dict(events)), period, touchpoint=touchpoint, as_of=as_of)
     expected = reference_lifecycle(events, period, touchpoint=touchpoint, as_of=as_of)
     assert_frame_matches(result, expected)
 
@@ -446,9 +532,11 @@ def test_lifecycle_matches_brute_force_reference(events, period, touchpoint, as_
 @SETTINGS
 @given(events=event_logs(), period=st.sampled_from(["day", "week"]))
 def test_lifecycle_dormant_are_last_periods_actives_who_did_not_return(events, period):
-    wide = cx.lifecycle(pl.DataFrame(as_dict(events)), period).pivot(
-        "status", index="period", values="customers"
-    ).sort("period")
+    wide = (
+        cx.lifecycle(pl.DataFrame(as_dict(events)), period)
+        .pivot("status", index="period", values="customers")
+        .sort("period")
+    )
     active = wide["new"] + wide["returning"] + wide["resurrecting"]
     assert (wide["dormant"].slice(1) == (active - wide["returning"].shift(-1)).head(-1)).all()
 
@@ -470,9 +558,11 @@ def test_stickiness_counts_active_days_per_week(constructor):
 @SETTINGS
 @given(
     events=event_logs(),
-    period_unit=st.sampled_from([("day", "hour"), ("week", "day"), ("week", "hour"),
-                                 ("month", "day"), ("month", "week")]),
-    touchpoint=filters, as_of=as_ofs,
+    period_unit=st.sampled_from(
+        [("day", "hour"), ("week", "day"), ("week", "hour"), ("month", "day"), ("month", "week")]
+    ),
+    touchpoint=filters,
+    as_of=as_ofs,
 )
 def test_stickiness_matches_brute_force_reference(events, period_unit, touchpoint, as_of):
     period, unit = period_unit
@@ -482,8 +572,7 @@ def test_stickiness_matches_brute_force_reference(events, period_unit, touchpoin
     assert_frame_matches(result, expected)
     shares = collect(result).group_by("period").agg(pl.col("share").sum())
     assert ((shares["share"] - 1).abs() < 1e-9).all()
-    ratio = cx.stickiness_ratio(tp, period=period, unit=unit, touchpoint=touchpoint,
-                                as_of=as_of)
+    ratio = cx.stickiness_ratio(tp, period=period, unit=unit, touchpoint=touchpoint, as_of=as_of)
     assert_frame_matches(ratio, reference_ratio(events, period, unit, touchpoint, as_of))
 
 
@@ -505,9 +594,14 @@ def test_stickiness_unit_must_be_finer_than_period():
 
 
 def test_every_backend_gives_the_same_lifecycle_and_stickiness(constructor_all):
-    events = [*hand_log(), ("dee", utc(2024, 1, 31, 23, 59), "visit"),
-              ("dee", utc(2024, 2, 1), "call")]
+    events = [
+        *hand_log(),
+        ("dee", utc(2024, 1, 31, 23, 59), "visit"),
+        ("dee", utc(2024, 2, 1), "call"),
+    ]
     tp = constructor_all(as_dict(events))
     assert_frame_matches(cx.lifecycle(tp, "month"), reference_lifecycle(events, "month"))
-    assert_frame_matches(cx.stickiness(tp, period="month", unit="week"),
-                         reference_stickiness(events, "month", "week"))
+    assert_frame_matches(
+        cx.stickiness(tp, period="month", unit="week"),
+        reference_stickiness(events, "month", "week"),
+    )

@@ -24,15 +24,18 @@ SIZES = {"one": 1, "five": 5, "thirty": 30, "two_hundred": 200}
 
 def _answers(survey: str, groups: dict[str, list[float]]) -> dict[str, list]:
     rows = [(g, s) for g, scores in groups.items() for s in scores]
-    return {"g": [g for g, _ in rows], "survey": [survey] * len(rows),
-            "score": [float(s) for _, s in rows]}
+    return {
+        "g": [g for g, _ in rows],
+        "survey": [survey] * len(rows),
+        "score": [float(s) for _, s in rows],
+    }
 
 
 # Scores chosen so every group has a different mix: (promoters, passives, detractors).
 NPS_GROUPS = {
-    "one": [10],                                   # 1, 0, 0
-    "five": [10, 9, 8, 3, 0],                      # 2, 1, 2
-    "thirty": [10] * 12 + [7] * 10 + [6] * 8,      # 12, 10, 8
+    "one": [10],  # 1, 0, 0
+    "five": [10, 9, 8, 3, 0],  # 2, 1, 2
+    "thirty": [10] * 12 + [7] * 10 + [6] * 8,  # 12, 10, 8
     "two_hundred": [9] * 90 + [8] * 60 + [2] * 50,  # 90, 60, 50
 }
 
@@ -43,21 +46,41 @@ def _adjusted_wald(promoters: int, detractors: int, n: int) -> tuple[float, floa
     p, d = (promoters + 0.75) / n_adj, (detractors + 0.75) / n_adj
     centre = p - d
     half = Z95 * math.sqrt((p + d - centre**2) / n_adj)
-    return (100 * (promoters - detractors) / n, max(-100, 100 * (centre - half)),
-            min(100, 100 * (centre + half)))
+    return (
+        100 * (promoters - detractors) / n,
+        max(-100, 100 * (centre - half)),
+        min(100, 100 * (centre + half)),
+    )
 
 
 def test_nps_adjusted_wald_interval_matches_hand_computation_on_every_engine(constructor):
     result = to_polars(cx.nps(constructor(_answers("nps", NPS_GROUPS)), by="g"))
-    assert result.columns == ["g", "responses", "promoters", "passives", "detractors", "nps",
-                              "ci_low", "ci_high", "small_sample"]
-    counts = {"one": (1, 0, 0), "five": (2, 1, 2), "thirty": (12, 10, 8),
-              "two_hundred": (90, 60, 50)}
+    assert result.columns == [
+        "g",
+        "responses",
+        "promoters",
+        "passives",
+        "detractors",
+        "nps",
+        "ci_low",
+        "ci_high",
+        "small_sample",
+    ]
+    counts = {
+        "one": (1, 0, 0),
+        "five": (2, 1, 2),
+        "thirty": (12, 10, 8),
+        "two_hundred": (90, 60, 50),
+    }
     for row in result.iter_rows(named=True):
         promoters, passives, detractors = counts[row["g"]]
         n = SIZES[row["g"]]
         assert (row["responses"], row["promoters"], row["passives"], row["detractors"]) == (
-            n, promoters, passives, detractors)
+            n,
+            promoters,
+            passives,
+            detractors,
+        )
         score, low, high = _adjusted_wald(promoters, detractors, n)
         assert row["nps"] == pytest.approx(score)
         assert row["ci_low"] == pytest.approx(low, abs=1e-9)
@@ -82,10 +105,10 @@ def test_nps_interval_of_one_promoter_is_wide_but_not_degenerate():
 
 
 CSAT_GROUPS = {
-    "one": [5],                               # 1 of 1 satisfied
-    "five": [5, 4, 4, 2, 3],                  # 3 of 5
-    "thirty": [5] * 20 + [3] * 6 + [1] * 4,   # 20 of 30
-    "two_hundred": [4] * 150 + [2] * 50,      # 150 of 200
+    "one": [5],  # 1 of 1 satisfied
+    "five": [5, 4, 4, 2, 3],  # 3 of 5
+    "thirty": [5] * 20 + [3] * 6 + [1] * 4,  # 20 of 30
+    "two_hundred": [4] * 150 + [2] * 50,  # 150 of 200
 }
 
 
@@ -98,8 +121,15 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 
 def test_csat_top_two_box_with_wilson_interval_matches_hand_computation(constructor):
     result = to_polars(cx.csat(constructor(_answers("csat", CSAT_GROUPS)), by="g"))
-    assert result.columns == ["g", "responses", "satisfied", "csat", "ci_low", "ci_high",
-                              "small_sample"]
+    assert result.columns == [
+        "g",
+        "responses",
+        "satisfied",
+        "csat",
+        "ci_low",
+        "ci_high",
+        "small_sample",
+    ]
     satisfied = {"one": 1, "five": 3, "thirty": 20, "two_hundred": 150}
     for row in result.iter_rows(named=True):
         k, n = satisfied[row["g"]], SIZES[row["g"]]
@@ -129,8 +159,17 @@ CES_GROUPS = {
 
 def test_ces_mean_with_t_interval_matches_scipy_on_every_engine(constructor):
     result = to_polars(cx.ces(constructor(_answers("ces", CES_GROUPS)), by="g"))
-    assert result.columns == ["g", "responses", "easy", "easy_share", "ces", "sd", "ci_low",
-                              "ci_high", "small_sample"]
+    assert result.columns == [
+        "g",
+        "responses",
+        "easy",
+        "easy_share",
+        "ces",
+        "sd",
+        "ci_low",
+        "ci_high",
+        "small_sample",
+    ]
     for row in result.iter_rows(named=True):
         scores = np.array(CES_GROUPS[row["g"]], dtype=float)
         n = len(scores)
@@ -155,8 +194,9 @@ def test_ces_interval_of_five_answers_by_hand():
 
 
 def test_metrics_count_only_their_own_survey_and_skip_missing_scores():
-    answers = pl.DataFrame({"survey": ["nps", "csat", "csat", "ces", "ces"],
-                            "score": [10.0, 5.0, None, 7.0, None]})
+    answers = pl.DataFrame(
+        {"survey": ["nps", "csat", "csat", "ces", "ces"], "score": [10.0, 5.0, None, 7.0, None]}
+    )
     assert cx.csat(answers)["responses"].item() == 1
     assert cx.ces(answers)["responses"].item() == 1
     assert cx.nps(answers)["responses"].item() == 1
@@ -172,14 +212,16 @@ def test_metrics_keep_the_callers_frame_type():
 
 
 def _periods(survey: str, before: list[float], after: list[float]) -> dict[str, list]:
-    return {"period": ["2025-Q1"] * len(before) + ["2025-Q2"] * len(after),
-            "survey": [survey] * (len(before) + len(after)),
-            "score": [float(s) for s in before + after]}
+    return {
+        "period": ["2025-Q1"] * len(before) + ["2025-Q2"] * len(after),
+        "survey": [survey] * (len(before) + len(after)),
+        "score": [float(s) for s in before + after],
+    }
 
 
 def test_nps_change_adds_the_adjusted_wald_variances(constructor):
-    before = [10] * 30 + [8] * 40 + [3] * 30   # NPS 0 of 100
-    after = [10] * 50 + [8] * 30 + [3] * 20    # NPS 30 of 100
+    before = [10] * 30 + [8] * 40 + [3] * 30  # NPS 0 of 100
+    after = [10] * 50 + [8] * 30 + [3] * 20  # NPS 30 of 100
     result = to_polars(cx.nps_change(constructor(_periods("nps", before, after))))
     row = result.row(0, named=True)
     # by hand: n' = 103; before p' = d' = 30.75/103; after p' = 50.75/103, d' = 20.75/103
@@ -242,12 +284,16 @@ def test_change_picks_the_last_two_periods_and_rejects_unknown_ones():
 
 
 def test_with_period_truncates_to_calendar_quarters_on_every_engine(constructor):
-    ts = [datetime(2025, 2, 3, 10, tzinfo=UTC), datetime(2025, 6, 30, 23, tzinfo=UTC),
-          datetime(2025, 7, 1, 0, tzinfo=UTC)]
+    ts = [
+        datetime(2025, 2, 3, 10, tzinfo=UTC),
+        datetime(2025, 6, 30, 23, tzinfo=UTC),
+        datetime(2025, 7, 1, 0, tzinfo=UTC),
+    ]
     frame = constructor({"ts": ts, "survey": ["nps"] * 3, "score": [10.0, 9.0, 1.0]})
     result = to_polars(cx.with_period(frame, every="quarter"))
     starts = [p.replace(tzinfo=None) for p in result["period"].to_list()]
     assert starts == [datetime(2025, 1, 1), datetime(2025, 4, 1), datetime(2025, 7, 1)]
-    change = to_polars(cx.nps_change(cx.with_period(frame, every="quarter"),
-                                     before="2025-04", after="2025-07"))
+    change = to_polars(
+        cx.nps_change(cx.with_period(frame, every="quarter"), before="2025-04", after="2025-07")
+    )
     assert change["difference"].item() == pytest.approx(-200.0)

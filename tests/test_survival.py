@@ -29,15 +29,29 @@ from cxlib.survival import kaplan_meier, logrank_test, median_lifetime
 SIX_MP_EVENTS = [6, 6, 6, 7, 10, 13, 16, 22, 23]
 SIX_MP_CENSORED = [6, 9, 10, 11, 17, 19, 20, 25, 32, 32, 34, 35]
 PLACEBO_EVENTS = [1, 1, 2, 2, 3, 4, 4, 5, 5, 8, 8, 8, 8, 11, 11, 12, 12, 15, 17, 22, 23]
-LEUKEMIA = pl.DataFrame({
-    "weeks": SIX_MP_EVENTS + SIX_MP_CENSORED + PLACEBO_EVENTS,
-    "relapse": [True] * 9 + [False] * 12 + [True] * 21,
-    "group": ["6-MP"] * 21 + ["placebo"] * 21,
-})
+LEUKEMIA = pl.DataFrame(
+    {
+        "weeks": SIX_MP_EVENTS + SIX_MP_CENSORED + PLACEBO_EVENTS,
+        "relapse": [True] * 9 + [False] * 12 + [True] * 21,
+        "group": ["6-MP"] * 21 + ["placebo"] * 21,
+    }
+)
 # Kleinbaum & Klein, chapter 2: the KM estimates of each group (3 decimals)
 KM_6MP = {6: 0.857, 7: 0.807, 10: 0.753, 13: 0.690, 16: 0.627, 22: 0.538, 23: 0.448}
-KM_PLACEBO = {1: 0.905, 2: 0.810, 3: 0.762, 4: 0.667, 5: 0.571, 8: 0.381, 11: 0.286,
-              12: 0.190, 15: 0.143, 17: 0.095, 22: 0.048, 23: 0.000}
+KM_PLACEBO = {
+    1: 0.905,
+    2: 0.810,
+    3: 0.762,
+    4: 0.667,
+    5: 0.571,
+    8: 0.381,
+    11: 0.286,
+    12: 0.190,
+    15: 0.143,
+    17: 0.095,
+    22: 0.048,
+    23: 0.000,
+}
 
 
 def _curve(group: str) -> dict[float, dict]:
@@ -103,8 +117,9 @@ def test_kaplan_meier_matches_a_brute_force_loop_with_ties_and_delayed_entry(see
     entries = np.where(rng.random(n) < 0.3, durations - rng.integers(1, 5, n), -1.0)
     frame = pl.DataFrame({"days": durations, "churned": events, "entry": entries})
     for entry in (None, "entry"):
-        reference = _brute_km(durations.tolist(), events.tolist(),
-                              entries.tolist() if entry else None)
+        reference = _brute_km(
+            durations.tolist(), events.tolist(), entries.tolist() if entry else None
+        )
         curve = kaplan_meier(frame, entry=entry).filter(pl.col("time") > 0)
         for row in curve.iter_rows(named=True):
             at_risk, died, survival = reference[row["time"]]
@@ -131,8 +146,13 @@ def _brute_logrank(frame: pl.DataFrame, group: str) -> float:
 def test_log_rank_matches_a_brute_force_loop(seed):
     rng = np.random.default_rng(seed)
     n = 80
-    frame = pl.DataFrame({"days": rng.integers(1, 20, n), "churned": rng.random(n) < 0.7,
-                          "segment": rng.choice(["a", "b"], n)})
+    frame = pl.DataFrame(
+        {
+            "days": rng.integers(1, 20, n),
+            "churned": rng.random(n) < 0.7,
+            "segment": rng.choice(["a", "b"], n),
+        }
+    )
     result = logrank_test(frame, group="segment")
     assert result["chi_square"][0] == pytest.approx(_brute_logrank(frame, "segment"))
 
@@ -140,8 +160,13 @@ def test_log_rank_matches_a_brute_force_loop(seed):
 def test_log_rank_with_three_groups_has_two_degrees_of_freedom():
     rng = np.random.default_rng(5)
     n = 90
-    frame = pl.DataFrame({"days": rng.integers(1, 20, n), "churned": rng.random(n) < 0.7,
-                          "segment": ["a", "b", "c"] * 30})
+    frame = pl.DataFrame(
+        {
+            "days": rng.integers(1, 20, n),
+            "churned": rng.random(n) < 0.7,
+            "segment": ["a", "b", "c"] * 30,
+        }
+    )
     result = logrank_test(frame, group="segment")
     assert result["df"][0] == 2
     assert result["p_value"][0] == pytest.approx(stats.chi2.sf(result["chi_square"][0], 2))
@@ -150,8 +175,9 @@ def test_log_rank_with_three_groups_has_two_degrees_of_freedom():
 
 
 def test_identical_groups_give_a_zero_statistic():
-    frame = pl.DataFrame({"days": [1, 2, 3, 4] * 2, "churned": [True, False] * 4,
-                          "segment": ["a"] * 4 + ["b"] * 4})
+    frame = pl.DataFrame(
+        {"days": [1, 2, 3, 4] * 2, "churned": [True, False] * 4, "segment": ["a"] * 4 + ["b"] * 4}
+    )
     assert logrank_test(frame, group="segment")["chi_square"][0] == pytest.approx(0.0)
 
 
@@ -174,7 +200,6 @@ def test_customers_with_recent_friction_churn_faster_after_the_snapshot():
     test = logrank_test(life, group="segment", groups=["0", "2+"])
     assert test["p_value"][0] < 0.001
     curves = kaplan_meier(life, by="segment")
-    at_90 = curves.filter(pl.col("time") <= 90).group_by("segment").agg(
-        pl.col("survival").last())
+    at_90 = curves.filter(pl.col("time") <= 90).group_by("segment").agg(pl.col("survival").last())
     retained = dict(at_90.iter_rows())
     assert retained["2+"] < retained["0"] - 0.3

@@ -21,11 +21,21 @@ def _themes(*comments: str) -> list[str]:
 
 
 def test_language_comes_from_the_script():
-    texts = ["ค่าส่งแพงเกินไป", "Giao hàng nhanh, rất hài lòng.", "Fast delivery, very happy.",
-             unicodedata.normalize("NFD", "Phí vận chuyển quá cao."), None]
+    texts = [
+        "ค่าส่งแพงเกินไป",
+        "Giao hàng nhanh, rất hài lòng.",
+        "Fast delivery, very happy.",
+        unicodedata.normalize("NFD", "Phí vận chuyển quá cao."),
+        None,
+    ]
     frame = pl.DataFrame({"text": texts}, schema={"text": pl.String})
     assert frame.select(language_expr("text")).to_series().to_list() == [
-        "th", "vi", "en", "vi", None]
+        "th",
+        "vi",
+        "en",
+        "vi",
+        None,
+    ]
 
 
 def test_thai_is_segmented_into_words_offline():
@@ -51,8 +61,12 @@ def test_stop_words_cover_the_three_languages():
 
 @pytest.mark.parametrize("language", ["en", "vi", "th"])
 def test_themes_recover_the_sample_comment_bank(language):
-    rows = [(theme, sentence) for theme, sentiments in COMMENTS[language].items()
-            for sentences in sentiments.values() for sentence in sentences]
+    rows = [
+        (theme, sentence)
+        for theme, sentiments in COMMENTS[language].items()
+        for sentences in sentiments.values()
+        for sentence in sentences
+    ]
     frame = pl.DataFrame({"truth": [r[0] for r in rows], "comment": [r[1] for r in rows]})
     themed = voc.comment_themes(frame)
     assert (themed["language"] == language).all()
@@ -62,18 +76,28 @@ def test_themes_recover_the_sample_comment_bank(language):
 
 def test_themes_of_real_thai_sentences_outside_the_sample():
     assert _themes(
-        "ค่าส่งแพงเกินไป",                               # shipping is too expensive
-        "จัดส่งรวดเร็ว พอใจมาก",                           # fast delivery, very satisfied
-        "พนักงานบริการดีมาก",                             # the staff's service is very good
-        "ราคาแพงไปหน่อยสำหรับสินค้าแบบนี้",                   # a bit pricey for this product
-        "สั่งของไปหนึ่งอาทิตย์แล้วยังไม่ได้รับของเลย",             # ordered a week ago, still nothing
-        "แอปเด้งออกตอนกดจ่ายเงิน",                         # the app crashes when I pay
-        "โทรหาคอลเซ็นเตอร์หลายรอบไม่มีใครรับสาย",            # called the call centre, no answer
-        "เสื้อที่ได้รับขาดตั้งแต่แกะกล่อง คุณภาพไม่ดีเลย",           # torn shirt, poor quality
-        "อยากให้มีส่งฟรีเมื่อซื้อครบ 500 บาท",                  # wish for free shipping over 500
-        "ช้างตัวนี้น่ารักมาก",                                # "this elephant is cute": no theme
-    ) == ["shipping_cost", "delivery_speed", "support", "price", "delivery_speed",
-          "app_checkout", "support", "product_quality", "shipping_cost", "other"]
+        "ค่าส่งแพงเกินไป",  # shipping is too expensive
+        "จัดส่งรวดเร็ว พอใจมาก",  # fast delivery, very satisfied
+        "พนักงานบริการดีมาก",  # the staff's service is very good
+        "ราคาแพงไปหน่อยสำหรับสินค้าแบบนี้",  # a bit pricey for this product
+        "สั่งของไปหนึ่งอาทิตย์แล้วยังไม่ได้รับของเลย",  # ordered a week ago, still nothing
+        "แอปเด้งออกตอนกดจ่ายเงิน",  # the app crashes when I pay
+        "โทรหาคอลเซ็นเตอร์หลายรอบไม่มีใครรับสาย",  # called the call centre, no answer
+        "เสื้อที่ได้รับขาดตั้งแต่แกะกล่อง คุณภาพไม่ดีเลย",  # torn shirt, poor quality
+        "อยากให้มีส่งฟรีเมื่อซื้อครบ 500 บาท",  # wish for free shipping over 500
+        "ช้างตัวนี้น่ารักมาก",  # "this elephant is cute": no theme
+    ) == [
+        "shipping_cost",
+        "delivery_speed",
+        "support",
+        "price",
+        "delivery_speed",
+        "app_checkout",
+        "support",
+        "product_quality",
+        "shipping_cost",
+        "other",
+    ]
 
 
 def test_themes_of_real_vietnamese_and_english_sentences():
@@ -86,8 +110,16 @@ def test_themes_of_real_vietnamese_and_english_sentences():
         "The courier was two days late",
         "Refund took forever, agent was rude",
         "Way too pricey",
-    ) == ["support", "delivery_speed", "product_quality", "app_checkout", "shipping_cost",
-          "delivery_speed", "support", "price"]
+    ) == [
+        "support",
+        "delivery_speed",
+        "product_quality",
+        "app_checkout",
+        "shipping_cost",
+        "delivery_speed",
+        "support",
+        "price",
+    ]
 
 
 def test_longest_keyword_wins_where_keywords_overlap():
@@ -99,20 +131,31 @@ def test_longest_keyword_wins_where_keywords_overlap():
 
 def test_custom_themes_and_rows_without_text():
     themes = {"packaging": {"en": ["box*", "packag*"], "th": ["กล่อง"]}}
-    frame = pl.DataFrame({"comment": ["The box was crushed", None, "  ", "ขนส่งทำกล่องบุบ",
-                                      "Nice"]})
+    frame = pl.DataFrame({"comment": ["The box was crushed", None, "  ", "ขนส่งทำกล่องบุบ", "Nice"]})
     themed = voc.comment_themes(frame, themes=themes)
     assert themed["theme"].to_list() == ["packaging", "packaging", "other"]
     assert themed["mentions"].to_list() == [1, 1, 0]
 
 
 def test_terms_drop_stop_words_and_pair_vietnamese_syllables():
-    frame = pl.DataFrame({"comment": ["Phí ship quá cao.", "Phí ship hợp lý.",
-                                      "The shipping fee was high", "ค่าส่งแพงเกินไป"]})
+    frame = pl.DataFrame(
+        {
+            "comment": [
+                "Phí ship quá cao.",
+                "Phí ship hợp lý.",
+                "The shipping fee was high",
+                "ค่าส่งแพงเกินไป",
+            ]
+        }
+    )
     found = voc.terms(voc.comment_themes(frame), top=3)
     vietnamese = found.filter(pl.col("language") == "vi")
     assert vietnamese.row(0, named=True) | {"share": 1.0} == {
-        "language": "vi", "term": "phí ship", "comments": 2, "share": 1.0}
+        "language": "vi",
+        "term": "phí ship",
+        "comments": 2,
+        "share": 1.0,
+    }
     english = set(found.filter(pl.col("language") == "en")["term"].to_list())
     assert "the" not in english and "was" not in english and "shipping" in english
     assert "ค่าส่งแพง" in found.filter(pl.col("language") == "th")["term"].to_list()

@@ -74,11 +74,21 @@ def test_gamma_gamma_matches_the_published_cdnow_estimates(gamma_gamma: value.Ga
 def test_rfm_summary_rebuilds_the_cdnow_summary_from_transactions(cdnow: pl.DataFrame):
     transactions = pl.read_csv(DATA / "cdnow_transactions.csv.gz", try_parse_dates=True)
     summary = value.rfm_summary(
-        transactions, customer="customer", ts="date", revenue="spend",
-        observation_end="1997-09-30", holdout_end="1998-06-30",
+        transactions,
+        customer="customer",
+        ts="date",
+        revenue="spend",
+        observation_end="1997-09-30",
+        holdout_end="1998-06-30",
     )
-    expected = cdnow.select(pl.col("customer").alias("customer_id"), "frequency", "recency",
-                            "T", "monetary_value", "frequency_holdout")
+    expected = cdnow.select(
+        pl.col("customer").alias("customer_id"),
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "frequency_holdout",
+    )
     # the committed file has 6 decimals (weeks) and 4 (spend)
     assert_frame_matches(summary.select(expected.columns), expected, tolerance=1e-4)
     assert summary.get_column("duration_holdout").unique().to_list() == [39.0]
@@ -129,9 +139,10 @@ def _posterior_by_quadrature(params, x, t_x, big_t, t, nodes=120):
     return (weights * future).sum() / evidence, (weights * alive).sum() / evidence
 
 
-@pytest.mark.parametrize(("x", "t_x", "big_t"),
-                         [(0, 0.0, 20.0), (1, 3.0, 12.0), (2, 30.43, 38.86), (5, 10.0, 30.0),
-                          (20, 35.0, 38.0)])
+@pytest.mark.parametrize(
+    ("x", "t_x", "big_t"),
+    [(0, 0.0, 20.0), (1, 3.0, 12.0), (2, 30.43, 38.86), (5, 10.0, 30.0), (20, 35.0, 38.0)],
+)
 def test_expected_purchases_and_p_alive_match_numerical_integration(bgnbd, x, t_x, big_t):
     expected, alive = _posterior_by_quadrature(bgnbd.params, x, t_x, big_t, t=39.0)
     assert bgnbd.expected_purchases(39.0, x, t_x, big_t) == pytest.approx(expected, rel=1e-8)
@@ -152,15 +163,17 @@ def test_probability_of_purchases_is_a_distribution_with_the_model_mean(bgnbd):
     probabilities = bgnbd.probability_of_purchases(counts, 39.0)
     assert probabilities.min() >= 0
     assert probabilities.sum() == pytest.approx(1.0, abs=1e-6)
-    assert (counts * probabilities).sum() == pytest.approx(bgnbd.expected_purchases_new(39.0),
-                                                           rel=1e-4)
+    assert (counts * probabilities).sum() == pytest.approx(
+        bgnbd.expected_purchases_new(39.0), rel=1e-4
+    )
 
 
 def test_fit_histogram_matches_the_cdnow_calibration_counts(cdnow, bgnbd):
     """FHL (2005) Figure 2: predicted vs actual customers by calibration repeat purchases."""
     big_t = cdnow.get_column("T").to_numpy()
-    predicted = np.array([bgnbd.probability_of_purchases(np.full(big_t.shape, n), big_t).sum()
-                          for n in range(7)])
+    predicted = np.array(
+        [bgnbd.probability_of_purchases(np.full(big_t.shape, n), big_t).sum() for n in range(7)]
+    )
     actual = np.array([(cdnow.get_column("frequency") == n).sum() for n in range(7)])
     assert actual[0] == 1411
     assert np.abs(predicted - actual).max() < 0.05 * actual[0]
@@ -170,8 +183,9 @@ def test_expected_spend_is_the_posterior_mean_of_the_gamma_gamma_model(gamma_gam
     p, q, gamma = gamma_gamma.p, gamma_gamma.q, gamma_gamma.gamma
     x, zbar = np.array([1.0, 4.0, 20.0]), np.array([10.0, 50.0, 30.0])
     # ν | data ~ Gamma(px + q, rate γ + x z̄), so E[p/ν] = p (γ + x z̄) / (px + q − 1)
-    assert gamma_gamma.expected_spend(x, zbar) == pytest.approx(p * (gamma + x * zbar)
-                                                                / (p * x + q - 1))
+    assert gamma_gamma.expected_spend(x, zbar) == pytest.approx(
+        p * (gamma + x * zbar) / (p * x + q - 1)
+    )
     assert gamma_gamma.expected_spend(0, np.nan) == pytest.approx(gamma_gamma.mean_spend)
 
 
@@ -180,41 +194,61 @@ def test_expected_spend_is_the_posterior_mean_of_the_gamma_gamma_model(gamma_gam
 
 def test_rfm_summary_merges_same_day_purchases_and_leaves_out_first_purchase_spend(constructor):
     day = lambda d, h=12: datetime(2025, 1, d, h, tzinfo=UTC)  # noqa: E731
-    transactions = constructor({
-        "customer_id": ["a", "a", "a", "a", "b", "c"],
-        "ts": [day(1), day(8, 9), day(8, 18), day(15), day(8), day(29)],
-        "touchpoint": ["purchase"] * 4 + ["purchase", "visit"],
-        "revenue": [100.0, 10.0, 20.0, 60.0, 5.0, None],
-    })
+    transactions = constructor(
+        {
+            "customer_id": ["a", "a", "a", "a", "b", "c"],
+            "ts": [day(1), day(8, 9), day(8, 18), day(15), day(8), day(29)],
+            "touchpoint": ["purchase"] * 4 + ["purchase", "visit"],
+            "revenue": [100.0, 10.0, 20.0, 60.0, 5.0, None],
+        }
+    )
     got = value.rfm_summary(transactions, unit="week", observation_end="2025-01-29")
-    expected = pl.DataFrame({
-        "customer_id": ["a", "b"],
-        "frequency": [2, 0],
-        "recency": [2.0, 0.0],
-        "T": [4.0, 3.0],
-        "monetary_value": [45.0, None],
-    })
+    expected = pl.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "frequency": [2, 0],
+            "recency": [2.0, 0.0],
+            "T": [4.0, 3.0],
+            "monetary_value": [45.0, None],
+        }
+    )
     assert_frame_matches(got, expected)
 
 
 def test_rfm_summary_splits_calibration_and_holdout():
-    transactions = pl.DataFrame({
-        "customer_id": ["a", "a", "a", "b"],
-        "ts": [datetime(2025, 1, 1), datetime(2025, 1, 5), datetime(2025, 1, 20),
-               datetime(2025, 1, 15)],
-        "revenue": [1.0, 2.0, 3.0, 4.0],
-    })
-    got = value.rfm_summary(transactions, unit="day", observation_end="2025-01-10",
-                            holdout_end="2025-01-31")
-    assert got.to_dicts() == [{
-        "customer_id": "a", "frequency": 1, "recency": 4.0, "T": 9.0, "monetary_value": 2.0,
-        "frequency_holdout": 1, "monetary_value_holdout": 3.0, "duration_holdout": 21.0,
-    }]  # b's first purchase is after the calibration: not born yet, left out
+    transactions = pl.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b"],
+            "ts": [
+                datetime(2025, 1, 1),
+                datetime(2025, 1, 5),
+                datetime(2025, 1, 20),
+                datetime(2025, 1, 15),
+            ],
+            "revenue": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    got = value.rfm_summary(
+        transactions, unit="day", observation_end="2025-01-10", holdout_end="2025-01-31"
+    )
+    assert got.to_dicts() == [
+        {
+            "customer_id": "a",
+            "frequency": 1,
+            "recency": 4.0,
+            "T": 9.0,
+            "monetary_value": 2.0,
+            "frequency_holdout": 1,
+            "monetary_value_holdout": 3.0,
+            "duration_holdout": 21.0,
+        }
+    ]  # b's first purchase is after the calibration: not born yet, left out
 
 
 def test_rfm_summary_rejects_unknown_units_and_bad_dates():
-    transactions = pl.DataFrame({"customer_id": ["a"], "ts": [datetime(2025, 1, 1)],
-                                 "revenue": [1.0]})
+    transactions = pl.DataFrame(
+        {"customer_id": ["a"], "ts": [datetime(2025, 1, 1)], "revenue": [1.0]}
+    )
     with pytest.raises(cx.DataError, match="unit"):
         value.rfm_summary(transactions, unit="fortnight")
     with pytest.raises(cx.DataError, match="observation_end"):
@@ -222,8 +256,9 @@ def test_rfm_summary_rejects_unknown_units_and_bad_dates():
 
 
 def test_fit_bgnbd_explains_an_inconsistent_summary():
-    summary = pl.DataFrame({"frequency": [1, 0] * 10, "recency": [5.0, 0.0] * 10,
-                            "T": [4.0, 3.0] * 10})
+    summary = pl.DataFrame(
+        {"frequency": [1, 0] * 10, "recency": [5.0, 0.0] * 10, "T": [4.0, 3.0] * 10}
+    )
     with pytest.raises(cx.DataError, match="recency must be between 0 and T"):
         value.fit_bgnbd(summary)
     with pytest.raises(cx.DataError, match="frequency"):
@@ -234,15 +269,27 @@ def test_fit_bgnbd_explains_an_inconsistent_summary():
 
 
 def test_customer_value_sums_discounted_period_purchases(cdnow, bgnbd, gamma_gamma):
-    undiscounted = value.customer_value(cdnow.rename({"customer": "customer_id"}), bgnbd,
-                                        gamma_gamma, horizon=52, periods=12, discount_rate=0.0)
+    undiscounted = value.customer_value(
+        cdnow.rename({"customer": "customer_id"}),
+        bgnbd,
+        gamma_gamma,
+        horizon=52,
+        periods=12,
+        discount_rate=0.0,
+    )
     row = undiscounted.row(0, named=True)
     assert row["clv"] == pytest.approx(row["expected_purchases"] * row["expected_spend"])
     assert row["expected_purchases"] == pytest.approx(
         float(bgnbd.expected_purchases(52, row["frequency"], row["recency"], row["T"]))
     )
-    discounted = value.customer_value(cdnow.rename({"customer": "customer_id"}), bgnbd,
-                                      gamma_gamma, horizon=52, periods=12, discount_rate=0.01)
+    discounted = value.customer_value(
+        cdnow.rename({"customer": "customer_id"}),
+        bgnbd,
+        gamma_gamma,
+        horizon=52,
+        periods=12,
+        discount_rate=0.01,
+    )
     both = undiscounted.join(discounted, on="customer_id", suffix="_d")
     ratio = (both["clv_d"] / both["clv"]).to_numpy()
     # every period's purchases are discounted by between 1/1.01 and 1/1.01^12
@@ -251,13 +298,16 @@ def test_customer_value_sums_discounted_period_purchases(cdnow, bgnbd, gamma_gam
 
 
 def test_value_tiers_split_customers_and_value():
-    values = pl.DataFrame({
-        "clv": [float(v) for v in range(100, 0, -1)],
-        "p_alive": [0.5] * 100, "expected_purchases": [1.0] * 100, "expected_spend": [2.0] * 100,
-    })
+    values = pl.DataFrame(
+        {
+            "clv": [float(v) for v in range(100, 0, -1)],
+            "p_alive": [0.5] * 100,
+            "expected_purchases": [1.0] * 100,
+            "expected_spend": [2.0] * 100,
+        }
+    )
     tiers = value.value_tiers(values)
-    assert tiers.get_column("tier").to_list() == ["top 10%", "next 20%", "next 30%",
-                                                  "bottom 40%"]
+    assert tiers.get_column("tier").to_list() == ["top 10%", "next 20%", "next 30%", "bottom 40%"]
     assert tiers.get_column("customers").to_list() == [10, 20, 30, 40]
     assert tiers.get_column("share_of_clv").sum() == pytest.approx(1.0)
     assert tiers.get_column("clv")[0] == sum(range(91, 101))
@@ -269,8 +319,9 @@ def test_bgnbd_forecasts_the_sample_holdout_quarter():
     with a/(a+b) fixed: reported with NaN standard errors, while the forecast stays good."""
     with pytest.warns(UserWarning, match="rejected"):
         ds = cx.load(Path(__file__).resolve().parent.parent / "data" / "sample")
-    summary = value.rfm_summary(ds.touchpoints, observation_end="2025-09-30",
-                                holdout_end="2025-12-31")
+    summary = value.rfm_summary(
+        ds.touchpoints, observation_end="2025-09-30", holdout_end="2025-12-31"
+    )
     model = value.fit_bgnbd(summary)
     assert model.converged
     errors = dict(model.summary.select("parameter", "std_error").iter_rows())
@@ -278,8 +329,9 @@ def test_bgnbd_forecasts_the_sample_holdout_quarter():
     assert np.isnan(errors["a"]) and np.isnan(errors["b"])
     assert 0.03 < model.a / (model.a + model.b) < 0.15
     overall = value.holdout_comparison(summary, model).filter(pl.col("frequency") == "all")
-    assert overall["predicted_total"].item() == pytest.approx(overall["actual_total"].item(),
-                                                              rel=0.1)
+    assert overall["predicted_total"].item() == pytest.approx(
+        overall["actual_total"].item(), rel=0.1
+    )
 
 
 @pytest.mark.parametrize("model", ["bgnbd", "gamma_gamma"])
@@ -292,31 +344,41 @@ def test_analytic_gradients_match_finite_differences(cdnow, model):
         loglik, gradient = _bgnbd.bgnbd_log_likelihood, _bgnbd.bgnbd_gradient
     else:
         repeat = cdnow.filter(pl.col("frequency") > 0)
-        columns = [repeat[c].cast(pl.Float64).to_numpy() for c in ("frequency",
-                                                                   "monetary_value")]
+        columns = [repeat[c].cast(pl.Float64).to_numpy() for c in ("frequency", "monetary_value")]
         params = np.array([5.0, 3.0, 12.0])
-        loglik, gradient = (_gamma_gamma.gamma_gamma_log_likelihood,
-                            _gamma_gamma.gamma_gamma_gradient)
+        loglik, gradient = (
+            _gamma_gamma.gamma_gamma_log_likelihood,
+            _gamma_gamma.gamma_gamma_gradient,
+        )
     analytic = gradient(params, *columns).sum(axis=0)
     numeric = []
     for j in range(len(params)):
         step = np.zeros_like(params)
         step[j] = 1e-6 * params[j]
-        numeric.append((loglik(params + step, *columns).sum()
-                        - loglik(params - step, *columns).sum()) / (2 * step[j]))
+        numeric.append(
+            (loglik(params + step, *columns).sum() - loglik(params - step, *columns).sum())
+            / (2 * step[j])
+        )
     assert analytic == pytest.approx(np.array(numeric), rel=1e-5, abs=1e-3)
 
 
 def test_rfm_summary_holds_out_the_final_stretch_of_the_data():
-    transactions = pl.DataFrame({
-        "customer_id": ["a", "a", "a", "b"],
-        "ts": [datetime(2025, 1, 1), datetime(2025, 1, 5), datetime(2025, 1, 20),
-               datetime(2025, 1, 31)],
-        "revenue": [1.0, 2.0, 3.0, 4.0],
-    })
+    transactions = pl.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b"],
+            "ts": [
+                datetime(2025, 1, 1),
+                datetime(2025, 1, 5),
+                datetime(2025, 1, 20),
+                datetime(2025, 1, 31),
+            ],
+            "revenue": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
     by_length = value.rfm_summary(transactions, unit="day", holdout="21d")
-    by_dates = value.rfm_summary(transactions, unit="day", observation_end="2025-01-10",
-                                 holdout_end="2025-01-31")
+    by_dates = value.rfm_summary(
+        transactions, unit="day", observation_end="2025-01-10", holdout_end="2025-01-31"
+    )
     assert by_length.equals(by_dates)
     with pytest.raises(cx.DataError, match="not both"):
         value.rfm_summary(transactions, holdout="21d", observation_end="2025-01-10")

@@ -35,37 +35,97 @@ def _dataset() -> cx.Dataset:
        on day 9, review day 12.
     """
     touchpoints = [
-        ("A", -60, "payment_failed", "web", None), ("A", 1, "visit", "web", None),
-        ("A", 1.1, "add_to_cart", "web", None), ("A", 2, "checkout", "web", None),
-        ("A", 2.01, "purchase", "web", "O1"), ("A", 10, "late_delivery", "web", "O1"),
-        ("A", 11, "support_contact", "chat", "O1"), ("A", 12, "support_unresolved", "chat", "O1"),
-        ("B", 3, "visit", "store", None), ("B", 3.01, "purchase", "store", "O2"),
-        ("C", 5, "visit", "app", None), ("C", 5.01, "checkout", "app", None),
-        ("C", 5.02, "purchase", "app", "O3"), ("C", 8, "delivery", "app", "O3"),
+        ("A", -60, "payment_failed", "web", None),
+        ("A", 1, "visit", "web", None),
+        ("A", 1.1, "add_to_cart", "web", None),
+        ("A", 2, "checkout", "web", None),
+        ("A", 2.01, "purchase", "web", "O1"),
+        ("A", 10, "late_delivery", "web", "O1"),
+        ("A", 11, "support_contact", "chat", "O1"),
+        ("A", 12, "support_unresolved", "chat", "O1"),
+        ("B", 3, "visit", "store", None),
+        ("B", 3.01, "purchase", "store", "O2"),
+        ("C", 5, "visit", "app", None),
+        ("C", 5.01, "checkout", "app", None),
+        ("C", 5.02, "purchase", "app", "O3"),
+        ("C", 8, "delivery", "app", "O3"),
         ("C", 12, "review", "app", "O3"),
     ]
     model = cx.stage_model()
     tp = pl.DataFrame(
         [(c, _ts(d), t, ch, o) for c, d, t, ch, o in touchpoints],
-        schema={"customer_id": pl.String, "ts": pl.Datetime("us", "UTC"),
-                "touchpoint": pl.String, "channel": pl.String, "order_id": pl.String},
+        schema={
+            "customer_id": pl.String,
+            "ts": pl.Datetime("us", "UTC"),
+            "touchpoint": pl.String,
+            "channel": pl.String,
+            "order_id": pl.String,
+        },
         orient="row",
     )
     surveys = pl.DataFrame(
-        [("A", _ts(13), "nps", 2.0, HOSTILE + " My order arrived a week late.", "purchase",
-          "conversion", "web"),
-         ("B", _ts(4), "nps", 10.0, "Excellent product, I will buy again.", "purchase",
-          "conversion", "store"),
-         ("C", _ts(9), "nps", 8.0, "Giao hàng mất vài ngày, bình thường.", "purchase",
-          "conversion", "app"),
-         ("C", _ts(5.015), "ces", 6.0, "ชำระเงินง่ายและรวดเร็ว", "checkout", "conversion", "app")],
-        schema=["customer_id", "ts", "survey", "score", "comment", "touchpoint", "stage",
-                "channel"], orient="row",
+        [
+            (
+                "A",
+                _ts(13),
+                "nps",
+                2.0,
+                HOSTILE + " My order arrived a week late.",
+                "purchase",
+                "conversion",
+                "web",
+            ),
+            (
+                "B",
+                _ts(4),
+                "nps",
+                10.0,
+                "Excellent product, I will buy again.",
+                "purchase",
+                "conversion",
+                "store",
+            ),
+            (
+                "C",
+                _ts(9),
+                "nps",
+                8.0,
+                "Giao hàng mất vài ngày, bình thường.",
+                "purchase",
+                "conversion",
+                "app",
+            ),
+            ("C", _ts(5.015), "ces", 6.0, "ชำระเงินง่ายและรวดเร็ว", "checkout", "conversion", "app"),
+        ],
+        schema=[
+            "customer_id",
+            "ts",
+            "survey",
+            "score",
+            "comment",
+            "touchpoint",
+            "stage",
+            "channel",
+        ],
+        orient="row",
     )
-    customers = pl.DataFrame({"customer_id": ["A", "B", "C"], "churned": [True, False, False],
-                              "churn_ts": [_ts(30), None, None], "country": ["VN", "US", "TH"]})
-    return cx.Dataset(touchpoints=model.assign(tp), surveys=surveys, customers=customers,
-                      stages=model, rejects=empty_rejects(), config=cx.Config(), read={})
+    customers = pl.DataFrame(
+        {
+            "customer_id": ["A", "B", "C"],
+            "churned": [True, False, False],
+            "churn_ts": [_ts(30), None, None],
+            "country": ["VN", "US", "TH"],
+        }
+    )
+    return cx.Dataset(
+        touchpoints=model.assign(tp),
+        surveys=surveys,
+        customers=customers,
+        stages=model,
+        rejects=empty_rejects(),
+        config=cx.Config(),
+        read={},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +146,11 @@ def test_answers_carry_the_journey_at_the_time_of_the_answer():
     assert (a["friction_incidents"], a["support_contacts"]) == (2, 1)
     assert a["churned"] is True and a["country"] == "VN"
     b = rows[("B", "nps")]
-    assert (b["delivery_days"], b["late_delivery"], b["journey_stage"]) == (0.0, False,
-                                                                            "conversion")
+    assert (b["delivery_days"], b["late_delivery"], b["journey_stage"]) == (
+        0.0,
+        False,
+        "conversion",
+    )
     c_nps, c_ces = rows[("C", "nps")], rows[("C", "ces")]
     assert c_nps["delivery_days"] == pytest.approx(8 - 5.02) and c_nps["category"] == "passive"
     # at checkout the order is not bought yet: no order to rate
@@ -103,18 +166,26 @@ def test_scores_by_churn_outcome_and_churn_by_category():
     assert by_churn["small_sample"].all()
     rates = voc.churn_by_category(ds)
     assert rates.select("category", "customers", "churned").rows() == [
-        ("detractor", 1, 1), ("passive", 1, 0), ("promoter", 1, 0)]
+        ("detractor", 1, 1),
+        ("passive", 1, 0),
+        ("promoter", 1, 0),
+    ]
 
 
 def test_response_rate_is_answering_customers_over_customers_with_the_trigger():
     rates = voc.response_rates(_dataset(), by=["country"])
     nps = rates.filter(pl.col("survey") == "nps").sort("value")
     assert nps.select("value", "eligible", "responded").rows() == [
-        ("TH", 1, 1), ("US", 1, 1), ("VN", 1, 1)]
+        ("TH", 1, 1),
+        ("US", 1, 1),
+        ("VN", 1, 1),
+    ]
     ces = rates.filter(pl.col("survey") == "ces").sort("value")
     # A and C checked out; only C answered the CES survey
     assert ces.select("value", "eligible", "responded", "response_rate").rows() == [
-        ("TH", 1, 1, 1.0), ("VN", 1, 0, 0.0)]
+        ("TH", 1, 1, 1.0),
+        ("VN", 1, 0, 0.0),
+    ]
     csat = rates.filter(pl.col("survey") == "csat")
     assert csat.select("value", "eligible", "responded").rows() == [("VN", 1, 0)]
     assert rates["small_sample"].all()
@@ -123,8 +194,7 @@ def test_response_rate_is_answering_customers_over_customers_with_the_trigger():
 def test_stalled_comments_come_from_customers_who_did_not_move_on():
     comments = voc.stalled_comments(_dataset(), "conversion")
     # B bought in store and never reached retention or advocacy
-    assert comments.select("survey", "score", "theme").rows() == [
-        ("nps", 10.0, "product_quality")]
+    assert comments.select("survey", "score", "theme").rows() == [("nps", 10.0, "product_quality")]
     assert "customer_id" not in comments.columns
 
 
@@ -137,19 +207,28 @@ def test_detractors_journeys_show_what_they_went_through():
     assert late.filter(pl.col("category") == "detractor")["lift"][0] is None
     detractors = before.filter(pl.col("category") == "detractor")
     finite = detractors["lift"].drop_nulls().to_list()
-    assert detractors["lift"].is_null().to_list()[: detractors["lift"].null_count()] == [
-        True] * detractors["lift"].null_count()
+    assert (
+        detractors["lift"].is_null().to_list()[: detractors["lift"].null_count()]
+        == [True] * detractors["lift"].null_count()
+    )
     assert finite == sorted(finite, reverse=True)
 
 
 def test_theme_matrix_and_quotes_of_the_tiny_answers():
     themed = voc.comment_themes(voc.journey_answers(_dataset()))
     assert themed.sort("customer_id", "ts")["theme"].to_list() == [
-        "delivery_speed", "product_quality", "app_checkout", "delivery_speed"]
+        "delivery_speed",
+        "product_quality",
+        "app_checkout",
+        "delivery_speed",
+    ]
     matrix = voc.theme_matrix(themed)
     delivery = matrix.filter(pl.col("theme") == "delivery_speed")
     assert delivery.select("category", "comments", "share").rows() == [
-        ("detractor", 1, 0.5), ("passive", 1, 0.5), ("promoter", 0, 0.0)]
+        ("detractor", 1, 0.5),
+        ("passive", 1, 0.5),
+        ("promoter", 0, 0.0),
+    ]
     worst = voc.quotes(themed, category="detractor")
     assert worst.select("theme", "language", "times").rows() == [("delivery_speed", "en", 1)]
 
@@ -157,9 +236,11 @@ def test_theme_matrix_and_quotes_of_the_tiny_answers():
 def test_hostile_comments_are_escaped_when_shown():
     ds = _dataset()
     themed = voc.comment_themes(voc.journey_answers(ds))
-    pages = [table(voc.quotes(themed)).to_html(),
-             table(voc.stalled_comments(ds, "retention")).to_html(),
-             table(themed.select("theme", "comment")).to_html()]
+    pages = [
+        table(voc.quotes(themed)).to_html(),
+        table(voc.stalled_comments(ds, "retention")).to_html(),
+        table(themed.select("theme", "comment")).to_html(),
+    ]
     for html in pages:
         assert "<script>" not in html
     assert any("&lt;script&gt;" in html for html in pages)
@@ -200,5 +281,6 @@ def test_sample_nps_is_lower_for_customers_who_later_churned(sample):
     assert change["difference"][0] < 0 and change["p_value"][0] < 1e-6
     rates = voc.churn_by_category(sample)
     assert rates["churn_rate"].to_list() == sorted(rates["churn_rate"].to_list(), reverse=True)
-    assert math.isclose(rates.filter(pl.col("category") == "promoter")["churn_rate"][0], 0.105,
-                        abs_tol=0.01)  # 10.5 % in the data card
+    assert math.isclose(
+        rates.filter(pl.col("category") == "promoter")["churn_rate"][0], 0.105, abs_tol=0.01
+    )  # 10.5 % in the data card

@@ -42,9 +42,14 @@ def main(wheel: str) -> None:
     days = transactions.group_by("customer", "date").agg(pl.col("spend").sum())
     first = days.group_by("customer").agg(pl.col("date").min().alias("first"))
     days = days.join(first, on="customer").filter(pl.col("date") > pl.col("first"))
-    calibration = days.filter(pl.col("date") <= CALIBRATION_END).group_by("customer").agg(
-        pl.len().alias("frequency"), pl.col("date").max().alias("last"),
-        pl.col("spend").mean().alias("monetary_value"),
+    calibration = (
+        days.filter(pl.col("date") <= CALIBRATION_END)
+        .group_by("customer")
+        .agg(
+            pl.len().alias("frequency"),
+            pl.col("date").max().alias("last"),
+            pl.col("spend").mean().alias("monetary_value"),
+        )
     )
     holdout = days.filter(pl.col("date") > CALIBRATION_END, pl.col("date") <= HOLDOUT_END)
     holdout = holdout.group_by("customer").agg(pl.len().alias("frequency_holdout"))
@@ -55,8 +60,9 @@ def main(wheel: str) -> None:
         .select(
             "customer",
             pl.col("frequency").fill_null(0),
-            ((pl.col("last").fill_null(pl.col("first")) - pl.col("first")).dt.total_days()
-             / weeks).round(6).alias("recency"),
+            ((pl.col("last").fill_null(pl.col("first")) - pl.col("first")).dt.total_days() / weeks)
+            .round(6)
+            .alias("recency"),
             ((CALIBRATION_END - pl.col("first")).dt.total_days() / weeks).round(6).alias("T"),
             pl.col("monetary_value").round(4),
             pl.col("frequency_holdout").fill_null(0),
