@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cxlib import value  # noqa: E402 - after the path set-up
-from cxlib._bgnbd import bgnbd_log_likelihood  # noqa: E402
+from cxlib.value._bgnbd import bgnbd_log_likelihood  # noqa: E402
 
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 

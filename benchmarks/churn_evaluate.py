@@ -124,7 +124,7 @@ def _by_hand(table: pl.DataFrame) -> float:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from cxlib._churn_models import one_thread
+    from cxlib.churn._models import one_thread
 
     start = time.perf_counter()
     frame = table.drop("customerID").with_columns(

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import polars as pl
 
-    from cxlib.explore import FunnelExplorer
+    from cxlib.pages.explore import FunnelExplorer
 
     rows = parse_size(args.size)
     touchpoints = pl.read_parquet(cached_touchpoints(rows, args.cache))

@@ -12,18 +12,36 @@ Examples
 """
 
 from cxlib import attribution, omnichannel, value, voc
-from cxlib._dataset import Dataset, load
 from cxlib._errors import DataError
-from cxlib._funnel import dropoffs, funnel, funnel_trend, next_touchpoints
-from cxlib._journey import journey_map, stage_summary
-from cxlib._paths import path_variants, paths_between, transitions
-from cxlib._retention import lifecycle, retention, stickiness, stickiness_ratio
-from cxlib._satisfaction import ces, csat, nps
-from cxlib._voc_change import ces_change, csat_change, nps_change, with_period
-from cxlib.config import Config, read_config
-from cxlib.loaders import Loaded, read_customers, read_surveys, read_touchpoints
+from cxlib.io import (
+    Config,
+    Dataset,
+    Loaded,
+    StageModel,
+    load,
+    read_config,
+    read_customers,
+    read_surveys,
+    read_touchpoints,
+    stage_model,
+)
+from cxlib.journey import (
+    dropoffs,
+    funnel,
+    funnel_trend,
+    journey_map,
+    lifecycle,
+    next_touchpoints,
+    path_variants,
+    paths_between,
+    retention,
+    stage_summary,
+    stickiness,
+    stickiness_ratio,
+    transitions,
+)
 from cxlib.sample import make_sample, write_sample
-from cxlib.stages import StageModel, stage_model
+from cxlib.voc import ces, ces_change, csat, csat_change, nps, nps_change, with_period
 
 __version__ = "0.1.0"
 

@@ -37,7 +37,7 @@ import polars as pl
 
 from cxlib._engine import CUSTOMER, lazy, like_input, require, to_polars
 from cxlib._errors import DataError
-from cxlib._paths import usable
+from cxlib.journey import usable
 
 __all__ = ["MODELS", "attribution", "channel_paths", "paths_attribution", "removal_effects"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from cxlib._errors import DataError
-from cxlib.config import KINDS
+from cxlib.io import KINDS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -86,7 +86,7 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from cxlib.loaders import load_table
+    from cxlib.io import load_table
     from cxlib.privacy import write_csv_safe
 
     path = Path(args.path)

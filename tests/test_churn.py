@@ -13,9 +13,9 @@ import pytest
 
 import cxlib as cx
 from cxlib import churn
-from cxlib._churn_drivers import _permutation_drop
-from cxlib._churn_features import history
-from cxlib._validate import empty_rejects
+from cxlib.churn._drivers import _permutation_drop
+from cxlib.churn._features import history
+from cxlib.io._validate import empty_rejects
 from cxlib.sample import PLANTED
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -534,7 +534,7 @@ def test_export_neutralizes_spreadsheet_formulas(tmp_path):
 def test_vectorized_auc_equals_scikit_learn_with_ties():
     from sklearn.metrics import roc_auc_score
 
-    from cxlib._churn_drivers import _auc_rows
+    from cxlib.churn._drivers import _auc_rows
 
     rng = np.random.default_rng(1)
     y = rng.random(50) < 0.3
@@ -544,7 +544,8 @@ def test_vectorized_auc_equals_scikit_learn_with_ties():
 
 
 def test_churn_charts_build_from_the_model_frames(sample_model):
-    from cxlib import charts, survival
+    from cxlib.churn import survival
+    from cxlib.pages import charts
 
     charts.use("static")
     life = pl.DataFrame(
@@ -600,7 +601,7 @@ def test_personal_columns_never_become_features():
 
 
 def test_missing_categories_stay_missing_and_unseen_ones_become_other():
-    from cxlib._churn_models import fit_encoding
+    from cxlib.churn._models import fit_encoding
 
     train = pl.DataFrame({"plan": ["a"] * 30 + ["b"] * 30 + ["rare"] + [None] * 5})
     encoding = fit_encoding(train)

@@ -25,7 +25,7 @@ from polars.testing import assert_frame_equal
 from test_funnel_properties import event_logs
 
 import cxlib as cx
-from cxlib.explore import FunnelExplorer
+from cxlib.pages.explore import FunnelExplorer
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"

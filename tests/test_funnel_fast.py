@@ -22,7 +22,8 @@ from polars.testing import assert_series_equal
 from test_funnel_properties import SETTINGS, WITHINS, assert_matches_reference, funnel_cases
 
 import cxlib as cx
-from cxlib import _funnel_engine, _funnel_fast
+from cxlib.journey.funnel import _fast as _funnel_fast
+from cxlib.journey.funnel import _portable as _funnel_engine
 
 LOGS = funnel_cases(days=(0, 1, 7))
 

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 import cxlib as cx
-from cxlib._schema import SCHEMAS, UTC_TS
-from cxlib.loaders import RejectedRowsWarning
+from cxlib.io._loaders import RejectedRowsWarning
+from cxlib.io._schema import SCHEMAS, UTC_TS
 
 EVENTS = {
     "customer_id": ["u1", "u1", "u2"],

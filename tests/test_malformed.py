@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cxlib as cx
-from cxlib import _validate as reasons
-from cxlib._schema import SURVEY_SCALES
+from cxlib.io import _validate as reasons
+from cxlib.io._schema import SURVEY_SCALES
 
 HEADER = "customer_id,ts,touchpoint,channel,revenue\n"
 GOOD = "u1,2024-05-01 09:00,visit,web,\n"

@@ -17,9 +17,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cxlib._schema import EARLIEST_TS, SCHEMAS, SURVEY_SCALES
+from cxlib.io._schema import EARLIEST_TS, SCHEMAS, SURVEY_SCALES
+from cxlib.io._stages import stage_model
 from cxlib.sample import COMMENTS, PLANTED, make_sample, write_sample
-from cxlib.stages import stage_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 KINDS = ("touchpoints", "surveys", "customers")

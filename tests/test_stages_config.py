@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 import cxlib as cx
-from cxlib.stages import PRESETS
+from cxlib.io._stages import PRESETS
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from scipy import stats
 
 import cxlib as cx
 from cxlib import churn
-from cxlib.survival import kaplan_meier, logrank_test, median_lifetime
+from cxlib.churn.survival import kaplan_meier, logrank_test, median_lifetime
 
 SIX_MP_EVENTS = [6, 6, 6, 7, 10, 13, 16, 22, 23]
 SIX_MP_CENSORED = [6, 9, 10, 11, 17, 19, 20, 25, 32, 32, 34, 35]

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 from cxlib import voc
-from cxlib._text import language_expr, stop_words, thai_tokens, tokenize
 from cxlib.sample import COMMENTS
+from cxlib.voc._text import language_expr, stop_words, thai_tokens, tokenize
 
 
 def _themes(*comments: str) -> list[str]:

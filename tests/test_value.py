@@ -336,7 +336,7 @@ def test_bgnbd_forecasts_the_sample_holdout_quarter():
 
 @pytest.mark.parametrize("model", ["bgnbd", "gamma_gamma"])
 def test_analytic_gradients_match_finite_differences(cdnow, model):
-    from cxlib import _bgnbd, _gamma_gamma
+    from cxlib.value import _bgnbd, _gamma_gamma
 
     if model == "bgnbd":
         columns = [cdnow[c].cast(pl.Float64).to_numpy() for c in ("frequency", "recency", "T")]

@@ -13,8 +13,8 @@ import pytest
 
 import cxlib as cx
 from cxlib import voc
-from cxlib._validate import empty_rejects
-from cxlib.tables import table
+from cxlib.io._validate import empty_rejects
+from cxlib.pages.tables import table
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 HOSTILE = '<script>alert("x")</script>'

@@ -1,0 +1,41 @@
+"""The engine layer: the only place that knows polars, pandas, DuckDB and PySpark.
+
+Every analysis in cxlib is written once with narwhals; this package turns whatever frame a
+user passes into a narwhals lazy frame (:func:`lazy`, :func:`with_micros`), materializes
+intermediates used twice (:func:`materialize`), and hands small results back in the caller's
+library (:func:`like_input`). Code elsewhere must not branch on the backend (the funnel's
+choice of its polars fast path is the one documented exception, in
+:mod:`cxlib.journey.funnel`). See ``docs/architecture.md``.
+"""
+
+from cxlib._engine._frames import (
+    CUSTOMER,
+    MICROS,
+    MONDAY_SHIFT,
+    NEVER,
+    eager,
+    lazy,
+    like_input,
+    materialize,
+    parse_duration,
+    period_start,
+    require,
+    to_polars,
+    with_micros,
+)
+
+__all__ = [
+    "CUSTOMER",
+    "MICROS",
+    "MONDAY_SHIFT",
+    "NEVER",
+    "eager",
+    "lazy",
+    "like_input",
+    "materialize",
+    "parse_duration",
+    "period_start",
+    "require",
+    "to_polars",
+    "with_micros",
+]

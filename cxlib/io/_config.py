@@ -1,0 +1,161 @@
+"""Project configuration: ``cx.toml``.
+
+Everything a run needs to know about the data lives here, so a notebook or a scheduled job
+does not hard-code it. Every key is optional; without a file the defaults describe the
+sample dataset. A complete example::
+
+    [data]
+    touchpoints = "touchpoints.parquet"   # paths relative to this file
+    surveys = "surveys.parquet"
+    customers = "customers.parquet"
+    timezone = "Asia/Ho_Chi_Minh"          # for naive timestamps
+    encoding = "utf8"                      # CSV encoding
+    currency = "VND"
+    locale = "vi_VN"
+
+    [columns.touchpoints]                  # canonical = "your column"
+    customer_id = "user_id"
+    ts = "event_time"
+
+    [stages]
+    model = "5-stage"
+    [stages.mapping]
+    webinar = "consideration"
+
+    [journey]
+    conversion = "purchase"
+    friction = ["payment_failed", "late_delivery", "support_unresolved"]
+
+    [churn]
+    label = "churned"          # a boolean column on customers, or:
+    inactivity_days = 90       # churned = no touchpoint for this many days after as-of
+
+    [privacy]
+    pseudonym_key_env = "CX_PSEUDONYM_KEY"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cxlib._errors import DataError
+from cxlib.io._stages import DEFAULT_MODEL, StageModel, stage_model
+
+KINDS = ("touchpoints", "surveys", "customers")
+DEFAULT_FRICTION = ("payment_failed", "late_delivery", "support_unresolved")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings for one project; see the module docstring for the ``cx.toml`` keys.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> cfg = cx.Config()
+    >>> cfg.conversion, cfg.stage_model().name
+    ('purchase', '5-stage')
+    """
+
+    root: Path = Path(".")
+    files: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    timezone: str = "UTC"
+    encoding: str = "utf8"
+    currency: str = "USD"
+    locale: str = "en_US"
+    stages: str = DEFAULT_MODEL
+    stage_order: tuple[str, ...] | None = None
+    stage_mapping: dict[str, str] = field(default_factory=dict)
+    conversion: str = "purchase"
+    friction: tuple[str, ...] = DEFAULT_FRICTION
+    churn_label: str | None = "churned"
+    churn_inactivity_days: int | None = None
+    pseudonym_key_env: str = "CX_PSEUDONYM_KEY"
+    source: str | None = None
+
+    def stage_model(self) -> StageModel:
+        """The configured journey stage model."""
+        return stage_model(self.stages, stages=self.stage_order, mapping=self.stage_mapping)
+
+    def path_of(self, kind: str) -> Path | None:
+        """Path of the file for ``kind``, or None when the project has none."""
+        name = self.files.get(kind)
+        return None if name is None else self.root / name
+
+
+def _section(doc: dict[str, Any], key: str, source: str) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise DataError(
+            f"{source}: [{key}] must be a table of settings; see README 'Your own data'"
+        )
+    return value
+
+
+def read_config(path: str | Path) -> Config:
+    """Read a ``cx.toml`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``cx.toml`` file, or a directory holding one.
+
+    Returns
+    -------
+    Config
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> cx.read_config("data/sample").stages   # no cx.toml there: defaults
+    '5-stage'
+    """
+    path = Path(path)
+    if path.is_dir():
+        root, file = path, path / "cx.toml"
+        if not file.exists():
+            return Config(root=root)
+    else:
+        root, file = path.parent, path
+    source = str(file)
+    try:
+        doc = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{source}: config file not found; check the path") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise DataError(f"{source}: not valid TOML ({err}); fix the syntax") from None
+
+    data = _section(doc, "data", source)
+    columns = _section(doc, "columns", source)
+    stages = _section(doc, "stages", source)
+    journey = _section(doc, "journey", source)
+    churn = _section(doc, "churn", source)
+    privacy = _section(doc, "privacy", source)
+    unknown_kinds = sorted(set(columns) - set(KINDS))
+    if unknown_kinds:
+        raise DataError(
+            f"{source}: [columns.{unknown_kinds[0]}] is not a table kind; use one of {list(KINDS)}"
+        )
+    order = stages.get("order")
+    return Config(
+        root=root,
+        files={k: str(data[k]) for k in KINDS if k in data},
+        columns={k: {str(a): str(b) for a, b in v.items()} for k, v in columns.items()},
+        timezone=str(data.get("timezone", "UTC")),
+        encoding=str(data.get("encoding", "utf8")),
+        currency=str(data.get("currency", "USD")),
+        locale=str(data.get("locale", "en_US")),
+        stages=str(stages.get("model", DEFAULT_MODEL)),
+        stage_order=tuple(order) if order is not None else None,
+        stage_mapping={str(a): str(b) for a, b in stages.get("mapping", {}).items()},
+        conversion=str(journey.get("conversion", "purchase")),
+        friction=tuple(journey.get("friction", DEFAULT_FRICTION)),
+        churn_label=churn.get("label", "churned"),
+        churn_inactivity_days=churn.get("inactivity_days"),
+        pseudonym_key_env=str(privacy.get("pseudonym_key_env", "CX_PSEUDONYM_KEY")),
+        source=source,
+    )

@@ -1,0 +1,218 @@
+"""A project's data in one object: ``cx.load(folder)`` -> :class:`Dataset`."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from cxlib._errors import DataError
+from cxlib.io._config import KINDS, Config, read_config
+from cxlib.io._loaders import RejectedRowsWarning, load_table
+from cxlib.io._read import file_format
+from cxlib.io._stages import StageModel
+from cxlib.io._validate import empty_rejects
+
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+@dataclass
+class Dataset:
+    """Touchpoints, surveys and customers of one project, with their rejects ledger.
+
+    Attributes
+    ----------
+    touchpoints : polars.DataFrame or LazyFrame
+        Canonical touchpoints with a ``stage`` column from ``stages``.
+    surveys, customers : polars.DataFrame or LazyFrame, or None
+        None when the project has no such file.
+    stages : StageModel
+        The journey stage model from the config.
+    rejects : polars.DataFrame
+        Rejected rows of all tables: ``source, kind, row, column, reason, value``.
+    config : Config
+        The settings the data was loaded with.
+    read : dict
+        Data rows read per table kind.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> ds.summary().columns
+    ['kind', 'read', 'loaded', 'rejected']
+    """
+
+    touchpoints: Frame
+    surveys: Frame | None
+    customers: Frame | None
+    stages: StageModel
+    rejects: pl.DataFrame
+    config: Config
+    read: dict[str, int]
+
+    def summary(self) -> pl.DataFrame:
+        """Rows read, loaded and rejected per table: ``kind, read, loaded, rejected``.
+
+        Examples
+        --------
+        >>> import cxlib as cx
+        >>> cx.load("data/sample").summary()["kind"].to_list()
+        ['touchpoints', 'surveys', 'customers']
+        """
+        kinds = [kind for kind in KINDS if kind in self.read]
+        rejected = dict(self.rejects.group_by("kind").len().iter_rows())
+        return pl.DataFrame(
+            {
+                "kind": kinds,
+                "read": [self.read[k] for k in kinds],
+                "loaded": [self.read[k] - rejected.get(k, 0) for k in kinds],
+                "rejected": [rejected.get(k, 0) for k in kinds],
+            },
+            schema={"kind": pl.String, "read": pl.Int64, "loaded": pl.Int64, "rejected": pl.Int64},
+        )
+
+    def __repr__(self) -> str:
+        origin = self.config.source or str(self.config.root)
+        lines = [
+            f"Dataset from {origin} ({self.stages.name} journey: {' > '.join(self.stages.stages)})"
+        ]
+        for kind, _, loaded, rejected in self.summary().iter_rows():
+            note = f", {rejected:,} rejected" if rejected else ""
+            lines.append(f"  {kind:<12} {_rows(loaded):>14}{note}")
+        for kind in KINDS:
+            if kind not in self.read:
+                lines.append(f"  {kind:<12} {'no file':>14}")
+        if self.rejects.height:
+            lines.append(
+                f"  .rejects lists the {_rows(self.rejects.height)} rejected, "
+                ".summary() counts them"
+            )
+        return "\n".join(lines)
+
+
+def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Dataset:
+    """Load a project's touchpoints, surveys and customers.
+
+    Parameters
+    ----------
+    source : str, path or Config
+        A folder (with a ``cx.toml`` in it, or files named ``touchpoints.*``,
+        ``surveys.*``, ``customers.*`` with a supported extension), a ``cx.toml`` file, or
+        a :class:`Config`. Touchpoints are required; surveys and customers are optional.
+    lazy : bool, default False
+        Keep the tables as ``LazyFrame`` s. The rejects ledger is computed either way.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        No touchpoints file, an unusable file, or a bad ``cx.toml``.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> ds.touchpoints.columns[:4]
+    ['customer_id', 'ts', 'touchpoint', 'channel']
+    """
+    config = _config(source)
+    paths = {kind: _locate(config, kind) for kind in KINDS}
+    if paths["touchpoints"] is None:
+        raise DataError(
+            f"{config.root}: no touchpoints file (looked for touchpoints.csv, "
+            ".parquet, .ndjson, ...); add one or name it in cx.toml under "
+            '[data] touchpoints = "<file>"'
+        )
+    model = config.stage_model()
+    tables: dict[str, Frame | None] = dict.fromkeys(KINDS)
+    ledgers, read = [empty_rejects()], {}
+    for kind, path in paths.items():
+        if path is None:
+            continue
+        loaded = load_table(
+            kind,
+            path,
+            columns=config.columns.get(kind),
+            timezone=config.timezone,
+            encoding=config.encoding,
+            lazy=lazy,
+            stages=model,
+        )
+        tables[kind], read[kind] = loaded.data, loaded.read
+        ledgers.append(loaded.rejects)
+    rejects = pl.concat(ledgers)
+    if rejects.height:
+        origin = config.source or config.root
+        warnings.warn(
+            f"{origin}: {_rows(rejects.height)} rejected while loading; see "
+            "ds.rejects and ds.summary()",
+            RejectedRowsWarning,
+            stacklevel=2,
+        )
+    return Dataset(
+        touchpoints=tables["touchpoints"],
+        surveys=tables["surveys"],
+        customers=tables["customers"],
+        stages=model,
+        rejects=rejects,
+        config=config,
+        read=read,
+    )
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
+
+
+def _config(source: str | os.PathLike[str] | Config) -> Config:
+    if isinstance(source, Config):
+        return source
+    if not isinstance(source, (str, os.PathLike)):
+        raise DataError(
+            f"cx.load takes a folder, a cx.toml path or a Config, got {type(source).__name__}"
+        )
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"{path}: not found; pass the folder holding your data or its cx.toml")
+    if path.is_dir() or path.suffix.lower() == ".toml":
+        return read_config(path)
+    raise DataError(
+        f"{path}: cx.load takes a folder or a cx.toml; read one file with "
+        "cx.read_touchpoints / read_surveys / read_customers"
+    )
+
+
+def _locate(config: Config, kind: str) -> Path | None:
+    """The configured file for ``kind``, else the one ``<kind>.<ext>`` in the folder."""
+    configured = config.path_of(kind)
+    if configured is not None:
+        return configured
+    if not config.root.is_dir():
+        return None
+    found = sorted(
+        p
+        for p in config.root.iterdir()
+        if p.is_file() and p.name.lower().startswith(kind + ".") and _supported(p)
+    )
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise DataError(
+            f"{config.root}: several {kind} files ({names}); keep one, or name it "
+            f'in cx.toml under [data] {kind} = "<file>"'
+        )
+    return found[0] if found else None
+
+
+def _supported(path: Path) -> bool:
+    try:
+        file_format(path)
+    except DataError:
+        return False
+    return True

@@ -1,0 +1,356 @@
+"""Load touchpoints, surveys and customers from any source onto the canonical columns.
+
+One call per table kind: ``read_touchpoints``, ``read_surveys``, ``read_customers``. Each
+reads CSV (any of ``, ; tab |``, UTF-8 with or without BOM, gzip), Parquet (scanned
+lazily), NDJSON, or an in-memory polars / pandas frame, and returns a polars frame with
+the canonical columns of ``cxlib._schema`` first, then every other source column unchanged.
+
+Rows that cannot be used (a missing id, an unparseable timestamp, an NPS of 11, ...) are
+never dropped silently: they go to a rejects ledger, one row per rejected input row, so
+``loaded + rejected == read``. The reasons and the order they are checked in are listed in
+``cxlib._validate``. Input that cannot be used at all raises :class:`cxlib.DataError`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+import zoneinfo
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import polars as pl
+
+from cxlib._errors import DataError
+from cxlib.io import _validate
+from cxlib.io._read import Raw, polars_error, read_raw
+from cxlib.io._schema import SCHEMAS
+from cxlib.io._stages import StageModel, stage_model
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    Source = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame | pd.DataFrame
+
+__all__ = ["Loaded", "RejectedRowsWarning", "read_customers", "read_surveys", "read_touchpoints"]
+
+
+class Loaded(NamedTuple):
+    """What a loader returns with ``with_rejects=True``.
+
+    Attributes
+    ----------
+    data : polars.DataFrame or polars.LazyFrame
+        The clean rows, canonical columns first.
+    rejects : polars.DataFrame
+        One row per rejected input row: ``source``, ``kind``, ``row`` (1-based data row,
+        header excluded), ``column`` (canonical name; ``*`` for whole-row problems),
+        ``reason``, ``value`` (the raw value).
+    read : int
+        Data rows read from the source; ``len(data) + len(rejects) == read``.
+    """
+
+    data: pl.DataFrame | pl.LazyFrame
+    rejects: pl.DataFrame
+    read: int
+
+
+class RejectedRowsWarning(UserWarning):
+    """Some rows were rejected and the caller did not ask for the ledger."""
+
+
+def read_touchpoints(
+    src: Source,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timezone: str = "UTC",
+    encoding: str = "utf8",
+    separator: str | None = None,
+    with_rejects: bool = False,
+    lazy: bool = False,
+    stages: StageModel | str | None = None,
+) -> pl.DataFrame | pl.LazyFrame | Loaded:
+    """Read touchpoints: one row per customer interaction.
+
+    Canonical columns: ``customer_id``, ``ts``, ``touchpoint``, ``channel`` (required) and
+    ``session_id``, ``stage``, ``revenue``, ``order_id`` (optional). A ``stage`` column is
+    always added from the stage model; a non-null stage already in the data wins.
+
+    Parameters
+    ----------
+    src : str, path, polars DataFrame/LazyFrame or pandas DataFrame
+        A ``.csv`` / ``.tsv`` / ``.txt`` / ``.psv`` file (optionally ``.gz``), a
+        ``.parquet`` file, an ``.ndjson`` / ``.jsonl`` file, or a frame in memory (never
+        modified).
+    columns : mapping, optional
+        ``canonical name -> source column``, e.g. ``{"customer_id": "user", "ts": "time"}``.
+        Other keys rename pass-through columns. If the source also has a column named like a
+        mapped canonical column, that column is kept as ``<name>_source``.
+    timezone : str, default "UTC"
+        IANA time zone of timestamps written without an offset; every timestamp is
+        returned in UTC. Timestamps with an offset (``+07:00``, ``Z``) keep their own.
+    encoding : str, default "utf8"
+        Text encoding of a CSV file, e.g. ``"cp1252"`` for files saved by older Excel.
+    separator : str, optional
+        CSV field separator; by default sniffed among ``, ; tab |`` from the header line.
+    with_rejects : bool, default False
+        Return a :class:`Loaded` ``(data, rejects, read)`` instead of the frame alone.
+        Without it, rejected rows raise one warning saying how many and how to see them.
+    lazy : bool, default False
+        Return a ``LazyFrame``. The rejects ledger and the row count are still computed
+        now (one pass over the columns that need checking).
+    stages : StageModel or str, optional
+        The journey stage model (or a preset name); default the 5-stage model.
+
+    Returns
+    -------
+    polars.DataFrame, polars.LazyFrame or Loaded
+
+    Raises
+    ------
+    DataError
+        The source cannot be used: not found, empty, no data rows, binary, not UTF-8 text
+        without ``encoding=``, malformed, unsupported type, or a required column missing.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import cxlib as cx
+    >>> events = pl.DataFrame({
+    ...     "user": ["u1", "u1"],
+    ...     "time": ["2024-05-01 09:00", "2024-05-01 09:05"],
+    ...     "touchpoint": ["product_view", "purchase"],
+    ...     "channel": ["web", "web"],
+    ... })
+    >>> tp = cx.read_touchpoints(events, columns={"customer_id": "user", "ts": "time"},
+    ...                          timezone="Asia/Ho_Chi_Minh")
+    >>> tp.select("ts", "stage").rows()[0]
+    (datetime.datetime(2024, 5, 1, 2, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')), 'consideration')
+    """
+    return _load(
+        "touchpoints",
+        src,
+        columns=columns,
+        timezone=timezone,
+        encoding=encoding,
+        separator=separator,
+        with_rejects=with_rejects,
+        lazy=lazy,
+        stages=stages,
+    )
+
+
+def read_surveys(
+    src: Source,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timezone: str = "UTC",
+    encoding: str = "utf8",
+    separator: str | None = None,
+    with_rejects: bool = False,
+    lazy: bool = False,
+    stages: StageModel | str | None = None,
+) -> pl.DataFrame | pl.LazyFrame | Loaded:
+    """Read survey answers: one row per answer.
+
+    Canonical columns: ``customer_id``, ``ts``, ``survey``, ``score`` (required) and
+    ``comment``, ``touchpoint``, ``stage``, ``channel`` (optional). Survey names are
+    stripped and lower-cased; a score must lie on its survey's scale (``nps`` 0-10,
+    ``csat`` 1-5, ``ces`` 1-7), other rows are rejected. Comments are kept as written.
+
+    Parameters
+    ----------
+    src, columns, timezone, encoding, separator, with_rejects, lazy
+        As in :func:`read_touchpoints`.
+    stages : StageModel or str, optional
+        Accepted for a uniform signature; surveys keep the ``stage`` they come with.
+
+    Returns
+    -------
+    polars.DataFrame, polars.LazyFrame or Loaded
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import cxlib as cx
+    >>> answers = pl.DataFrame({
+    ...     "customer_id": ["u1", "u2", "u3"],
+    ...     "ts": ["2024-05-01T09:00:00Z"] * 3,
+    ...     "survey": ["NPS", "nps", "nps"],
+    ...     "score": ["9", "11", "3"],
+    ... })
+    >>> loaded = cx.read_surveys(answers, with_rejects=True)
+    >>> loaded.read, loaded.data["score"].to_list(), loaded.rejects["reason"].to_list()
+    (3, [9.0, 3.0], ['score out of scale'])
+    """
+    return _load(
+        "surveys",
+        src,
+        columns=columns,
+        timezone=timezone,
+        encoding=encoding,
+        separator=separator,
+        with_rejects=with_rejects,
+        lazy=lazy,
+        stages=stages,
+    )
+
+
+def read_customers(
+    src: Source,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timezone: str = "UTC",
+    encoding: str = "utf8",
+    separator: str | None = None,
+    with_rejects: bool = False,
+    lazy: bool = False,
+    stages: StageModel | str | None = None,
+) -> pl.DataFrame | pl.LazyFrame | Loaded:
+    """Read customers: one row per customer.
+
+    Canonical columns: ``customer_id`` (required) and ``signup_ts``, ``churned``,
+    ``churn_ts`` (optional); segment attributes (country, plan, ...) pass through. The
+    first clean row of each ``customer_id`` is kept, later ones are rejected.
+    ``churned`` accepts true/false, yes/no, 1/0.
+
+    Parameters
+    ----------
+    src, columns, timezone, encoding, separator, with_rejects, lazy
+        As in :func:`read_touchpoints`.
+    stages : StageModel or str, optional
+        Accepted for a uniform signature; not used.
+
+    Returns
+    -------
+    polars.DataFrame, polars.LazyFrame or Loaded
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import cxlib as cx
+    >>> people = pl.DataFrame({"id": ["u1", "u2", "u1"], "plan": ["free", "pro", "pro"]})
+    >>> loaded = cx.read_customers(people, columns={"customer_id": "id"}, with_rejects=True)
+    >>> loaded.data.columns, loaded.rejects.select("row", "reason").rows()
+    (['customer_id', 'plan'], [(3, 'duplicate customer_id')])
+    """
+    return _load(
+        "customers",
+        src,
+        columns=columns,
+        timezone=timezone,
+        encoding=encoding,
+        separator=separator,
+        with_rejects=with_rejects,
+        lazy=lazy,
+        stages=stages,
+    )
+
+
+def _load(
+    kind: str,
+    src: Any,
+    *,
+    columns: Mapping[str, str] | None,
+    timezone: str,
+    encoding: str,
+    separator: str | None,
+    with_rejects: bool,
+    lazy: bool,
+    stages: StageModel | str | None,
+) -> pl.DataFrame | pl.LazyFrame | Loaded:
+    loaded = load_table(
+        kind,
+        src,
+        columns=columns,
+        timezone=timezone,
+        encoding=encoding,
+        separator=separator,
+        lazy=lazy,
+        stages=stages,
+    )
+    if with_rejects:
+        return loaded
+    rejected = loaded.rejects.height
+    if rejected:
+        top = loaded.rejects["reason"].value_counts(sort=True).head(3).rows()
+        reasons = ", ".join(f"{count} {reason}" for reason, count in top)
+        warnings.warn(
+            f"{loaded.rejects['source'][0]}: {rejected:,} of {loaded.read:,} {kind} rows rejected "
+            f"({reasons}); pass with_rejects=True to get them, or run `cx validate`",
+            RejectedRowsWarning,
+            stacklevel=3,
+        )
+    return loaded.data
+
+
+def load_table(
+    kind: str,
+    src: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timezone: str = "UTC",
+    encoding: str = "utf8",
+    separator: str | None = None,
+    lazy: bool = False,
+    stages: StageModel | str | None = None,
+) -> Loaded:
+    """Read one table of ``kind`` with its ledger; what every public loader calls."""
+    _check_timezone(timezone)
+    raw = read_raw(src, encoding=encoding, separator=separator)
+    plan = _validate.validate(raw, SCHEMAS[kind], columns=columns, timezone=timezone)
+    model = _stage_model(stages) if kind == "touchpoints" else None
+    if lazy:
+        rejects, counted = _collect(raw, [_validate.rejects(plan), plan.frame.select(pl.len())])
+        read, data = counted.item(), _finish(_validate.clean(plan), model)
+    else:
+        (annotated,) = _collect(raw, [plan.frame])
+        read = annotated.height
+        rejects = _validate.rejects(plan, annotated.lazy()).collect()
+        data = _finish(_validate.clean(plan, annotated.lazy()), model).collect()
+    if read == 0:
+        raise DataError(
+            f"{plan.label}: no data rows (only a header, or nothing to read); "
+            f"check that this is the {kind} export you meant"
+        )
+    return Loaded(data, rejects, read)
+
+
+def _finish(frame: pl.LazyFrame, model: StageModel | None) -> pl.LazyFrame:
+    """Add the journey stage to touchpoints, keeping canonical columns in schema order."""
+    if model is None:
+        return frame
+    names = frame.collect_schema().names()
+    staged = model.assign(frame)
+    canonical = [c for c in SCHEMAS["touchpoints"].columns if c in names or c == "stage"]
+    return staged.select(*canonical, *(c for c in names if c not in canonical))
+
+
+def _stage_model(stages: StageModel | str | None) -> StageModel:
+    if stages is None:
+        return stage_model()
+    if isinstance(stages, str):
+        return stage_model(stages)
+    if isinstance(stages, StageModel):
+        return stages
+    raise DataError(
+        f"stages must be a StageModel or a preset name, got {type(stages).__name__}; "
+        "use cx.stage_model('5-stage')"
+    )
+
+
+def _check_timezone(timezone: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise DataError(
+            f"unknown timezone {timezone!r}; use an IANA name such as 'UTC' or 'Asia/Ho_Chi_Minh'"
+        ) from None
+
+
+def _collect(raw: Raw, frames: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+    """Collect, turning polars errors into one-line ``DataError``s naming the source."""
+    try:
+        return pl.collect_all(frames)
+    except pl.exceptions.PolarsError as err:
+        raise polars_error(raw.label, err, raw.format) from None

@@ -1,0 +1,112 @@
+"""Data health: what was loaded, what was rejected and why, and what the data covers.
+
+Used by the ``00-data-health`` notebook; each function returns a small tidy polars frame.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from cxlib._engine import eager
+from cxlib.privacy import PERSONAL_COLUMNS
+
+if TYPE_CHECKING:
+    from cxlib.io import Dataset
+
+
+def rejects_by_reason(ds: Dataset) -> pl.DataFrame:
+    """Rejected rows per table and reason: ``kind, reason, column, rows, share_of_read``.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> from cxlib import health
+    >>> health.rejects_by_reason(cx.load("data/sample")).columns
+    ['kind', 'reason', 'column', 'rows', 'share_of_read']
+    """
+    read = pl.DataFrame(
+        {"kind": list(ds.read), "__read": list(ds.read.values())},
+        schema={"kind": pl.String, "__read": pl.Int64},
+    )
+    return (
+        ds.rejects.group_by("kind", "reason", "column")
+        .agg(pl.len().cast(pl.Int64).alias("rows"))
+        .join(read, on="kind", how="left")
+        .with_columns((pl.col("rows") / pl.col("__read")).alias("share_of_read"))
+        .drop("__read")
+        .sort(["kind", "rows"], descending=[False, True])
+    )
+
+
+def reject_examples(ds: Dataset, *, per_reason: int = 3) -> pl.DataFrame:
+    """A few rejected rows per reason, with personal values masked.
+
+    Values of personal columns (customer ids, names, emails, phones) are replaced by
+    ``"(hidden)"`` so the page can be shared.
+    """
+    masked = (
+        pl.when(pl.col("column").is_in(list(PERSONAL_COLUMNS)))
+        .then(pl.lit("(hidden)"))
+        .otherwise(pl.col("value"))
+    )
+    return (
+        ds.rejects.sort("kind", "reason", "row")
+        .group_by("kind", "reason", maintain_order=True)
+        .head(per_reason)
+        .with_columns(masked.alias("value"))
+        .select("kind", "reason", "column", "row", "value")
+    )
+
+
+def coverage_by_channel(ds: Dataset) -> pl.DataFrame:
+    """Touchpoints and customers per channel and stage: ``channel, stage, touchpoints,
+    customers, share_of_touchpoints``."""
+    touchpoints = eager(ds.touchpoints)
+    total = max(touchpoints.height, 1)
+    return (
+        touchpoints.group_by("channel", "stage")
+        .agg(
+            pl.len().cast(pl.Int64).alias("touchpoints"),
+            pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
+        )
+        .with_columns((pl.col("touchpoints") / total).alias("share_of_touchpoints"))
+        .sort(["channel", "stage"], nulls_last=True)
+    )
+
+
+def activity_over_time(ds: Dataset, *, every: str = "1w") -> pl.DataFrame:
+    """Touchpoints and active customers per period and channel: ``period, channel,
+    touchpoints, customers``. Gaps (a channel silent for a week) show as zero rows."""
+    touchpoints = eager(ds.touchpoints)
+    counts = (
+        touchpoints.with_columns(pl.col("ts").dt.truncate(every).alias("period"))
+        .group_by("period", "channel")
+        .agg(
+            pl.len().cast(pl.Int64).alias("touchpoints"),
+            pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
+        )
+    )
+    if counts.is_empty():
+        return counts
+    periods = pl.datetime_range(
+        counts["period"].min(), counts["period"].max(), every, eager=True, time_zone="UTC"
+    ).alias("period")
+    grid = periods.to_frame().join(counts.select("channel").unique(), how="cross")
+    return (
+        grid.join(counts, on=["period", "channel"], how="left")
+        .with_columns(pl.col("touchpoints", "customers").fill_null(0))
+        .sort("period", "channel")
+    )
+
+
+def unmapped_touchpoints(ds: Dataset) -> pl.DataFrame:
+    """Touchpoints that the stage model does not place in any stage: ``touchpoint, rows``."""
+    touchpoints = eager(ds.touchpoints)
+    return (
+        touchpoints.filter(pl.col("stage").is_null())
+        .group_by("touchpoint")
+        .agg(pl.len().cast(pl.Int64).alias("rows"))
+        .sort("rows", descending=True)
+    )

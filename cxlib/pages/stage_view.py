@@ -1,0 +1,71 @@
+"""One journey stage in depth, for the ``20-stage`` notebook.
+
+The analysis of a stage (who enters it, from where, who moves on, which segments stall) is
+:mod:`cxlib.journey.stage`, re-exported here; this module adds what surveyed customers at
+the stage say. Functions take a :class:`Dataset` (polars) and a stage name and return small
+tidy frames.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from cxlib._engine import eager
+from cxlib.journey.stage import (
+    DEFAULT_SEGMENTS,
+    came_from,
+    channels,
+    entries,
+    progress,
+    segments,
+    went_to,
+)
+from cxlib.voc import nps
+
+if TYPE_CHECKING:
+    from cxlib.io import Dataset
+
+__all__ = [
+    "DEFAULT_SEGMENTS",
+    "came_from",
+    "channels",
+    "comments",
+    "entries",
+    "progress",
+    "segments",
+    "survey_scores",
+    "went_to",
+]
+
+
+def comments(ds: Dataset, stage: str, *, limit: int = 12) -> pl.DataFrame:
+    """What surveyed customers at this stage wrote, lowest scores first: ``survey, score,
+    channel, comment`` (customer ids left out). Comments are untrusted text: show them with
+    :func:`cxlib.tables.table`, which escapes them."""
+    if ds.surveys is None:
+        return pl.DataFrame()
+    surveys = eager(ds.surveys)
+    if "stage" not in surveys.columns or "comment" not in surveys.columns:
+        return pl.DataFrame()
+    return (
+        surveys.filter((pl.col("stage") == stage) & pl.col("comment").is_not_null())
+        .sort("score", "ts")
+        .select(
+            "survey", "score", *(["channel"] if "channel" in surveys.columns else []), "comment"
+        )
+        .head(limit)
+    )
+
+
+def survey_scores(ds: Dataset, stage: str) -> pl.DataFrame:
+    """NPS of answers given at this stage, by channel (see :func:`cxlib.nps`)."""
+    if ds.surveys is None:
+        return pl.DataFrame()
+    surveys = eager(ds.surveys)
+    if "stage" not in surveys.columns:
+        return pl.DataFrame()
+    at_stage = surveys.filter(pl.col("stage") == stage)
+    by = "channel" if "channel" in surveys.columns else None
+    return nps(at_stage, by=by)

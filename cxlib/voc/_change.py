@@ -1,0 +1,369 @@
+"""Did the score move? NPS, CSAT and CES compared between two periods (or any two groups).
+
+Each comparison takes the per-group counts of :mod:`cxlib._satisfaction` (computed in the
+caller's engine) and tests the change:
+
+* **NPS**: difference of the adjusted-Wald NPS of both periods (¾ promoter, ¾ detractor and 3
+  answers added to each); the variances of the two adjusted NPS add, which gives the interval
+  of the difference and a z-test (Rocks 2016; Sauro & Lewis, *Quantifying the User
+  Experience*, 2nd ed., ch. 5).
+* **CSAT**: two-proportion z-test with the pooled proportion for the p-value, and Newcombe's
+  (1998) hybrid score interval (his method 10, built from the two Wilson intervals) for the
+  difference, which keeps its coverage for small groups and shares near 0 or 1.
+* **CES**: Welch's t-test on the two means (unequal variances, Satterthwaite degrees of
+  freedom).
+
+``difference`` is always *after − before*, in the metric's unit (NPS points, CSAT share,
+CES points).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, Literal
+
+import narwhals as nw
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from cxlib._engine import lazy, like_input, require
+from cxlib._errors import DataError
+from cxlib._stats import z_value
+from cxlib.voc._satisfaction import SMALL_GROUP, ces_counts, csat_counts, nps_counts
+
+Every = Literal["month", "quarter", "year"]
+_TRUNCATE = {"month": "1mo", "quarter": "1q", "year": "1y"}
+
+
+def with_period(
+    surveys: Any, *, every: Every = "month", column: str = "ts", name: str = "period"
+) -> Any:
+    """Add ``name``: the start of the calendar month, quarter or year of ``column`` (UTC).
+
+    Computed in the frame's own engine, so the result feeds ``by=`` of :func:`cxlib.nps`,
+    :func:`cxlib.csat`, :func:`cxlib.ces` or ``period=`` of the ``*_change`` functions.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> answers = cx.with_period(ds.surveys, every="quarter")
+    >>> answers["period"].n_unique()
+    4
+    """
+    if every not in _TRUNCATE:
+        raise DataError(f"every={every!r}; use one of {list(_TRUNCATE)}")
+    require(lazy(surveys), [column], what="surveys")
+    frame = surveys if isinstance(surveys, nw.DataFrame | nw.LazyFrame) else nw.from_native(surveys)
+    return nw.to_native(
+        frame.with_columns(nw.col(column).dt.truncate(_TRUNCATE[every]).alias(name))
+    )
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date().isoformat()
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _matches(values: pl.Series, wanted: Any) -> pl.Series:
+    if isinstance(wanted, str) and values.dtype != pl.String:
+        return values.cast(pl.String).str.slice(0, len(wanted)) == wanted
+    if isinstance(wanted, date) and not isinstance(wanted, datetime) and values.dtype.is_temporal():
+        return values.cast(pl.Date) == wanted
+    return values == wanted
+
+
+def _pick(counts: pl.DataFrame, period: str, before: Any, after: Any) -> tuple[Any, Any]:
+    present = counts.get_column(period).drop_nulls().unique().sort()
+    if before is None and after is None:
+        if present.len() < 2:
+            raise DataError(
+                f"period column {period!r} has {present.len()} value(s); two are "
+                "needed to compare (pass before= and after=)"
+            )
+        return present[-2], present[-1]
+    if before is None or after is None:
+        raise DataError("pass both before= and after= (or neither: the last two periods)")
+    for wanted in (before, after):
+        if not _matches(present, wanted).any():
+            raise DataError(
+                f"{period}={wanted!r} is not in the data; it has "
+                f"{[str(v) for v in present.to_list()][:12]}"
+            )
+    return before, after
+
+
+def _compare(
+    surveys: Any,
+    counts_of: Callable[..., pl.DataFrame],
+    stats_of: Callable[..., pl.DataFrame],
+    *,
+    period: str,
+    before: Any,
+    after: Any,
+    by: str | Sequence[str] | None,
+    confidence: float,
+    min_responses: int,
+    value: str,
+) -> Any:
+    cols = [by] if isinstance(by, str) else list(by or [])
+    counts = counts_of(surveys, [*cols, period], confidence, min_responses)
+    before, after = _pick(counts, period, before, after)
+    sides = []
+    for label, wanted in (("before", before), ("after", after)):
+        side = counts.filter(_matches(counts.get_column(period), wanted)).drop(period)
+        keep = [c for c in side.columns if c not in cols]
+        sides.append(side.rename({c: f"{c}_{label}" for c in keep}))
+    if cols:
+        joined = sides[0].join(sides[1], on=cols, how="full", coalesce=True, nulls_equal=True)
+    else:
+        joined = pl.concat(sides, how="horizontal")
+    result = stats_of(joined, z_value(confidence), confidence)
+    result = joined.select(
+        *cols,
+        pl.lit(_label(before)).alias("before"),
+        pl.lit(_label(after)).alias("after"),
+        pl.col("responses_before").fill_null(0).cast(pl.Int64),
+        pl.col("responses_after").fill_null(0).cast(pl.Int64),
+        pl.col(f"{value}_before"),
+        pl.col(f"{value}_after"),
+    ).hstack(result)
+    result = result.with_columns(
+        (pl.col("p_value") < 1 - confidence).fill_null(False).alias("significant"),
+        (
+            (pl.col("responses_before") < min_responses)
+            | (pl.col("responses_after") < min_responses)
+        ).alias("small_sample"),
+    )
+    if cols:
+        result = result.sort(cols, nulls_last=True)
+    return like_input(result, surveys)
+
+
+def _normal_p(z: np.ndarray) -> np.ndarray:
+    return 2 * stats.norm.sf(np.abs(z))
+
+
+def _nps_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFrame:
+    def adjusted(label: str) -> tuple[np.ndarray, np.ndarray]:
+        n = joined[f"responses_{label}"].fill_null(0).to_numpy().astype(float) + 3
+        p = (joined[f"promoters_{label}"].fill_null(0).to_numpy() + 0.75) / n
+        d = (joined[f"detractors_{label}"].fill_null(0).to_numpy() + 0.75) / n
+        return p - d, (p + d - (p - d) ** 2) / n
+
+    (centre_b, var_b), (centre_a, var_a) = adjusted("before"), adjusted("after")
+    diff, se = centre_a - centre_b, np.sqrt(var_a + var_b)
+    statistic = diff / se
+    raw = (joined["nps_after"] - joined["nps_before"]).to_numpy().astype(float)
+    return pl.DataFrame(
+        {
+            "difference": raw,
+            "ci_low": np.clip(100 * (diff - z * se), -200, 200),
+            "ci_high": np.clip(100 * (diff + z * se), -200, 200),
+            "z": statistic,
+            "p_value": _normal_p(statistic),
+        },
+        nan_to_null=True,
+    )
+
+
+def _csat_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFrame:
+    k_b, n_b = (
+        joined[c].fill_null(0).to_numpy().astype(float)
+        for c in ("satisfied_before", "responses_before")
+    )
+    k_a, n_a = (
+        joined[c].fill_null(0).to_numpy().astype(float)
+        for c in ("satisfied_after", "responses_after")
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_b, p_a = k_b / n_b, k_a / n_a
+        pooled = (k_a + k_b) / (n_a + n_b)
+        statistic = (p_a - p_b) / np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    lo_b, hi_b = joined["ci_low_before"].to_numpy(), joined["ci_high_before"].to_numpy()
+    lo_a, hi_a = joined["ci_low_after"].to_numpy(), joined["ci_high_after"].to_numpy()
+    diff = p_a - p_b
+    # Newcombe (1998) method 10: combine the distances to each Wilson bound
+    low = diff - np.sqrt((p_a - lo_a) ** 2 + (hi_b - p_b) ** 2)
+    high = diff + np.sqrt((hi_a - p_a) ** 2 + (p_b - lo_b) ** 2)
+    return pl.DataFrame(
+        {
+            "difference": diff,
+            "ci_low": low,
+            "ci_high": high,
+            "z": statistic,
+            "p_value": _normal_p(statistic),
+        },
+        nan_to_null=True,
+    )
+
+
+def _ces_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFrame:
+    m_b, m_a = joined["ces_before"].to_numpy(), joined["ces_after"].to_numpy()
+    s_b, s_a = joined["sd_before"].to_numpy(), joined["sd_after"].to_numpy()
+    n_b = joined["responses_before"].fill_null(0).to_numpy().astype(float)
+    n_a = joined["responses_after"].fill_null(0).to_numpy().astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v_b, v_a = s_b.astype(float) ** 2 / n_b, s_a.astype(float) ** 2 / n_a
+        se = np.sqrt(v_a + v_b)
+        # Welch–Satterthwaite degrees of freedom
+        df = (v_a + v_b) ** 2 / (v_a**2 / (n_a - 1) + v_b**2 / (n_b - 1))
+        diff = m_a.astype(float) - m_b.astype(float)
+        statistic = diff / se
+    t = stats.t.ppf(0.5 + confidence / 2, df)
+    return pl.DataFrame(
+        {
+            "difference": diff,
+            "ci_low": diff - t * se,
+            "ci_high": diff + t * se,
+            "t": statistic,
+            "df": df,
+            "p_value": 2 * stats.t.sf(np.abs(statistic), df),
+        },
+        nan_to_null=True,
+    )
+
+
+def nps_change(
+    surveys: Any,
+    *,
+    period: str = "period",
+    before: Any = None,
+    after: Any = None,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    min_responses: int = SMALL_GROUP,
+) -> Any:
+    """Change in NPS between two values of ``period``, with its interval and a z-test.
+
+    Parameters
+    ----------
+    surveys : frame
+        Canonical surveys with a ``period`` column (see :func:`cxlib.with_period`); any
+        two-valued column works too (e.g. ``churned`` with ``before=False, after=True``).
+    period : str
+        Column holding the period (or group) to compare.
+    before, after : optional
+        The two values to compare; a string matches the start of the value's text
+        (``"2025-04"``). Default: the last two periods in the data.
+    by : str or list of str, optional
+        Compare within each group (channel, country, ...).
+    confidence : float
+        Interval level; ``significant`` means ``p_value < 1 − confidence``.
+    min_responses : int
+        Either side with fewer answers flags the row ``small_sample``.
+
+    Returns
+    -------
+    frame
+        ``by..., before, after, responses_before, responses_after, nps_before, nps_after,
+        difference, ci_low, ci_high, z, p_value, significant, small_sample``; NPS points.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> change = cx.nps_change(cx.with_period(ds.surveys, every="quarter"))
+    >>> change.select("before", "after").row(0)
+    ('2025-07-01', '2025-10-01')
+    """
+    return _compare(
+        surveys,
+        nps_counts,
+        _nps_stats,
+        period=period,
+        before=before,
+        after=after,
+        by=by,
+        confidence=confidence,
+        min_responses=min_responses,
+        value="nps",
+    )
+
+
+def csat_change(
+    surveys: Any,
+    *,
+    period: str = "period",
+    before: Any = None,
+    after: Any = None,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    min_responses: int = SMALL_GROUP,
+) -> Any:
+    """Change in CSAT (top-two-box share) between two periods: two-proportion z-test and
+    Newcombe's interval for the difference.
+
+    Parameters are those of :func:`nps_change`.
+
+    Returns
+    -------
+    frame
+        ``by..., before, after, responses_before, responses_after, csat_before, csat_after,
+        difference, ci_low, ci_high, z, p_value, significant, small_sample``; shares (0–1).
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> change = cx.csat_change(cx.with_period(ds.surveys, every="quarter"))
+    >>> bool(change["ci_low"].item() < change["difference"].item() < change["ci_high"].item())
+    True
+    """
+    return _compare(
+        surveys,
+        csat_counts,
+        _csat_stats,
+        period=period,
+        before=before,
+        after=after,
+        by=by,
+        confidence=confidence,
+        min_responses=min_responses,
+        value="csat",
+    )
+
+
+def ces_change(
+    surveys: Any,
+    *,
+    period: str = "period",
+    before: Any = None,
+    after: Any = None,
+    by: str | Sequence[str] | None = None,
+    confidence: float = 0.95,
+    min_responses: int = SMALL_GROUP,
+) -> Any:
+    """Change in mean CES between two periods: Welch's t-test and its interval.
+
+    Parameters are those of :func:`nps_change`.
+
+    Returns
+    -------
+    frame
+        ``by..., before, after, responses_before, responses_after, ces_before, ces_after,
+        difference, ci_low, ci_high, t, df, p_value, significant, small_sample``.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> change = cx.ces_change(cx.with_period(ds.surveys, every="quarter"))
+    >>> change.columns[-3:]
+    ['p_value', 'significant', 'small_sample']
+    """
+    return _compare(
+        surveys,
+        ces_counts,
+        _ces_stats,
+        period=period,
+        before=before,
+        after=after,
+        by=by,
+        confidence=confidence,
+        min_responses=min_responses,
+        value="ces",
+    )
