@@ -266,8 +266,9 @@ _HELP = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    from cxlib import __version__
+    from importlib.metadata import version
 
+    __version__ = version("cxlib")
     parser = argparse.ArgumentParser(prog="cx", description="Customer-experience workbench.")
     parser.add_argument("--version", action="version", version=f"cx {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)

@@ -1,4 +1,4 @@
-"""The polars fast path for sequential funnels (cxlib._funnel_fast): its fallbacks and parts.
+"""The polars fast path of sequential funnels (journey.funnel._fast): its fallbacks and parts.
 
 The fast path is what every polars input of a sequential funnel uses, so the reference tests
 in test_funnel_properties.py already check its answers. Here: the rare branches those small
@@ -23,6 +23,7 @@ from test_funnel_properties import SETTINGS, WITHINS, assert_matches_reference, 
 
 import cxlib as cx
 from cxlib.journey.funnel import _fast as _funnel_fast
+from cxlib.journey.funnel import _kernel
 from cxlib.journey.funnel import _portable as _funnel_engine
 
 LOGS = funnel_cases(days=(0, 1, 7))
@@ -95,8 +96,9 @@ def test_every_pass_split_among_threads_gives_the_same_funnel(
     customer boundaries, so a block holds one customer or more)."""
     log, steps = case
     options = {"attempt": attempt, "by": by}
-    patches = {"PARALLEL_MIN": 1, "THREADS": 2, "BLOCK": block, "CHAIN_BLOCK": block}
-    with mock.patch.multiple(_funnel_fast, **patches):
+    patches = {"BLOCK": block, "CHAIN_BLOCK": block}
+    threads = {"PARALLEL_MIN": 1, "THREADS": 2}
+    with mock.patch.multiple(_funnel_fast, **patches), mock.patch.multiple(_kernel, **threads):
         if every:
             result = cx.funnel_trend(pl.DataFrame(log), steps, within, every=every, **options)
             expected = reference.funnel_trend(log, steps, within, every=every, **options)
@@ -118,7 +120,10 @@ ONE_BIT_PREFIX = {"MIN_PREFIX_BITS": 1, "MAX_PREFIX_BITS": 1}  # customers share
 )
 def test_a_shared_hash_prefix_gives_the_same_funnel(case, within, by, threads):
     log, steps = case
-    with mock.patch.multiple(_funnel_fast, **ONE_BIT_PREFIX, PARALLEL_MIN=threads, THREADS=2):
+    with (
+        mock.patch.multiple(_funnel_fast, **ONE_BIT_PREFIX),
+        mock.patch.multiple(_kernel, PARALLEL_MIN=threads, THREADS=2),
+    ):
         result = cx.funnel(pl.DataFrame(log), steps, within, by=by)
     assert_matches_reference(result, reference.funnel(log, steps, within, by=by))
 
@@ -220,9 +225,9 @@ def test_a_shared_group_is_found_wherever_it_is_split(at, threads, block):
     who = np.array([1, 2, 3, 4, 5, 6], np.uint64)
     who[at + 1] = who[at]  # positions at and at+1 share a group; the check hashes differ
     check, index = np.arange(6, dtype=np.uint64), np.arange(6)[::-1].copy()
-    patches = {"PARALLEL_MIN": 1 if threads else 100, "THREADS": 2, "BLOCK": block}
-    with mock.patch.multiple(_funnel_fast, **patches):
-        assert _funnel_fast._slices(6) == ([slice(0, 3), slice(3, 6)] if threads else [slice(0, 6)])
+    patches = {"PARALLEL_MIN": 1 if threads else 100, "THREADS": 2}
+    with mock.patch.multiple(_kernel, **patches), mock.patch.object(_funnel_fast, "BLOCK", block):
+        assert _kernel.slices(6) == ([slice(0, 3), slice(3, 6)] if threads else [slice(0, 6)])
         assert _runs(who, check, index) is None
         check[index[at + 1]] = check[index[at]]  # the same id: no collision
         numbered = [0, 1, 2, 3, 4][: at + 1] + [at] + list(range(at + 1, 5))
@@ -239,7 +244,7 @@ def test_first_at_group_max_picks_each_groups_first_maximum(groups):
     expected = [
         start + group.index(max(group)) for start, group in zip(starts, groups, strict=True)
     ]
-    assert _funnel_fast.first_at_group_max(values, starts).tolist() == expected
+    assert _kernel.first_at_group_max(values, starts).tolist() == expected
 
 
 @settings(max_examples=200, deadline=None)
@@ -248,7 +253,7 @@ def test_next_marked_is_the_first_mark_at_or_after_each_position(marks, extra):
     size = max(marks, default=-1) + 1 + extra
     ordered = np.array(sorted(marks), np.int32)
     expected = [min((m for m in marks if m >= p), default=size + 7) for p in range(size)]
-    table = _funnel_fast.next_marked(ordered, size, size + 7)
+    table = _kernel.next_marked(ordered, size, size + 7)
     assert table.dtype == np.int32
     assert table.tolist() == expected
 
@@ -267,7 +272,7 @@ def test_gather_by_chunk_is_polars_gather(chunks, picks):
     assert column.n_chunks() == len(chunks)
     rows = np.array([p % len(column) for p in picks] if len(column) else [], np.int64)
     expected = column.rechunk().gather(rows)
-    assert_series_equal(_funnel_fast.gather(column, rows), expected)
+    assert_series_equal(_kernel.gather(column, rows), expected)
 
 
 def test_gather_from_more_chunks_than_it_compares():
@@ -275,4 +280,4 @@ def test_gather_from_more_chunks_than_it_compares():
         [pl.Series("x", [f"{c}-{i}" for i in range(c % 3 + 1)]) for c in range(40)], rechunk=False
     )
     rows = np.random.default_rng(7).integers(0, len(column), 500)
-    assert_series_equal(_funnel_fast.gather(column, rows), column.rechunk().gather(rows))
+    assert_series_equal(_kernel.gather(column, rows), column.rechunk().gather(rows))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 
 import polars as pl
 import pytest
@@ -162,8 +161,7 @@ _any_options = st.fixed_dictionaries(
 @given(case=funnel_cases(), options=_any_options)
 def test_portable_path_equals_reference_on_polars(case, options):
     log, steps = case
-    with mock.patch("cxlib._funnel_engine.FAST_PATHS", False):
-        result = cx.funnel(pl.DataFrame(log), steps, **options)
+    result = cx.funnel(pl.DataFrame(log), steps, **options, engine="portable")
     assert_matches_reference(result, reference.funnel(log, steps, **options))
 
 

@@ -90,7 +90,7 @@ def test_index_shows_headline_kpis_and_links_every_page(sample_report):
     index = (sample_report / "index.html").read_text(encoding="utf-8")
     for label in ("Customers", "Conversion", "NPS", "Churn rate"):
         assert f">{label}<" in index
-    with pytest.warns(cx.loaders.RejectedRowsWarning):
+    with pytest.warns(cx.io.RejectedRowsWarning):
         loaded = cx.load(SAMPLE)
     customers = loaded.touchpoints["customer_id"].n_unique()
     assert f"{customers:,}" in index
@@ -291,7 +291,7 @@ def test_report_workers_log_library_warnings_to_a_file_not_stderr(tmp_path):
     # A kernel shutting down after a failed cell can make zmq log a traceback; it must land
     # in the run's worker log, not on the CLI's stderr.
     code = (
-        "import logging; from cxlib.report import _log_to_files\n"
+        "import logging; from cxlib.report._run import _log_to_files\n"
         f"_log_to_files({str(tmp_path / 'logs')!r})\n"
         "log = logging.getLogger('tornado.application')\n"
         "try:\n    raise ValueError('boom')\n"

@@ -1,7 +1,7 @@
 """Backend plumbing shared by the analyses: one code path, several engines.
 
 Analyses are written once with narwhals. This module does the few things narwhals cannot
-do portably (DESIGN "Engines and scale"):
+do portably (docs/architecture.md, "Engines"):
 
 * time as int64 epoch-microseconds, converted per backend at entry;
 * materializing an intermediate that is used twice (polars collect, DuckDB temp table,
@@ -145,8 +145,23 @@ def eager(frame: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame | None:
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
-def to_polars(frame: nw.LazyFrame) -> pl.DataFrame:
-    """Collect a (small) result to polars."""
+def to_polars(frame: Any) -> pl.DataFrame:
+    """Any frame as a polars DataFrame: a narwhals frame (a small result) or a user's
+    eager or lazy frame (polars, pandas, pyarrow, DuckDB, PySpark, ...), collected."""
+    if isinstance(frame, pl.LazyFrame):
+        return frame.collect()
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    if not isinstance(frame, nw.DataFrame | nw.LazyFrame):
+        try:
+            frame = nw.from_native(frame)
+        except TypeError:
+            raise DataError(
+                f"cannot analyse a {type(frame).__name__}; pass a polars, pandas, DuckDB or "
+                "PySpark frame"
+            ) from None
+    if isinstance(frame, nw.DataFrame):
+        frame = frame.lazy()
     return frame.collect(backend="polars").to_native()
 
 

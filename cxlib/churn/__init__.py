@@ -14,7 +14,7 @@ The workflow, each step one call:
    to leave, with reasons and a suggested action; :func:`export_at_risk` writes it safely.
 
 :func:`friction_churn` checks the descriptive link between friction and churn, and
-:func:`lifetimes` feeds :mod:`cxlib.survival` (retention curves after ``as_of``).
+:func:`lifetimes` feeds :mod:`cxlib.churn.survival` (retention curves after ``as_of``).
 
 Examples
 --------

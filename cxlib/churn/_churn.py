@@ -14,7 +14,7 @@ The workflow, each step one call:
    to leave, with reasons and a suggested action; :func:`export_at_risk` writes it safely.
 
 :func:`friction_churn` checks the descriptive link between friction and churn, and
-:func:`lifetimes` feeds :mod:`cxlib.survival` (retention curves after ``as_of``).
+:func:`lifetimes` feeds :mod:`cxlib.churn.survival` (retention curves after ``as_of``).
 
 Examples
 --------
@@ -39,11 +39,10 @@ from typing import Any
 
 import polars as pl
 
-from cxlib._engine import parse_duration
+from cxlib._engine import parse_duration, to_polars
 from cxlib.churn import _features as _f
 from cxlib.churn._drivers import DEFAULT_ACTION
 from cxlib.churn._fit import ChurnModel, fit
-from cxlib.churn._models import to_polars
 from cxlib.churn._outcomes import friction_churn, lifetimes
 from cxlib.privacy import pseudonymize, write_csv_safe
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from cxlib._engine import to_polars
 from cxlib._errors import DataError
 from cxlib._stats import wilson
 from cxlib.churn import _drivers as _d
@@ -111,7 +112,7 @@ class ChurnModel:
             )
 
     def _rows(self, features: Any) -> tuple[pl.DataFrame, np.ndarray, list[Any]]:
-        table = _m.to_polars(features)
+        table = to_polars(features)
         if self.id_column is None or self.id_column not in table.columns:
             raise DataError(
                 f"the table has no id column '{self.id_column}'; scoring needs "

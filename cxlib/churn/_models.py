@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import narwhals as nw
 import numpy as np
 import polars as pl
 
+from cxlib._engine import to_polars
 from cxlib._errors import DataError
 
 MAX_CATEGORIES = 255  # HistGradientBoosting's limit (max_bins)
@@ -82,22 +82,6 @@ def one_thread() -> Iterator[None]:
 
     with threadpool_limits(limits=1):
         yield
-
-
-def to_polars(frame: Any) -> pl.DataFrame:
-    """Any eager or lazy frame (polars, pandas, pyarrow, ...) as a polars DataFrame."""
-    if isinstance(frame, pl.LazyFrame):
-        return frame.collect()
-    if isinstance(frame, pl.DataFrame):
-        return frame
-    try:
-        wrapped = nw.from_native(frame)
-    except TypeError:
-        raise DataError(
-            f"cannot model a {type(frame).__name__}; pass a polars or pandas "
-            "frame with one row per customer"
-        ) from None
-    return wrapped.lazy().collect(backend="polars").to_native()
 
 
 def _numeric_text(expr: pl.Expr) -> pl.Expr:

@@ -81,7 +81,7 @@ def lifetimes(
 ) -> pl.DataFrame:
     """Days from ``as_of`` to churn (event) or to the end of the data (censored).
 
-    For Kaplan–Meier curves after a snapshot (:func:`cxlib.survival.kaplan_meier`): the
+    For Kaplan–Meier curves after a snapshot (:func:`cxlib.churn.survival.kaplan_meier`): the
     customers at risk at ``as_of``, ``by`` a column of :func:`features` (known at ``as_of``,
     so the segment cannot depend on the future). A numeric ``by`` is cut at ``bins``
     (e.g. ``[1, 2]`` gives ``"0"``, ``"1"``, ``"2+"`` for counts).

@@ -29,9 +29,9 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from cxlib._engine import to_polars
 from cxlib._errors import DataError
 from cxlib._stats import z_value
-from cxlib.churn._models import to_polars
 
 __all__ = ["kaplan_meier", "logrank_test", "median_lifetime"]
 

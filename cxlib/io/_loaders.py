@@ -3,12 +3,12 @@
 One call per table kind: ``read_touchpoints``, ``read_surveys``, ``read_customers``. Each
 reads CSV (any of ``, ; tab |``, UTF-8 with or without BOM, gzip), Parquet (scanned
 lazily), NDJSON, or an in-memory polars / pandas frame, and returns a polars frame with
-the canonical columns of ``cxlib._schema`` first, then every other source column unchanged.
+the canonical columns of ``cxlib.io._schema`` first, then every other source column unchanged.
 
 Rows that cannot be used (a missing id, an unparseable timestamp, an NPS of 11, ...) are
 never dropped silently: they go to a rejects ledger, one row per rejected input row, so
 ``loaded + rejected == read``. The reasons and the order they are checked in are listed in
-``cxlib._validate``. Input that cannot be used at all raises :class:`cxlib.DataError`.
+``cxlib.io._validate``. Input that cannot be used at all raises :class:`cxlib.DataError`.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ problem found, in this fixed order:
    fields beyond it (column ``*``; ``value`` says how many fields; empty trailing fields
    are tolerated);
 2. each canonical column in schema order (``customer_id``, ``ts``, ``touchpoint``,
-   ``channel``, ... as in ``cxlib._schema``), and within a column: missing value
+   ``channel``, ... as in ``cxlib.io._schema``), and within a column: missing value
    (required columns only), unparseable value, value out of range;
 3. ``duplicate row`` -- an exact copy of an earlier clean row (column ``*``);
 4. ``duplicate customer_id`` -- customers only: the first clean row per id is kept.

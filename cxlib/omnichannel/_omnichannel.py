@@ -12,7 +12,7 @@ Definitions used throughout:
 
 :func:`compare` tests the claim that omnichannel customers are worth more (spend per order,
 purchase frequency, retention and value), with bootstrap intervals and a verdict per metric;
-it lives in :mod:`cxlib._omni_compare` and is re-exported here.
+it lives in :mod:`cxlib.omnichannel._compare` and is re-exported here.
 
 Examples
 --------

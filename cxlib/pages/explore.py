@@ -5,7 +5,7 @@ chart and table follow at once. Click a step's bar to see how many customers lef
 it, what they did instead, and a sample of them (pseudonymized) with their path.
 
 >>> import cxlib as cx
->>> from cxlib.explore import FunnelExplorer
+>>> from cxlib.pages.explore import FunnelExplorer
 >>> ds = cx.load("data/sample")
 >>> explorer = FunnelExplorer(ds.touchpoints, ds.customers)
 >>> explorer.steps.value = ("visit", "add_to_cart", "purchase")
@@ -23,7 +23,7 @@ Design
 ------
 * **Same numbers as** ``cx.funnel``. ``result`` is ``cx.funnel(touchpoints_in_period_and_
   segment, steps, within, order=order, by=by, customers=customers)`` (best attempt, no
-  ``exclude``), for every order. It is computed by :mod:`cxlib._explore_engine`, which
+  ``exclude``), for every order. It is computed by :mod:`cxlib.journey.funnel._cache`, which
   prepares the touchpoints once (sorted, encoded, ranked) and then answers a change in
   milliseconds; the tidy frame comes from ``cx.funnel``'s own summary step.
 * **Updates never queue up.** Every change bumps a generation counter. Without a running
@@ -33,7 +33,7 @@ Design
   is no longer current is skipped before it starts and discarded when it ends, so a stale
   result is never drawn. ``result`` always answers for the widgets' current values.
 * **Private.** The drop-off sample shows pseudonyms (:mod:`cxlib.privacy`), never raw ids;
-  every text is HTML-escaped (:mod:`cxlib.tables`).
+  every text is HTML-escaped (:mod:`cxlib.pages.tables`).
 """
 
 from __future__ import annotations

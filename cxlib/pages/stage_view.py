@@ -43,7 +43,7 @@ __all__ = [
 def comments(ds: Dataset, stage: str, *, limit: int = 12) -> pl.DataFrame:
     """What surveyed customers at this stage wrote, lowest scores first: ``survey, score,
     channel, comment`` (customer ids left out). Comments are untrusted text: show them with
-    :func:`cxlib.tables.table`, which escapes them."""
+    :func:`cxlib.pages.tables.table`, which escapes them."""
     if ds.surveys is None:
         return pl.DataFrame()
     surveys = eager(ds.surveys)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from cxlib._engine import eager
 from cxlib.privacy import escape
+from cxlib.voc import nps
 
 if TYPE_CHECKING:
     from cxlib.io import Dataset
@@ -78,7 +79,7 @@ def export_html(executed: Path, target: Path, *, title: str) -> Path:
     """Export an executed notebook to a stakeholder page: outputs and prose, no code.
 
     stderr streams (warnings, progress) are dropped; everything else the notebook showed is
-    kept as it was rendered (tables are escaped by :mod:`cxlib.tables`, charts are SVG).
+    kept as it was rendered (tables are escaped by :mod:`cxlib.pages.tables`, charts are SVG).
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -105,8 +106,6 @@ def _kpis(dataset: Dataset) -> list[tuple[str, str, str]]:
     """Headline figures: (label, value, detail)."""
     import polars as pl
 
-    import cxlib as cx
-
     touchpoints = eager(dataset.touchpoints)
     customers = touchpoints.get_column("customer_id").n_unique()
     target = dataset.config.conversion
@@ -122,7 +121,7 @@ def _kpis(dataset: Dataset) -> list[tuple[str, str, str]]:
         ),
     ]
     if dataset.surveys is not None:
-        score = cx.nps(dataset.surveys)
+        score = nps(dataset.surveys)
         if score.height and score["responses"][0]:
             row = score.row(0, named=True)
             figures.append(

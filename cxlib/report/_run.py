@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cxlib._errors import DataError
+from cxlib.io import load
 from cxlib.report._html import export_html, index_page
 
 log = logging.getLogger("cx.report")
@@ -199,8 +200,6 @@ def run_report(
     >>> result.ok  # doctest: +SKIP
     True
     """
-    import cxlib as cx
-
     started = time.perf_counter()
     data, out = Path(data).resolve(), Path(out).resolve()
     notebooks = Path(notebooks_dir).resolve() if notebooks_dir else default_notebooks_dir()
@@ -208,7 +207,7 @@ def run_report(
         raise DataError(
             f"{notebooks}: no report notebooks (NN-topic.ipynb) found; pass --notebooks DIR"
         )
-    dataset = cx.load(data)  # fails fast, with a DataError, on unusable input
+    dataset = load(data)  # fails fast, with a DataError, on unusable input
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     workdir = out.parent / f".{out.name}.run-{run_id}"
     (workdir / "site").mkdir(parents=True)

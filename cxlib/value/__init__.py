@@ -9,7 +9,7 @@ The "buy 'til you die" recipe of Fader, Hardie & Lee (2005):
 3. :func:`fit_gamma_gamma` fits the Gamma-Gamma model of how much they spend per purchase;
 4. :func:`customer_value` combines both into a discounted customer lifetime value (CLV).
 
-The models are implemented here with scipy (see :mod:`cxlib._bgnbd` for why: ``lifetimes``
+The models are implemented here with scipy (see :mod:`cxlib.value._bgnbd` for why: ``lifetimes``
 is unmaintained and ``btyd`` does not install) and checked against the published CDNOW
 estimates (BG/NBD r=0.243, α=4.414, a=0.793, b=2.426, LL −9582.4; Gamma-Gamma p=6.25,
 q=3.74, γ=15.44).

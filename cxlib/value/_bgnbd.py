@@ -13,7 +13,7 @@ each purchase they drop out with probability p ~ Beta(a, b). Data per customer:
 purchase) and ``T`` (time observed since the first purchase), all in one time unit.
 
 The shared maximum-likelihood helpers (numerical Hessian, parameter table) live here too and
-are reused by :mod:`cxlib._gamma_gamma`.
+are reused by :mod:`cxlib.value._gamma_gamma`.
 """
 
 from __future__ import annotations

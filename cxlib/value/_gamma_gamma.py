@@ -1,7 +1,7 @@
 """The Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005, "RFM and CLV";
 Fader & Hardie 2013, "The Gamma-Gamma Model of Monetary Value"), fitted by maximum likelihood.
 
-Written here for the same reasons as :mod:`cxlib._bgnbd` (``lifetimes`` unmaintained, ``btyd``
+Written here for the same reasons as :mod:`cxlib.value._bgnbd` (``lifetimes`` unmaintained, ``btyd``
 does not install, ``pymc-marketing`` too heavy), and tested against the published CDNOW
 estimates.
 

@@ -16,7 +16,7 @@ for the ``50-voice-of-customer`` notebook:
 * :func:`comment_themes`, :func:`theme_matrix`, :func:`quotes`, :func:`terms` — themes of
   comments in English, Vietnamese and Thai.
 
-Comments are untrusted text: show every frame with :func:`cxlib.tables.table`, which escapes.
+Comments are untrusted text: show every frame with :func:`cxlib.pages.tables.table`, which escapes.
 
 Examples
 --------

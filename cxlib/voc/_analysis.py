@@ -16,7 +16,7 @@ for the ``50-voice-of-customer`` notebook:
 * :func:`comment_themes`, :func:`theme_matrix`, :func:`quotes`, :func:`terms` — themes of
   comments in English, Vietnamese and Thai.
 
-Comments are untrusted text: show every frame with :func:`cxlib.tables.table`, which escapes.
+Comments are untrusted text: show every frame with :func:`cxlib.pages.tables.table`, which escapes.
 
 Examples
 --------
@@ -345,7 +345,7 @@ def quotes(
     language (ties: the shorter), optionally of one answer category (``"detractor"``).
 
     Returns ``by..., comment, times, mean_score``. Comments are shown as written: display
-    them with :func:`cxlib.tables.table`, which escapes them.
+    them with :func:`cxlib.pages.tables.table`, which escapes them.
 
     Examples
     --------

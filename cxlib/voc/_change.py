@@ -1,6 +1,6 @@
 """Did the score move? NPS, CSAT and CES compared between two periods (or any two groups).
 
-Each comparison takes the per-group counts of :mod:`cxlib._satisfaction` (computed in the
+Each comparison takes the per-group counts of :mod:`cxlib.voc._satisfaction` (computed in the
 caller's engine) and tests the change:
 
 * **NPS**: difference of the adjusted-Wald NPS of both periods (¾ promoter, ¾ detractor and 3

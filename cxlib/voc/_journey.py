@@ -7,7 +7,7 @@ contacts in the weeks before, whether the customer later churned, and their segm
 :func:`response_rates` turns non-response into a number; :func:`touchpoints_before` shows what
 detractors went through compared with promoters.
 
-These take a :class:`cxlib.Dataset` (polars) like :mod:`cxlib.stage_view`: they join the three
+These take a :class:`cxlib.Dataset` (polars) like :mod:`cxlib.pages.stage_view`: they join the three
 tables by time (as-of joins), which the portable core avoids.
 """
 

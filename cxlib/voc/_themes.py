@@ -4,7 +4,7 @@ A theme is a named group of keywords per language (:data:`THEMES`; pass your own
 the same shape to change or add themes). A comment's *theme* is the one whose keywords it
 mentions most; ties go to the theme listed first, which is why the specific themes (shipping
 cost) come before the general ones (price). Keywords are matched as whole words on the
-normalized text (:mod:`cxlib._text`): English words, where ``*`` at the end matches any ending
+normalized text (:mod:`cxlib.voc._text`): English words, where ``*`` at the end matches any ending
 (``deliver*``: deliver, delivered, delivery); Vietnamese syllable phrases ("phí vận chuyển");
 Thai dictionary words on the segmented text, which may span two tokens when the segmenter
 splits a keyword. Overlapping keywords count once, the longest winning ("delivery cost" is

@@ -2,7 +2,7 @@
 
 The public functions (``funnel``, ``funnel_trend``, ``dropoffs``, ``next_touchpoints``)
 and the aggregation of counted attempts into the tidy funnel frame. The semantics and the
-engine that finds each customer's counted attempt are in :mod:`cxlib._funnel_engine`.
+engine that finds each customer's counted attempt are in :mod:`cxlib.journey.funnel._portable`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ import polars as pl
 from cxlib._engine import CUSTOMER, lazy, like_input, materialize, require, to_polars, with_micros
 from cxlib._errors import DataError
 from cxlib._stats import wilson
-from cxlib.journey.funnel._portable import Attempt, Order, Step, attempts_table, normalize_steps
+from cxlib.journey.funnel._portable import (
+    Attempt,
+    Engine,
+    Order,
+    Step,
+    attempts_table,
+    normalize_steps,
+)
 
 __all__ = [
     "attempts_table",
@@ -167,6 +174,7 @@ def _counted(
     exclude: Collection[str] | None,
     customers: Any,
     every: str | None = None,
+    engine: Engine = "auto",
 ) -> tuple[nw.LazyFrame, list[str], list[str]]:
     """Counted attempts with ``by`` columns attached: (attempts, step labels, by columns)."""
     cols, props, attributes = _split_by(touchpoints, by, customers)
@@ -179,6 +187,7 @@ def _counted(
         props=props,
         every=every,
         exclude=exclude,
+        engine=engine,
     )
     return _attach(best, props, attributes, customers), labels, cols
 
@@ -194,6 +203,7 @@ def funnel(
     exclude: Collection[str] | None = None,
     customers: Any = None,
     confidence: float = 0.95,
+    engine: Engine = "auto",
 ) -> Any:
     """Conversion through an ordered list of journey steps.
 
@@ -222,6 +232,11 @@ def funnel(
         Customer attributes for ``by``.
     confidence : float
         Level of the Wilson interval around ``conversion``.
+    engine : {"auto", "portable"}
+        ``"auto"`` computes sequential funnels of polars frames on the polars fast path and
+        everything else with the portable narwhals plan; ``"portable"`` always uses the
+        plan every backend runs. Both give the same answer (the tests check it); choose
+        ``"portable"`` to compare or to rule the fast path out.
 
     Returns
     -------
@@ -248,6 +263,7 @@ def funnel(
         by=by,
         exclude=exclude,
         customers=customers,
+        engine=engine,
     )
     return like_input(summarize(best, labels, cols, confidence=confidence), touchpoints)
 
@@ -264,6 +280,7 @@ def funnel_trend(
     exclude: Collection[str] | None = None,
     customers: Any = None,
     confidence: float = 0.95,
+    engine: Engine = "auto",
 ) -> Any:
     """Funnel conversion by entry period: an incident shows as a dip in one period.
 
@@ -272,7 +289,7 @@ def funnel_trend(
 
     Parameters
     ----------
-    touchpoints, steps, within, order, attempt, by, exclude, customers, confidence
+    touchpoints, steps, within, order, attempt, by, exclude, customers, confidence, engine
         As in :func:`funnel`.
     every : str
         Period length: ``"1d"``, ``"1w"`` (weeks start on Monday), ``"2w"``, ``"12h"``.
@@ -300,6 +317,7 @@ def funnel_trend(
         exclude=exclude,
         customers=customers,
         every=every,
+        engine=engine,
     )
     result = summarize(best, labels, ["__period", *cols], confidence=confidence)
     result = result.with_columns(_utc_time("__period")).rename({"__period": "period"})
@@ -316,12 +334,13 @@ def dropoffs(
     attempt: Attempt = "best",
     by: str | Sequence[str] | None = None,
     customers: Any = None,
+    engine: Engine = "auto",
 ) -> Any:
     """Who reached step ``at`` and not step ``at + 1``, and what they did next.
 
     Parameters
     ----------
-    touchpoints, steps, within, order, attempt, by, customers
+    touchpoints, steps, within, order, attempt, by, customers, engine
         As in :func:`funnel`; the same customers are counted.
     at : int
         1-based step after which customers dropped off (``1 <= at < len(steps)``).
@@ -357,6 +376,7 @@ def dropoffs(
         by=by,
         exclude=None,
         customers=customers,
+        engine=engine,
     )
     lost = best.filter(nw.col("__K") == at).select(CUSTOMER, *cols, nw.col(f"__t{at}").alias("__r"))
     lost = materialize(lost)

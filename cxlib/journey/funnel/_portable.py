@@ -19,7 +19,7 @@ How it is computed, once for every engine (narwhals): events are reduced to one 
 for every row, the next time each step happens at or after it ("next-step table"); each
 step-1 row is an attempt, and its chain is followed through the table with equi-joins on
 (customer, timestamp). Polars inputs of sequential funnels take the fast path in
-:mod:`cxlib._funnel_fast` (same answer; the tests run both). Greedy earliest matching is
+:mod:`cxlib.journey.funnel._fast` (same answer; the tests run both). Greedy earliest matching is
 exact for ``sequential`` because steps do not share touchpoints; ``strict`` keeps the set of
 reachable time ranks (a step advances at most one distinct timestamp), so ties cannot
 mislead it.
@@ -49,8 +49,9 @@ from cxlib.journey.funnel._fast import sequential_counted
 Step = str | Collection[str]
 Order = Literal["sequential", "strict", "any"]
 Attempt = Literal["best", "first"]
-# Polars fast paths on (tests switch them off to check the portable path gives the same).
-FAST_PATHS = True
+# "auto": the polars fast path where it applies (sequential funnels of polars frames);
+# "portable": always the narwhals plan every backend runs. Same answer (the tests run both).
+Engine = Literal["auto", "portable"]
 
 
 def normalize_steps(steps: Sequence[Step]) -> tuple[list[frozenset[str]], list[str]]:
@@ -234,6 +235,7 @@ def attempts_table(
     props: Sequence[str] = (),
     every: str | None = None,
     exclude: Collection[str] | None = None,
+    engine: Engine = "auto",
 ) -> tuple[nw.LazyFrame, list[str]]:
     """The counted attempt per customer (per customer and entry period with ``every``).
 
@@ -246,6 +248,8 @@ def attempts_table(
         raise DataError(f"order={order!r}; use 'sequential', 'strict' or 'any'")
     if attempt not in ("best", "first"):
         raise DataError(f"attempt={attempt!r}; use 'best' or 'first'")
+    if engine not in ("auto", "portable"):
+        raise DataError(f"engine={engine!r}; use 'auto' or 'portable'")
     sets, labels = normalize_steps(steps)
     n, window = len(sets), parse_duration(within)
     events = with_micros(touchpoints)
@@ -254,7 +258,7 @@ def attempts_table(
         _step_index(sets).alias("__s")
     )
     period = None if every is None else parse_duration(every, name="every")
-    if FAST_PATHS and order == "sequential" and events.implementation.is_polars():
+    if engine == "auto" and order == "sequential" and events.implementation.is_polars():
         native = nw.to_native(touchpoints, pass_through=True)
         fast = sequential_counted(
             events.to_native(),
