@@ -1,9 +1,9 @@
 """Old module paths, from before cxlib was split into concept packages.
 
-``import cxlib.pages.charts`` (or ``from cxlib.io import RejectedRowsWarning``) still works:
+``import cxlib.charts`` (or ``from cxlib.loaders import RejectedRowsWarning``) still works:
 a finder on ``sys.meta_path`` maps the old path to the module that now holds it, with a
-``DeprecationWarning`` naming the new path. Attribute access (``cx.charts``) is not
-deprecated: it is the topic namespace, served by ``cxlib.__getattr__``.
+``DeprecationWarning`` naming the new path. Attribute access to a topic (``cx.charts``) is
+not deprecated: it is the topic namespace, served by ``cxlib.__getattr__``.
 """
 
 from __future__ import annotations
@@ -17,16 +17,18 @@ from types import ModuleType
 
 # old module path -> where it lives now
 MOVED = {
-    "cxlib.io": "cxlib.io",
-    "cxlib.io": "cxlib.io",
-    "cxlib.io": "cxlib.io",
-    "cxlib.churn.survival": "cxlib.churn.survival",
-    "cxlib.pages.charts": "cxlib.pages.charts",
-    "cxlib.pages.tables": "cxlib.pages.tables",
-    "cxlib.pages.explore": "cxlib.pages.explore",
-    "cxlib.pages.health": "cxlib.pages.health",
-    "cxlib.pages.stage_view": "cxlib.pages.stage_view",
+    "cxlib.loaders": "cxlib.io",
+    "cxlib.config": "cxlib.io",
+    "cxlib.stages": "cxlib.io",
+    "cxlib.survival": "cxlib.churn.survival",
+    "cxlib.charts": "cxlib.pages.charts",
+    "cxlib.tables": "cxlib.pages.tables",
+    "cxlib.explore": "cxlib.pages.explore",
+    "cxlib.health": "cxlib.pages.health",
+    "cxlib.stage_view": "cxlib.pages.stage_view",
 }
+# ``cx.loaders`` and the like: old names that are not topic namespaces
+MOVED_NAMES = {old.rsplit(".", 1)[1]: old for old in MOVED}
 
 
 class _Alias(importlib.abc.Loader):
@@ -48,7 +50,9 @@ class _Alias(importlib.abc.Loader):
 
 
 class _OldPaths(importlib.abc.MetaPathFinder):
-    def find_spec(self, fullname: str, path: object, target: object = None):  # noqa: ANN201
+    def find_spec(
+        self, fullname: str, path: object, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname not in MOVED:
             return None
         return importlib.machinery.ModuleSpec(fullname, _Alias(MOVED[fullname]))
@@ -60,10 +64,7 @@ def install() -> None:
         sys.meta_path.append(_OldPaths())
 
 
-MOVED_NAMES = {old.rsplit(".", 1)[1]: old for old in MOVED}
-
-
 def moved_namespace(name: str) -> ModuleType:
-    """``cx.<old name>`` for a moved module that is not a topic namespace (``cx.loaders``):
-    the module that holds it now, with the same warning as the import."""
+    """``cx.<old name>`` for a moved module (``cx.loaders``): the module that holds it now,
+    imported through its old path, so with the same warning as the import."""
     return importlib.import_module(MOVED_NAMES[name])

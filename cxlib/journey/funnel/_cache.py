@@ -11,13 +11,13 @@ explorer asks for many funnels over the same touchpoints, so it pays once, when 
   step (a set of touchpoints) the engine keeps the sorted ranks of the step's events and a
   "next rank of this step" table (one gather per attempt and step), in bounded caches.
 
-The funnel itself is the greedy chain of ``cxlib.journey.funnel._funnel``: every distinct step-1 rank is an
-attempt, each later step is its earliest event at or after the previous one, within the
-window of step 1; a customer's counted attempt is the earliest one reaching their furthest
-step. Sequential chains and the choice of the counted attempt are the polars fast path's own
-functions (``cxlib.journey.funnel._fast``), run over ranks instead of event positions. The tidy
-frame is made by ``cxlib.journey.funnel._funnel.summarize`` itself, so it equals ``cx.funnel`` on the same
-events (tests and the benchmark check).
+The funnel itself is the greedy chain of the portable engine (``_portable``): every distinct
+step-1 rank is an attempt, each later step is its earliest event at or after the previous
+one, within the window of step 1; a customer's counted attempt is the earliest one reaching
+their furthest step. Sequential chains and the choice of the counted attempt are the
+kernel's functions (``_kernel``, also run by the one-shot fast path), over ranks instead of
+event positions. The tidy frame is made by ``_funnel.summarize`` itself, so it equals
+``cx.funnel`` on the same events (tests and the benchmark check).
 """
 
 from __future__ import annotations
