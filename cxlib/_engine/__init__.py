@@ -21,6 +21,7 @@ from cxlib._engine._frames import (
     period_start,
     require,
     to_polars,
+    user_frame,
     with_micros,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "period_start",
     "require",
     "to_polars",
+    "user_frame",
     "with_micros",
 ]

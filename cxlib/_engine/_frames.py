@@ -12,6 +12,7 @@ do portably (docs/architecture.md, "Engines"):
 from __future__ import annotations
 
 import re
+import sys
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -185,3 +186,34 @@ def like_input(result: pl.DataFrame, original: Any) -> Any:
     if impl.is_pyarrow():
         return result.to_arrow()
     return result
+
+
+def user_frame(src: Any) -> tuple[str, pl.LazyFrame] | None:
+    """A user's in-memory table (polars, or pandas when pandas is imported) as a label and a
+    polars LazyFrame; None when ``src`` is neither. Mixed-type pandas object columns are
+    read as text."""
+    pandas = sys.modules.get("pandas")  # a pandas frame implies pandas is imported
+    if isinstance(src, pl.DataFrame):
+        return "<polars.DataFrame>", src.lazy()
+    if isinstance(src, pl.LazyFrame):
+        return "<polars.LazyFrame>", src
+    if pandas is not None and isinstance(src, pandas.DataFrame):
+        return "<pandas.DataFrame>", _from_pandas(src, pandas).lazy()
+    return None
+
+
+def _from_pandas(frame: Any, pandas: Any) -> pl.DataFrame:
+    try:
+        return pl.from_pandas(frame)
+    except Exception:  # noqa: BLE001 - mixed-type object columns; retry with them as text
+        objects = [
+            c for c, dtype in frame.dtypes.items() if pandas.api.types.is_object_dtype(dtype)
+        ]
+        try:
+            return pl.from_pandas(frame.astype({c: pandas.StringDtype() for c in objects}))
+        except Exception as err:  # noqa: BLE001
+            message = " ".join(str(err).split())
+            raise DataError(
+                f"<pandas.DataFrame>: cannot convert to polars ({message}); "
+                "make each column a single type"
+            ) from None

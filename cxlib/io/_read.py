@@ -12,7 +12,6 @@ import codecs
 import gzip
 import json
 import os
-import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from cxlib._engine import user_frame
 from cxlib._errors import DataError
 
 ROW = "__cx_row"  # 1-based data row number (header excluded)
@@ -75,37 +75,16 @@ def read_raw(src: Any, *, encoding: str = "utf8", separator: str | None = None) 
 
 
 def _read_frame(src: Any) -> Raw:
-    pandas = sys.modules.get("pandas")
-    if isinstance(src, pl.DataFrame):
-        label, frame = "<polars.DataFrame>", src.lazy()
-    elif isinstance(src, pl.LazyFrame):
-        label, frame = "<polars.LazyFrame>", src
-    elif pandas is not None and isinstance(src, pandas.DataFrame):
-        label, frame = "<pandas.DataFrame>", _from_pandas(src, pandas).lazy()
-    else:
+    found = user_frame(src)
+    if found is None:
         raise DataError(
             f"cannot read a {type(src).__name__}; pass a file path, a polars "
             "DataFrame/LazyFrame or a pandas DataFrame"
         )
+    label, frame = found
     columns = tuple(frame.collect_schema().names())
     _check_internal_names(label, columns)
     return Raw(_numbered(frame.with_row_index(ROW, offset=1)), label, columns)
-
-
-def _from_pandas(frame: Any, pandas: Any) -> pl.DataFrame:
-    try:
-        return pl.from_pandas(frame)
-    except Exception:  # noqa: BLE001 - mixed-type object columns; retry with them as text
-        objects = [
-            c for c, dtype in frame.dtypes.items() if pandas.api.types.is_object_dtype(dtype)
-        ]
-        try:
-            return pl.from_pandas(frame.astype({c: pandas.StringDtype() for c in objects}))
-        except Exception as err:  # noqa: BLE001
-            raise DataError(
-                f"<pandas.DataFrame>: cannot convert to polars ({_one_line(err)}); "
-                "make each column a single type"
-            ) from None
 
 
 def _numbered(frame: pl.LazyFrame) -> pl.LazyFrame:

@@ -256,8 +256,7 @@ def segment_summary(
     [('omnichannel', 1, 0.75), ('online only', 1, 0.25)]
     """
     flags = segments(touchpoints, groups=groups, touchpoint=touchpoint, min_groups=min_groups)
-    if not isinstance(flags, pl.DataFrame):
-        flags = to_polars(nw.from_native(flags).lazy())
+    flags = to_polars(flags)
     counts = flags.group_by("segment").agg(
         pl.len().cast(pl.Int64).alias("customers"), pl.col("omnichannel").first()
     )
@@ -306,8 +305,7 @@ def stage_coverage(touchpoints: Any, stages: StageModel | str | None = None) -> 
     model = as_stage_model(stages)
     cells = journey_map(touchpoints, model)
     reach = stage_summary(touchpoints, model)
-    cells = cells if isinstance(cells, pl.DataFrame) else to_polars(nw.from_native(cells).lazy())
-    reach = reach if isinstance(reach, pl.DataFrame) else to_polars(nw.from_native(reach).lazy())
+    cells, reach = to_polars(cells), to_polars(reach)
     out = (
         cells.join(
             reach.select("stage_index", pl.col("customers").alias("__reach")), on="stage_index"

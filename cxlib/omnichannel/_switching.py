@@ -144,8 +144,7 @@ def switching_summary(touchpoints: Any, stages: StageModel | str | None = None) 
     model = as_stage_model(stages)
     keys = ["source_stage", "target_stage"]
     pairs = switching(touchpoints, across="stages", stages=model)
-    if not isinstance(pairs, pl.DataFrame):
-        pairs = to_polars(nw.from_native(pairs).lazy())
+    pairs = to_polars(pairs)
     top = (
         pairs.filter(pl.col("switched"))
         .sort(

@@ -6,8 +6,6 @@ every chart of :mod:`cxlib.pages.charts` looks the same whichever module built i
 
 from __future__ import annotations
 
-from typing import Any
-
 import altair as alt
 import polars as pl
 
@@ -37,17 +35,6 @@ def _theme() -> alt.theme.ThemeConfig:
             "line": {"color": PALETTE[0], "strokeWidth": 2},
         }
     }
-
-
-def _polars(frame: Any) -> pl.DataFrame:
-    if isinstance(frame, pl.LazyFrame):
-        return frame.collect()
-    if isinstance(frame, pl.DataFrame):
-        return frame
-    import narwhals as nw
-
-    native = nw.from_native(frame)
-    return native.lazy().collect(backend="polars").to_native()
 
 
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:

@@ -11,7 +11,8 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from cxlib.pages._chart_base import WIDTH, _plain, _polars
+from cxlib._engine import to_polars
+from cxlib.pages._chart_base import WIDTH, _plain
 
 # --- churn (cxlib.churn, cxlib.churn.survival) ------------------------------------------------
 
@@ -21,7 +22,7 @@ def calibration_chart(
 ) -> alt.Chart:
     """Observed churn (with its interval) against the mean predicted probability per score bin
     of a :meth:`cxlib.churn.ChurnModel.calibration` frame; the diagonal is perfect calibration."""
-    data = _polars(calibration)
+    data = to_polars(calibration)
     top = float(max(data["predicted"].max(), data["observed_high"].max(), 0.05))
     diagonal = (
         alt.Chart(pl.DataFrame({"p": [0.0, top]}))
@@ -58,7 +59,7 @@ def calibration_chart(
 def lift_chart(lift: Any, *, title: str = "Lift by score decile") -> alt.Chart:
     """Lift (churn rate in the decile ÷ overall) by decile, 1 = riskiest, per model; the rule
     at 1 is a random list."""
-    data = _polars(lift)
+    data = to_polars(lift)
     bars = (
         alt.Chart(data)
         .mark_bar()
@@ -91,7 +92,7 @@ def importance_chart(
 ) -> alt.Chart:
     """Horizontal bars of the drop in ROC AUC when a feature is shuffled, with 95 % intervals,
     from :meth:`cxlib.churn.ChurnModel.importance`."""
-    data = _polars(importance).sort("importance", descending=True).head(top)
+    data = to_polars(importance).sort("importance", descending=True).head(top)
     y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320))
     x = alt.X("importance:Q", title="Drop in ROC AUC when shuffled")
     bars = (
@@ -124,7 +125,7 @@ def partial_dependence_chart(
 ) -> alt.VConcatChart:
     """One small line chart per feature of a partial-dependence frame: average predicted
     churn probability over the feature's values (categories as points)."""
-    data = _polars(dependence)
+    data = to_polars(dependence)
     charts = []
     for feature in data.get_column("feature").unique(maintain_order=True).to_list():
         part = data.filter(pl.col("feature") == feature)
@@ -156,7 +157,7 @@ def survival_chart(
 ) -> alt.Chart:
     """Kaplan–Meier step curves with their confidence bands, from
     :func:`cxlib.churn.survival.kaplan_meier`; one colour per ``by`` segment."""
-    data = _polars(curves)
+    data = to_polars(curves)
     x = alt.X("time:Q", title=x_title)
     enc = {"color": alt.Color(f"{by}:N", title=by.replace("_", " "))} if by else {}
     band_enc = {"color": alt.Color(f"{by}:N", legend=None)} if by else {}
@@ -195,7 +196,7 @@ def drivers_chart(drivers: Any, *, title: str = "What moves the score") -> alt.C
     """Horizontal bars of each attribute's share of the explained variance with bootstrap
     whiskers, coloured by direction, from :func:`cxlib.voc.drivers` /
     :func:`cxlib.voc.key_drivers`."""
-    data = _polars(drivers).with_columns(
+    data = to_polars(drivers).with_columns(
         pl.col("attribute").str.replace_all("_", " ").alias("label"),
         pl.col("direction")
         .replace(
@@ -246,7 +247,7 @@ def share_comparison_chart(
     """Horizontal bars of a share per category, side by side per group, with interval
     whiskers, in the frame's order (e.g. comment themes of stalling segments against everyone
     else, touchpoints before detractors' and promoters' answers)."""
-    data = _plain(_polars(frame))
+    data = _plain(to_polars(frame))
     categories = data.get_column(category).unique(maintain_order=True).to_list()
     groups = data.get_column(group).unique(maintain_order=True).to_list()
     y = alt.Y(f"{category}:N", sort=categories, title=None, axis=alt.Axis(labelLimit=260))

@@ -30,7 +30,8 @@ from typing import Any, Literal
 import altair as alt
 import polars as pl
 
-from cxlib.pages._chart_base import FONT, PALETTE, WIDTH, _plain, _polars
+from cxlib._engine import to_polars
+from cxlib.pages._chart_base import FONT, PALETTE, WIDTH, _plain
 from cxlib.pages._model_charts import (
     calibration_chart,
     drivers_chart,
@@ -93,7 +94,7 @@ def funnel_chart(funnel: Any, *, title: str = "Funnel", by: str | None = None) -
 
     With ``by`` (a breakdown column of the funnel frame) the bars are grouped.
     """
-    data = _plain(_polars(funnel)).with_columns(
+    data = _plain(to_polars(funnel)).with_columns(
         (pl.col("step_index").cast(pl.String) + ". " + pl.col("step")).alias("label")
     )
     x = alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0))
@@ -133,7 +134,7 @@ def trend_chart(
     percent: bool = True,
 ) -> alt.Chart:
     """A line over time with an optional interval band (``low``/``high`` columns)."""
-    data = _plain(_polars(frame))
+    data = _plain(to_polars(frame))
     fmt = ".0%" if percent else ",.0f"
     enc = {
         "x": alt.X(f"{x}:T", title=x_title or x.replace("_", " ")),
@@ -170,7 +171,7 @@ def bar_chart(
     high: str | None = None,
 ) -> alt.Chart:
     """Bars of one measure by category, optionally with interval whiskers."""
-    data = _plain(_polars(frame))
+    data = _plain(to_polars(frame))
     fmt = ".0%" if percent else ",.0f"
     cat = alt.X(f"{x}:N", sort="-y" if not horizontal else None, title=x_title or "")
     val = alt.Y(f"{y}:Q", title=y_title or y.replace("_", " "), axis=alt.Axis(format=fmt))
@@ -209,7 +210,7 @@ def heatmap(
     y_sort: list[str] | None = None,
 ) -> alt.Chart:
     """A labelled heatmap (e.g. stage × channel journey map, cohort × period retention)."""
-    data = _plain(_polars(frame))
+    data = _plain(to_polars(frame))
     fmt = ".0%" if percent else ","
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:O", title=x_title or x.replace("_", " "), sort=x_sort),
@@ -263,7 +264,7 @@ def journey_heatmap(
 
 def stage_flow(summary: Any, *, title: str = "Customers reaching each stage") -> alt.Chart:
     """Customers per stage in journey order, labelled with conversion to the next stage."""
-    data = _plain(_polars(summary)).with_columns(  # stage_index is 0-based
+    data = _plain(to_polars(summary)).with_columns(  # stage_index is 0-based
         ((pl.col("stage_index") + 1).cast(pl.String) + ". " + pl.col("stage")).alias("label")
     )
     base = alt.Chart(data).encode(
@@ -287,7 +288,7 @@ def stage_flow(summary: Any, *, title: str = "Customers reaching each stage") ->
 
 def retention_heatmap(retention: Any, *, title: str = "Retention by cohort") -> alt.Chart:
     """Cohort × period heatmap of a :func:`cxlib.retention` frame; incomplete cells greyed."""
-    data = _plain(_polars(retention)).with_columns(pl.col("cohort").dt.strftime("%Y-%m-%d"))
+    data = _plain(to_polars(retention)).with_columns(pl.col("cohort").dt.strftime("%Y-%m-%d"))
     if "complete" in data.columns:
         data = data.with_columns(
             pl.when(pl.col("complete")).then(pl.col("rate")).alias("rate_shown")
@@ -320,7 +321,7 @@ def histogram(
 
     Only ``value`` goes into the chart, so per-customer frames never carry ids into the page.
     """
-    data = _plain(_polars(frame)).select(pl.col(value).cast(pl.Float64)).drop_nulls()
+    data = _plain(to_polars(frame)).select(pl.col(value).cast(pl.Float64)).drop_nulls()
     label = x_title or value.replace("_", " ")
     return (
         alt.Chart(data)
@@ -351,7 +352,7 @@ def grouped_bar_chart(
 ) -> alt.Chart:
     """Side-by-side bars of one measure by category and group (e.g. channel × attribution
     model), in the frame's order."""
-    data = _plain(_polars(frame))
+    data = _plain(to_polars(frame))
     fmt = ".0%" if percent else ",.0f"
     categories = data.get_column(x).unique(maintain_order=True).to_list()
     groups = data.get_column(group).unique(maintain_order=True).to_list()
@@ -377,7 +378,7 @@ def grouped_bar_chart(
 
 def funnel_explorer_data(funnel: Any) -> pl.DataFrame:
     """The rows :func:`funnel_explorer_chart` draws: durations in hours, a step label."""
-    return _plain(_polars(funnel)).with_columns(
+    return _plain(to_polars(funnel)).with_columns(
         (pl.col("step_index").cast(pl.String) + ". " + pl.col("step")).alias("label")
     )
 

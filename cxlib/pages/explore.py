@@ -60,6 +60,8 @@ from cxlib.pages import charts
 from cxlib.pages.tables import table
 from cxlib.privacy import escape, pseudonym
 
+__all__ = ["Choice", "DropOff", "FunnelExplorer", "PeriodSlider", "Settings", "StepPicker"]
+
 WINDOWS = [
     ("1 hour", "1h"),
     ("1 day", "1d"),

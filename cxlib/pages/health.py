@@ -12,6 +12,14 @@ import polars as pl
 from cxlib._engine import eager
 from cxlib.privacy import PERSONAL_COLUMNS
 
+__all__ = [
+    "activity_over_time",
+    "coverage_by_channel",
+    "reject_examples",
+    "rejects_by_reason",
+    "unmapped_touchpoints",
+]
+
 if TYPE_CHECKING:
     from cxlib.io import Dataset
 

@@ -15,7 +15,10 @@ from typing import Any
 
 import polars as pl
 
+from cxlib._engine import to_polars
 from cxlib.privacy import PERSONAL_COLUMNS, escape, pseudonymize
+
+__all__ = ["Table", "table"]
 
 _STYLE = """<style>
 .cx-table{border-collapse:collapse;font:13px/1.4 Inter,Segoe UI,Helvetica,Arial,sans-serif;
@@ -153,10 +156,7 @@ def table(
     >>> "&lt;b&gt;visit" in t.to_html() and "50.0%" in t.to_html()
     True
     """
-    if not isinstance(frame, pl.DataFrame):
-        import narwhals as nw
-
-        frame = nw.from_native(frame).lazy().collect(backend="polars").to_native()
+    frame = to_polars(frame)
     if pseudonymize_ids:
         frame = pseudonymize(frame, [c for c in PERSONAL_COLUMNS if c in frame.columns])
     if percent is None:
