@@ -25,7 +25,10 @@ system:
 
 test: setup system
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -n 2 -p no:randomly --doctest-modules cxlib -q
 	$(BIN)/python -m pytest --nbval-lax -p no:randomly notebooks/ -q
 
 report: setup
@@ -37,6 +40,7 @@ sample: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python benchmarks/funnel.py

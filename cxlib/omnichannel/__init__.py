@@ -11,8 +11,7 @@ Definitions used throughout:
   touchpoint name) on different channels.
 
 :func:`compare` tests the claim that omnichannel customers are worth more (spend per order,
-purchase frequency, retention and value), with bootstrap intervals and a verdict per metric;
-it lives in :mod:`cxlib.omnichannel._compare` and is re-exported here.
+purchase frequency, retention and value), with bootstrap intervals and a verdict per metric.
 
 Examples
 --------

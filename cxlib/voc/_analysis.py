@@ -1,31 +1,5 @@
-"""Voice of the customer: scores linked to the journey, key drivers and comment themes.
-
-The metrics themselves are top-level (:func:`cxlib.nps`, :func:`cxlib.csat`,
-:func:`cxlib.ces` and their ``*_change`` comparisons). This module links them to behaviour
-for the ``50-voice-of-customer`` notebook:
-
-* :func:`journey_answers` — every answer with the customer's journey at that moment;
-  :func:`scores` — NPS / CSAT / CES by any of its columns (journey stage, touchpoint,
-  channel, churn outcome, segment);
-* :func:`churn_by_category` — churn rate of promoters, passives and detractors;
-* :func:`stalled_comments`, :func:`stall_themes` — what customers who stall at a stage say;
-* :func:`response_rates` — who answers surveys and who stays silent;
-* :func:`touchpoints_before` — detractors' journeys against promoters';
-* :func:`drivers` — relative importance of experience attributes (Johnson's relative
-  weights, :func:`key_drivers` for any frame);
-* :func:`comment_themes`, :func:`theme_matrix`, :func:`quotes`, :func:`terms` — themes of
-  comments in English, Vietnamese and Thai.
-
-Comments are untrusted text: show every frame with :func:`cxlib.pages.tables.table`, which escapes.
-
-Examples
---------
->>> import cxlib as cx
->>> from cxlib import voc
->>> ds = cx.load("data/sample")
->>> voc.scores(ds, by="churned")["churned"].to_list()
-[False, True]
-"""
+"""Scores linked to behaviour, stall comments and themes, key drivers: the functions of
+:mod:`cxlib.voc` that take a whole :class:`~cxlib.io.Dataset` (see the package docstring)."""
 
 from __future__ import annotations
 
