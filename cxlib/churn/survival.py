@@ -2,7 +2,7 @@
 
 Written here rather than imported: lifelines, the usual Python library, pins pandas < 3, and
 the three estimators are short. Each is checked against published results in
-``tests/test_survival.py`` (the Freireich et al. 1963 leukaemia remission data).
+``tests/churn/test_survival.py`` (the Freireich et al. 1963 leukaemia remission data).
 
 * **Kaplan–Meier** (1958): S(t) = Π_{t_i ≤ t} (1 − d_i / n_i), with d_i events and n_i
   at risk at each distinct time. Variance by **Greenwood's formula**

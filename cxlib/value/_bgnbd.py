@@ -5,7 +5,7 @@ since 2020 and breaks on current pandas/scipy; ``btyd`` (its successor, a 2022 b
 not install; ``pymc-marketing`` fits these models but pulls in PyMC/PyTensor, far too heavy
 for a workbench dependency. The model is four parameters and closed-form expressions, so we
 implement the published formulas with scipy and test them against the paper's CDNOW results
-(``tests/test_value.py``).
+(``tests/value/test_value.py``).
 
 Story: while alive, a customer buys as a Poisson process with rate λ ~ Gamma(r, α); after
 each purchase they drop out with probability p ~ Beta(a, b). Data per customer:

@@ -1,5 +1,5 @@
 """Print retentioneering's own funnel counts on its e-commerce demo (RETENTIONEERING in
-tests/test_public_clickstream.py). Runs *outside* this project's environment:
+tests/journey/funnel/test_public_clickstream.py). Runs *outside* this project's environment:
 
     python3 -m venv /tmp/rete && /tmp/rete/bin/pip install retentioneering==5.2.4
     cd tests/data/retentioneering_ecom

@@ -18,7 +18,7 @@ from cxlib.churn._features import history
 from cxlib.io._validate import empty_rejects
 from cxlib.sample import PLANTED
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 AS_OF = datetime(2025, 7, 1, tzinfo=UTC)
 
 

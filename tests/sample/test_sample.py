@@ -21,7 +21,7 @@ from cxlib.io._schema import EARLIEST_TS, SCHEMAS, SURVEY_SCALES
 from cxlib.io._stages import stage_model
 from cxlib.sample import COMMENTS, PLANTED, make_sample, write_sample
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 KINDS = ("touchpoints", "surveys", "customers")
 CHANNELS = {"web", "app", "store", "email", "social", "call_center", "chat"}
 ONLINE = ("web", "app")

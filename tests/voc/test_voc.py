@@ -16,7 +16,7 @@ from cxlib import voc
 from cxlib.io._validate import empty_rejects
 from cxlib.pages.tables import table
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 HOSTILE = '<script>alert("x")</script>'
 
 

@@ -27,7 +27,7 @@ from test_funnel_properties import event_logs
 import cxlib as cx
 from cxlib.pages.explore import FunnelExplorer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
 STEPS = ("visit", "product_view", "add_to_cart", "checkout", "purchase")
 

@@ -30,7 +30,7 @@ from test_funnel_properties import assert_matches_reference
 
 import cxlib as cx
 
-DATA = Path(__file__).parent / "data" / "retentioneering_ecom" / "ecom.csv.gz"
+DATA = Path(__file__).resolve().parents[2] / "data" / "retentioneering_ecom" / "ecom.csv.gz"
 COLUMNS = {"ts": "timestamp", "touchpoint": "event", "channel": "platform"}
 FUNNELS = [
     ("product_view", "add_to_cart", "cart", "shipping_details", "payment_details", "purchase"),

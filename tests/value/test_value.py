@@ -20,7 +20,7 @@ from scipy.special import roots_genlaguerre, roots_jacobi
 import cxlib as cx
 from cxlib import value
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 BGNBD_PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 GAMMA_GAMMA_PUBLISHED = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 
@@ -318,7 +318,7 @@ def test_bgnbd_forecasts_the_sample_holdout_quarter():
     generator does not vary with a beta-distributed p), so a and b run to very large values
     with a/(a+b) fixed: reported with NaN standard errors, while the forecast stays good."""
     with pytest.warns(UserWarning, match="rejected"):
-        ds = cx.load(Path(__file__).resolve().parent.parent / "data" / "sample")
+        ds = cx.load(Path(__file__).resolve().parents[2] / "data" / "sample")
     summary = value.rfm_summary(
         ds.touchpoints, observation_end="2025-09-30", holdout_end="2025-12-31"
     )

@@ -18,7 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 import cxlib as cx
 from cxlib.report import plan
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
 NOTEBOOKS = ROOT / "notebooks"
 CX = str(Path(sys.executable).parent / "cx")

@@ -193,7 +193,7 @@ def test_median_not_reached_is_null_and_bad_input_is_a_data_error():
 def test_customers_with_recent_friction_churn_faster_after_the_snapshot():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = cx.load(Path(__file__).resolve().parents[1] / "data" / "sample")
+        ds = cx.load(Path(__file__).resolve().parents[2] / "data" / "sample")
     life = churn.lifetimes(ds, as_of="2025-07-01", by="friction_90d", bins=[1, 2])
     assert set(life["segment"]) == {"0", "1", "2+"}
     assert (life["days"] >= 0).all()

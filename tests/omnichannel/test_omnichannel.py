@@ -19,7 +19,7 @@ import cxlib as cx
 from cxlib import omnichannel
 from cxlib.sample import PLANTED
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 def _at(day: int, hour: int = 12) -> datetime:
