@@ -1,7 +1,7 @@
 """Funnels: how many customers get from step 1 to step k, and how fast.
 
-Semantics (DESIGN "Funnel semantics"). A customer reaches step k when some occurrence of
-step 1 is followed, in time order, by steps 2..k, all within ``within`` of that step-1
+Semantics (docs/architecture.md, "Funnel semantics"). A customer reaches step k when some
+occurrence of step 1 is followed, in time order, by steps 2..k, all within ``within`` of that step-1
 occurrence; other touchpoints may come between. The customer counts once, at the furthest
 step any attempt reaches (ClickHouse ``windowFunnel``, PostHog). Ties in ``ts`` count as in
 order. ``order="strict"``: no other touchpoint strictly between two consecutive steps (tied
