@@ -542,7 +542,7 @@ def machine() -> dict:
     import cxlib
 
     # Which funnel code was timed: the package is young and changes under the benchmark.
-    sources = sorted(Path(cxlib.__file__).parent.glob("_funnel*.py"))
+    sources = sorted((Path(cxlib.__file__).parent / "journey" / "funnel").glob("*.py"))
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
     return {
         "nproc": os.cpu_count(),

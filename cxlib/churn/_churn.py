@@ -14,23 +14,9 @@ from cxlib._engine import parse_duration, to_polars
 from cxlib.churn import _features as _f
 from cxlib.churn._drivers import DEFAULT_ACTION
 from cxlib.churn._fit import ChurnModel, fit
-from cxlib.churn._outcomes import friction_churn, lifetimes
 from cxlib.privacy import pseudonymize, write_csv_safe
 
 DateLike = str | date | datetime
-
-__all__ = [
-    "ChurnModel",
-    "at_risk",
-    "evaluate",
-    "export_at_risk",
-    "features",
-    "fit",
-    "friction_churn",
-    "label",
-    "lifetimes",
-    "training_table",
-]
 
 
 def features(

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
     Source = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame | pd.DataFrame
 
-__all__ = ["Loaded", "RejectedRowsWarning", "read_customers", "read_surveys", "read_touchpoints"]
-
 
 class Loaded(NamedTuple):
     """What a loader returns with ``with_rejects=True``.

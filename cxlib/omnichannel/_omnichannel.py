@@ -13,21 +13,6 @@ from cxlib._engine import CUSTOMER, like_input, to_polars
 from cxlib._errors import DataError
 from cxlib.io import StageModel
 from cxlib.journey import as_stage_model, journey_map, stage_summary, usable
-from cxlib.omnichannel._compare import SEED_CLAIMS, compare
-from cxlib.omnichannel._switching import switching, switching_summary
-
-__all__ = [
-    "DEFAULT_GROUPS",
-    "SEED_CLAIMS",
-    "channel_mix",
-    "channel_summary",
-    "compare",
-    "segment_summary",
-    "segments",
-    "stage_coverage",
-    "switching",
-    "switching_summary",
-]
 
 DEFAULT_GROUPS: Mapping[str, Sequence[str]] = {"store": ("store",), "online": ("web", "app")}
 """Channel groups of the omnichannel flag: a store purchase and a web/app purchase."""

@@ -13,18 +13,6 @@ from cxlib._errors import DataError
 from cxlib.value import _bgnbd, _gamma_gamma
 from cxlib.value._bgnbd import BGNBD, columns_as_arrays
 from cxlib.value._gamma_gamma import GammaGamma
-from cxlib.value._rfm import rfm_summary
-
-__all__ = [
-    "BGNBD",
-    "GammaGamma",
-    "customer_value",
-    "fit_bgnbd",
-    "fit_gamma_gamma",
-    "holdout_comparison",
-    "rfm_summary",
-    "value_tiers",
-]
 
 RFM = ["frequency", "recency", "T"]
 

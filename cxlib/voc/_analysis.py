@@ -12,32 +12,14 @@ from cxlib._errors import DataError
 from cxlib._stats import wilson
 from cxlib.journey.stage import entries as stage_entries
 from cxlib.journey.stage import segments as stage_segments
-from cxlib.voc._drivers import key_drivers, relative_weights
-from cxlib.voc._journey import category_expr, journey_answers, response_rates, touchpoints_before
+from cxlib.voc._drivers import key_drivers
+from cxlib.voc._journey import category_expr, journey_answers
 from cxlib.voc._satisfaction import ces_counts, csat_counts, nps_counts
-from cxlib.voc._themes import THEMES, comment_themes, terms
+from cxlib.voc._themes import comment_themes
 
 if TYPE_CHECKING:
     from cxlib.io import Dataset
 
-__all__ = [
-    "THEMES",
-    "category_expr",
-    "churn_by_category",
-    "comment_themes",
-    "drivers",
-    "journey_answers",
-    "key_drivers",
-    "quotes",
-    "relative_weights",
-    "response_rates",
-    "scores",
-    "stall_themes",
-    "stalled_comments",
-    "terms",
-    "theme_matrix",
-    "touchpoints_before",
-]
 
 Metric = Literal["nps", "csat", "ces"]
 _METRICS = {"nps": nps_counts, "csat": csat_counts, "ces": ces_counts}

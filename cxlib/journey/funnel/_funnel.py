@@ -26,17 +26,6 @@ from cxlib.journey.funnel._portable import (
     normalize_steps,
 )
 
-__all__ = [
-    "attempts_table",
-    "dropoffs",
-    "funnel",
-    "funnel_trend",
-    "next_touchpoints",
-    "normalize_steps",
-    "summarize",
-]
-
-
 METRIC_TYPES = (("customers", pl.Int64), ("__median", pl.Float64), ("__p90", pl.Float64))
 
 
