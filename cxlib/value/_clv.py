@@ -47,7 +47,7 @@ def fit_bgnbd(summary: Any, *, confidence: float = 0.95) -> BGNBD:
     Examples
     --------
     >>> import cxlib as cx
-    >>> summary = rfm_summary(cx.load("data/sample").touchpoints)
+    >>> summary = cx.value.rfm_summary(cx.load("data/sample").touchpoints)
     >>> m = fit_bgnbd(summary)
     >>> m.converged, round(m.r, 2)
     (True, 2.18)
@@ -77,7 +77,7 @@ def fit_gamma_gamma(summary: Any, *, confidence: float = 0.95) -> GammaGamma:
     Examples
     --------
     >>> import cxlib as cx
-    >>> summary = rfm_summary(cx.load("data/sample").touchpoints)
+    >>> summary = cx.value.rfm_summary(cx.load("data/sample").touchpoints)
     >>> spend = fit_gamma_gamma(summary)
     >>> round(spend.mean_spend)
     55
@@ -124,7 +124,7 @@ def customer_value(
     Examples
     --------
     >>> import cxlib as cx
-    >>> summary = rfm_summary(cx.load("data/sample").touchpoints)
+    >>> summary = cx.value.rfm_summary(cx.load("data/sample").touchpoints)
     >>> values = customer_value(summary, fit_bgnbd(summary), fit_gamma_gamma(summary))
     >>> values.height == summary.height and values["clv"].is_sorted(descending=True)
     True
@@ -262,7 +262,7 @@ def holdout_comparison(summary: Any, transactions_model: BGNBD, *, cap: int = 7)
     Examples
     --------
     >>> import cxlib as cx
-    >>> summary = rfm_summary(cx.load("data/sample").touchpoints, holdout="13w")
+    >>> summary = cx.value.rfm_summary(cx.load("data/sample").touchpoints, holdout="13w")
     >>> table = holdout_comparison(summary, fit_bgnbd(summary))
     >>> table.get_column("frequency").to_list()[-2:]
     ['7+', 'all']
