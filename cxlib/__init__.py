@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from cxlib import _compat
+from cxlib._engine import MissingNameWarning
 from cxlib._errors import DataError
 from cxlib.io import (
     Config,
@@ -103,6 +104,7 @@ __all__ = [
     "DataError",
     "Dataset",
     "Loaded",
+    "MissingNameWarning",
     "StageModel",
     "attribution",
     "ces",

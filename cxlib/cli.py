@@ -3,13 +3,15 @@
 ::
 
     cx validate data/touchpoints.csv --map customer_id=user --rejects rejects.csv
+    cx validate data/surveys.csv --date-format "%d/%m/%Y %H:%M"
     cx sample --out data/sample
     cx --version
 
 Every subcommand is one entry of ``COMMANDS``: a function adding its arguments to an
-argparse parser and a function running it that returns the exit code. ``cx report`` will
-be one more entry. Unusable input exits with status 2 and a one-line ``error: ...`` on
-stderr, never a traceback.
+argparse parser and a function running it that returns the exit code (``EXIT_CODES``,
+also shown by ``cx --help``). Unusable input exits with status 2 and a one-line
+``error: ...`` on stderr, never a traceback; ``cx validate`` exits 3 when the file reads
+but too many of its rows are rejected to use it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ from cxlib.io import KINDS
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_DATA = 2
+EXIT_REJECTED = 3
+EXIT_CODES = """exit codes:
+  0  success
+  1  a failure: a report notebook failed, or an output file could not be written
+  2  unusable input or bad arguments (one line on stderr, no traceback)
+  3  cx validate: every row, or more than --max-reject-share of them, was rejected"""
+# Over half the rows rejected: the file is being misread (date format, separator, column
+# mapping), not holding a few bad rows.
+DEFAULT_MAX_REJECT_SHARE = 0.5
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 for unusable input or bad arguments, 1 for other failures.
+        0 on success, 2 for unusable input or bad arguments, 3 when ``cx validate``
+        rejects every row or more than ``--max-reject-share`` of them, 1 for other
+        failures.
 
     Examples
     --------
@@ -83,10 +96,37 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--encoding", default="utf8", help="text encoding, e.g. cp1252")
     parser.add_argument("--separator", help="CSV separator (default: sniffed); 'tab' for tabs")
+    parser.add_argument(
+        "--date-format",
+        metavar="FORMAT",
+        help="strptime format of text timestamps, e.g. '%%d/%%m/%%Y %%H:%%M' for day-first "
+        "31/12/2025 14:05 (Vietnamese and Thai exports); tried first, ISO 8601 and epoch "
+        "values still parse",
+    )
+    parser.add_argument(
+        "--max-reject-share",
+        type=_share,
+        default=DEFAULT_MAX_REJECT_SHARE,
+        metavar="SHARE",
+        help="exit 3 when more than this share of the rows is rejected, 0 to 1 (default "
+        f"{DEFAULT_MAX_REJECT_SHARE}: when over half the rows fail, the file is being "
+        "misread, by a date format, a separator or a column mapping, rather than holding a "
+        "few bad rows); rejecting every row always exits 3",
+    )
+
+
+def _share(text: str) -> float:
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share from 0 to 1, e.g. 0.5")
+    return share
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from cxlib.io import load_table
+    from cxlib.io import explain_rejects, load_table
     from cxlib.privacy import write_csv_safe
 
     path = Path(args.path)
@@ -98,6 +138,7 @@ def _validate(args: argparse.Namespace) -> int:
         timezone=args.timezone,
         encoding=args.encoding,
         separator=_separator(args.separator),
+        date_format=args.date_format,
         lazy=True,
     )
     rejected = loaded.rejects.height
@@ -111,10 +152,13 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"  {label:<9} {count:>{width},}")
     if rejected:
         print("\nrejected by reason")
-        reasons = loaded.rejects["reason"].value_counts(sort=True).rows()
-        name_width = max(len(reason) for reason, _ in reasons)
-        for reason, count in reasons:
+        reasons = explain_rejects(loaded.rejects).rows()
+        name_width = max(len(reason) for reason, *_ in reasons)
+        for reason, count, hint, date_format in reasons:
             print(f"  {reason:<{name_width}}  {count:>{width},}")
+            if hint:
+                fix = f"; read them with --date-format '{date_format}'" if date_format else ""
+                print(f"    hint: {hint}{fix}")
     if args.rejects:
         try:
             write_csv_safe(loaded.rejects, args.rejects)  # neutralizes = + - @ prefixes
@@ -122,7 +166,25 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"error: cannot write {args.rejects}: {err.strerror}", file=sys.stderr)
             return EXIT_FAILED
         print(f"\nrejects written to {args.rejects} ({_rows(rejected)})")
-    return EXIT_OK
+    return _verdict(path, loaded.read, rejected, args.max_reject_share)
+
+
+def _verdict(path: Path, read: int, rejected: int, max_share: float) -> int:
+    """EXIT_REJECTED, with one line on stderr, when too many rows were rejected to go on."""
+    if rejected == read:
+        problem = f"all {_rows(read)} rejected"
+    elif rejected / read > max_share:
+        problem = (
+            f"{rejected:,} of {_rows(read)} rejected ({rejected / read:.0%}), more than "
+            f"--max-reject-share {max_share:g}"
+        )
+    else:
+        return EXIT_OK
+    print(
+        f"error: {path}: {problem}; the file is unusable as read: fix the reasons above",
+        file=sys.stderr,
+    )
+    return EXIT_REJECTED
 
 
 def _rows(count: int) -> str:
@@ -269,11 +331,22 @@ def _parser() -> argparse.ArgumentParser:
     from importlib.metadata import version
 
     __version__ = version("cxlib")
-    parser = argparse.ArgumentParser(prog="cx", description="Customer-experience workbench.")
+    parser = argparse.ArgumentParser(
+        prog="cx",
+        description="Customer-experience workbench.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"cx {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for name, add_arguments, run in COMMANDS:
-        command = commands.add_parser(name, help=_HELP.get(name), description=_HELP.get(name))
+        command = commands.add_parser(
+            name,
+            help=_HELP.get(name),
+            description=_HELP.get(name),
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         add_arguments(command)
         command.set_defaults(run=run)
     return parser

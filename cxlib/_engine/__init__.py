@@ -24,12 +24,16 @@ from cxlib._engine._frames import (
     user_frame,
     with_micros,
 )
+from cxlib._engine._names import MissingNameWarning, check_values, did_you_mean, report_missing
 
 __all__ = [
     "CUSTOMER",
     "MICROS",
     "MONDAY_SHIFT",
     "NEVER",
+    "MissingNameWarning",
+    "check_values",
+    "did_you_mean",
     "eager",
     "lazy",
     "like_input",
@@ -37,6 +41,7 @@ __all__ = [
     "parse_duration",
     "period_start",
     "require",
+    "report_missing",
     "to_polars",
     "user_frame",
     "with_micros",

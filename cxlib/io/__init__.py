@@ -6,7 +6,9 @@
 * :func:`read_touchpoints`, :func:`read_surveys`, :func:`read_customers` read one table
   from a file or an in-memory frame, mapping the source's columns;
 * :class:`Config` / :func:`read_config` is ``cx.toml``; :class:`StageModel` /
-  :func:`stage_model` are the journey stage models (presets and custom ones).
+  :func:`stage_model` are the journey stage models (presets and custom ones);
+* :func:`explain_rejects` sums up a rejects ledger by reason, with hints such as the
+  ``date_format`` that reads day-first timestamps.
 
 Unusable input raises :class:`cxlib.DataError`; row-level problems go to the rejects
 ledger with a reason, so that loaded + rejected = read.
@@ -14,6 +16,7 @@ ledger with a reason, so that loaded + rejected = read.
 
 from cxlib.io._config import DEFAULT_FRICTION, KINDS, Config, read_config
 from cxlib.io._dataset import Dataset, load
+from cxlib.io._explain import explain_rejects
 from cxlib.io._loaders import (
     Loaded,
     RejectedRowsWarning,
@@ -40,6 +43,7 @@ __all__ = [
     "Loaded",
     "RejectedRowsWarning",
     "StageModel",
+    "explain_rejects",
     "load",
     "load_table",
     "read_config",

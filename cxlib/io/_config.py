@@ -10,8 +10,11 @@ sample dataset. A complete example::
     customers = "customers.parquet"
     timezone = "Asia/Ho_Chi_Minh"          # for naive timestamps
     encoding = "utf8"                      # CSV encoding
+    date_format = "%d/%m/%Y %H:%M"         # text timestamps written day-first (optional)
     currency = "VND"
     locale = "vi_VN"
+
+    # or one format per table:  [data.date_format]  surveys = "%d/%m/%Y %H:%M"
 
     [columns.touchpoints]                  # canonical = "your column"
     customer_id = "user_id"
@@ -43,6 +46,7 @@ from typing import Any
 
 from cxlib._errors import DataError
 from cxlib.io._stages import DEFAULT_MODEL, StageModel, stage_model
+from cxlib.io._timestamps import check_date_format
 
 KINDS = ("touchpoints", "surveys", "customers")
 DEFAULT_FRICTION = ("payment_failed", "late_delivery", "support_unresolved")
@@ -65,6 +69,7 @@ class Config:
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     timezone: str = "UTC"
     encoding: str = "utf8"
+    date_formats: dict[str, str] = field(default_factory=dict)
     currency: str = "USD"
     locale: str = "en_US"
     stages: str = DEFAULT_MODEL
@@ -81,6 +86,10 @@ class Config:
         """The configured journey stage model."""
         return stage_model(self.stages, stages=self.stage_order, mapping=self.stage_mapping)
 
+    def date_format_of(self, kind: str) -> str | None:
+        """The ``date_format`` for ``kind``'s text timestamps, or None for the built-in ones."""
+        return self.date_formats.get(kind)
+
     def path_of(self, kind: str) -> Path | None:
         """Path of the file for ``kind``, or None when the project has none."""
         name = self.files.get(kind)
@@ -94,6 +103,25 @@ def _section(doc: dict[str, Any], key: str, source: str) -> dict[str, Any]:
             f"{source}: [{key}] must be a table of settings; see README 'Your own data'"
         )
     return value
+
+
+def _date_formats(value: object, source: str) -> dict[str, str]:
+    """``[data] date_format``: one format for every table, or a table of formats per kind."""
+    if value is None:
+        return {}
+    formats = value if isinstance(value, dict) else dict.fromkeys(KINDS, value)
+    unknown = sorted(set(formats) - set(KINDS))
+    if unknown:
+        raise DataError(
+            f"{source}: [data.date_format] {unknown[0]} is not a table kind; use one of "
+            f"{list(KINDS)}"
+        )
+    for date_format in formats.values():
+        try:
+            check_date_format(date_format)
+        except DataError as err:
+            raise DataError(f"{source}: [data] {err}") from None
+    return {str(kind): str(date_format) for kind, date_format in formats.items()}
 
 
 def read_config(path: str | Path) -> Config:
@@ -141,12 +169,14 @@ def read_config(path: str | Path) -> Config:
             f"{source}: [columns.{unknown_kinds[0]}] is not a table kind; use one of {list(KINDS)}"
         )
     order = stages.get("order")
+    date_formats = _date_formats(data.get("date_format"), source)
     return Config(
         root=root,
         files={k: str(data[k]) for k in KINDS if k in data},
         columns={k: {str(a): str(b) for a, b in v.items()} for k, v in columns.items()},
         timezone=str(data.get("timezone", "UTC")),
         encoding=str(data.get("encoding", "utf8")),
+        date_formats=date_formats,
         currency=str(data.get("currency", "USD")),
         locale=str(data.get("locale", "en_US")),
         stages=str(stages.get("model", DEFAULT_MODEL)),

@@ -11,6 +11,7 @@ import polars as pl
 
 from cxlib._errors import DataError
 from cxlib.io._config import KINDS, Config, read_config
+from cxlib.io._explain import explain_rejects
 from cxlib.io._loaders import RejectedRowsWarning, load_table
 from cxlib.io._read import file_format
 from cxlib.io._stages import StageModel
@@ -132,7 +133,7 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
         )
     model = config.stage_model()
     tables: dict[str, Frame | None] = dict.fromkeys(KINDS)
-    ledgers, read = [empty_rejects()], {}
+    ledgers, read, hints = [empty_rejects()], {}, []
     for kind, path in paths.items():
         if path is None:
             continue
@@ -142,17 +143,20 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
             columns=config.columns.get(kind),
             timezone=config.timezone,
             encoding=config.encoding,
+            date_format=config.date_format_of(kind),
             lazy=lazy,
             stages=model,
         )
         tables[kind], read[kind] = loaded.data, loaded.read
         ledgers.append(loaded.rejects)
+        if loaded.rejects.height:
+            hints += [f"{hint}; " for hint in _date_format_hints(kind, loaded.rejects)]
     rejects = pl.concat(ledgers)
     if rejects.height:
         origin = config.source or config.root
         warnings.warn(
-            f"{origin}: {_rows(rejects.height)} rejected while loading; see "
-            "ds.rejects and ds.summary()",
+            f"{origin}: {_rows(rejects.height)} rejected while loading; "
+            f"{''.join(hints)}see ds.rejects and ds.summary()",
             RejectedRowsWarning,
             stacklevel=2,
         )
@@ -165,6 +169,15 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
         config=config,
         read=read,
     )
+
+
+def _date_format_hints(kind: str, rejects: pl.DataFrame) -> list[str]:
+    """How to read timestamps that look day-first (or month-first), in cx.toml terms."""
+    explained = explain_rejects(rejects).drop_nulls("date_format")
+    return [
+        f'{kind} timestamp {hint}: set {kind} = "{date_format}" under [data.date_format] in cx.toml'
+        for hint, date_format in explained.select("hint", "date_format").iter_rows()
+    ]
 
 
 def _rows(count: int) -> str:

@@ -23,9 +23,11 @@ import polars as pl
 
 from cxlib._errors import DataError
 from cxlib.io import _validate
+from cxlib.io._explain import explain_rejects
 from cxlib.io._read import Raw, polars_error, read_raw
 from cxlib.io._schema import SCHEMAS
 from cxlib.io._stages import StageModel, stage_model
+from cxlib.io._timestamps import check_date_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,6 +66,7 @@ def read_touchpoints(
     timezone: str = "UTC",
     encoding: str = "utf8",
     separator: str | None = None,
+    date_format: str | None = None,
     with_rejects: bool = False,
     lazy: bool = False,
     stages: StageModel | str | None = None,
@@ -91,6 +94,11 @@ def read_touchpoints(
         Text encoding of a CSV file, e.g. ``"cp1252"`` for files saved by older Excel.
     separator : str, optional
         CSV field separator; by default sniffed among ``, ; tab |`` from the header line.
+    date_format : str, optional
+        strptime / chrono format of text timestamps, e.g. ``"%d/%m/%Y %H:%M"`` for
+        day-first dates such as ``31/12/2025 14:05`` (usual in Vietnamese and Thai
+        exports). It is tried first; ISO 8601 text and epoch numbers still parse, and
+        values neither reads are rejected as unparseable timestamps.
     with_rejects : bool, default False
         Return a :class:`Loaded` ``(data, rejects, read)`` instead of the frame alone.
         Without it, rejected rows raise one warning saying how many and how to see them.
@@ -108,7 +116,8 @@ def read_touchpoints(
     ------
     DataError
         The source cannot be used: not found, empty, no data rows, binary, not UTF-8 text
-        without ``encoding=``, malformed, unsupported type, or a required column missing.
+        without ``encoding=``, malformed, unsupported type, or a required column missing;
+        or ``date_format`` cannot read a date.
 
     Examples
     --------
@@ -132,6 +141,7 @@ def read_touchpoints(
         timezone=timezone,
         encoding=encoding,
         separator=separator,
+        date_format=date_format,
         with_rejects=with_rejects,
         lazy=lazy,
         stages=stages,
@@ -145,6 +155,7 @@ def read_surveys(
     timezone: str = "UTC",
     encoding: str = "utf8",
     separator: str | None = None,
+    date_format: str | None = None,
     with_rejects: bool = False,
     lazy: bool = False,
     stages: StageModel | str | None = None,
@@ -158,7 +169,7 @@ def read_surveys(
 
     Parameters
     ----------
-    src, columns, timezone, encoding, separator, with_rejects, lazy
+    src, columns, timezone, encoding, separator, date_format, with_rejects, lazy
         As in :func:`read_touchpoints`.
     stages : StageModel or str, optional
         Accepted for a uniform signature; surveys keep the ``stage`` they come with.
@@ -188,6 +199,7 @@ def read_surveys(
         timezone=timezone,
         encoding=encoding,
         separator=separator,
+        date_format=date_format,
         with_rejects=with_rejects,
         lazy=lazy,
         stages=stages,
@@ -201,6 +213,7 @@ def read_customers(
     timezone: str = "UTC",
     encoding: str = "utf8",
     separator: str | None = None,
+    date_format: str | None = None,
     with_rejects: bool = False,
     lazy: bool = False,
     stages: StageModel | str | None = None,
@@ -214,7 +227,7 @@ def read_customers(
 
     Parameters
     ----------
-    src, columns, timezone, encoding, separator, with_rejects, lazy
+    src, columns, timezone, encoding, separator, date_format, with_rejects, lazy
         As in :func:`read_touchpoints`.
     stages : StageModel or str, optional
         Accepted for a uniform signature; not used.
@@ -239,6 +252,7 @@ def read_customers(
         timezone=timezone,
         encoding=encoding,
         separator=separator,
+        date_format=date_format,
         with_rejects=with_rejects,
         lazy=lazy,
         stages=stages,
@@ -253,6 +267,7 @@ def _load(
     timezone: str,
     encoding: str,
     separator: str | None,
+    date_format: str | None,
     with_rejects: bool,
     lazy: bool,
     stages: StageModel | str | None,
@@ -264,6 +279,7 @@ def _load(
         timezone=timezone,
         encoding=encoding,
         separator=separator,
+        date_format=date_format,
         lazy=lazy,
         stages=stages,
     )
@@ -271,11 +287,17 @@ def _load(
         return loaded
     rejected = loaded.rejects.height
     if rejected:
-        top = loaded.rejects["reason"].value_counts(sort=True).head(3).rows()
-        reasons = ", ".join(f"{count} {reason}" for reason, count in top)
+        explained = explain_rejects(loaded.rejects).head(3).rows()
+        reasons = ", ".join(f"{rows} {reason}" for reason, rows, _, _ in explained)
+        hints = "".join(
+            f"{hint}: date_format={fmt!r} reads them; " if fmt else f"{hint}; "
+            for _, _, hint, fmt in explained
+            if hint
+        )
         warnings.warn(
             f"{loaded.rejects['source'][0]}: {rejected:,} of {loaded.read:,} {kind} rows rejected "
-            f"({reasons}); pass with_rejects=True to get them, or run `cx validate`",
+            f"({reasons}); {hints}"
+            "pass with_rejects=True to get them, or run `cx validate`",
             RejectedRowsWarning,
             stacklevel=3,
         )
@@ -290,13 +312,17 @@ def load_table(
     timezone: str = "UTC",
     encoding: str = "utf8",
     separator: str | None = None,
+    date_format: str | None = None,
     lazy: bool = False,
     stages: StageModel | str | None = None,
 ) -> Loaded:
     """Read one table of ``kind`` with its ledger; what every public loader calls."""
     _check_timezone(timezone)
+    check_date_format(date_format)
     raw = read_raw(src, encoding=encoding, separator=separator)
-    plan = _validate.validate(raw, SCHEMAS[kind], columns=columns, timezone=timezone)
+    plan = _validate.validate(
+        raw, SCHEMAS[kind], columns=columns, timezone=timezone, date_format=date_format
+    )
     model = _stage_model(stages) if kind == "touchpoints" else None
     if lazy:
         rejects, counted = _collect(raw, [_validate.rejects(plan), plan.frame.select(pl.len())])

@@ -36,6 +36,14 @@ import polars as pl
 from cxlib._errors import DataError
 from cxlib.io._read import RAGGED, ROW, Raw
 from cxlib.io._schema import EARLIEST_TS, LATEST_TS, SURVEY_SCALES, UTC_TS, TableSchema
+from cxlib.io._timestamps import (
+    from_epoch,
+    localize,
+    normalize_timestamps,
+    pad_timestamps,
+    parse_timestamps,
+    parse_with_format,
+)
 
 # Reasons in the rejects ledger: short, stable strings (tests and users filter on them).
 RAGGED_ROW = "ragged row"
@@ -85,8 +93,6 @@ _OUT = "__cx_out_"  # prefix of converted canonical columns until the final sele
 _NULL_TOKENS = ["", "na", "n/a", "nan", "null", "none"]
 _TRUE = ["true", "t", "yes", "y", "1"]
 _FALSE = ["false", "f", "no", "n", "0"]
-_AWARE_FORMAT = "%Y-%m-%d %H:%M:%S%.f%z"
-_NAIVE_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 _EARLIEST = datetime.fromisoformat(EARLIEST_TS).replace(tzinfo=UTC)
 _LATEST = datetime.fromisoformat(LATEST_TS).replace(tzinfo=UTC)
 _ALIASES = {  # usual names of canonical columns, for "did you mean" hints
@@ -139,8 +145,12 @@ def validate(
     *,
     columns: Mapping[str, str] | None = None,
     timezone: str = "UTC",
+    date_format: str | None = None,
 ) -> Plan:
-    """Convert ``raw`` to the canonical columns of ``schema`` and flag bad rows."""
+    """Convert ``raw`` to the canonical columns of ``schema`` and flag bad rows.
+
+    ``date_format`` (checked by the caller) is tried first on text timestamps.
+    """
     mapping = resolve_columns(raw, schema, columns)
     source_schema = raw.frame.collect_schema()
     conversions: dict[str, Conversion] = {}
@@ -153,7 +163,7 @@ def validate(
             source_dtype = pl.String()
         column = _Column(raw.label, name, source, source_dtype, required=name in schema.required)
         if dtype == UTC_TS:
-            conversions[name] = column.timestamp(timezone)
+            conversions[name] = column.timestamp(timezone, date_format)
         elif dtype == pl.Float64:
             conversions[name] = column.number(has_survey="survey" in conversions)
         elif dtype == pl.Boolean:
@@ -432,7 +442,7 @@ class _Column:
             ],
         )
 
-    def timestamp(self, timezone: str) -> Conversion:
+    def timestamp(self, timezone: str, date_format: str | None) -> Conversion:
         dtype, helpers = self.dtype, (self.present(null_tokens=True),)
         if dtype == pl.String:
             text, padded = f"__cx_text_{self.name}", f"__cx_padded_{self.name}"
@@ -441,15 +451,18 @@ class _Column:
                 {padded: pad_timestamps(pl.col(text))},
             )
             value = parse_timestamps(pl.col(padded), timezone)
+            if date_format:  # the user's format first, then the built-in ones
+                own = parse_with_format(self.raw.str.strip_chars(), date_format, timezone)
+                value = pl.coalesce(own, value)
         elif isinstance(dtype, pl.Datetime):
             value = self.raw.dt.cast_time_unit("us")
             if dtype.time_zone is None:
-                value = _localize(value, timezone)
+                value = localize(value, timezone)
             value = value.dt.convert_time_zone("UTC")
         elif dtype == pl.Date:
-            value = _localize(self.raw.cast(pl.Datetime("us")), timezone)
+            value = localize(self.raw.cast(pl.Datetime("us")), timezone)
         elif dtype.is_numeric():
-            value = _from_epoch(self.raw.cast(pl.Float64))
+            value = from_epoch(self.raw.cast(pl.Float64))
         else:
             raise self.unsupported("timestamps")
         absurd = (self.out < pl.lit(_EARLIEST)) | (self.out >= pl.lit(_LATEST))
@@ -462,73 +475,6 @@ class _Column:
                 self.check(ABSURD_TIMESTAMP, absurd),
             ],
         )
-
-
-def normalize_timestamps(text: pl.Expr) -> pl.Expr:
-    """Rewrite timestamp text towards ``YYYY-MM-DD HH:MM[:SS[.f]][+HH:MM]``.
-
-    ``T`` becomes a space, ``/`` in the date a ``-``, a ``Z`` / `` UTC`` suffix ``+00:00``.
-    (Literal replacements: several times faster than one regular expression.)
-    """
-    return (
-        text.str.strip_chars()
-        .str.replace(" UTC", "+00:00", literal=True)  # before the T of UTC goes
-        .str.replace("T", " ", literal=True)
-        .str.replace("/", "-", literal=True, n=2)
-        .str.replace("Z", "+00:00", literal=True)
-    )
-
-
-def pad_timestamps(text: pl.Expr) -> pl.Expr:
-    """Give normalized text seconds: a date alone gets midnight, ``HH:MM`` gets ``:00``.
-
-    ``text`` should be a column: it is used several times.
-    """
-    length, dashed = text.str.len_bytes(), text.str.slice(4, 1) == "-"
-    return (
-        pl.when(dashed & (length == 10))
-        .then(text + " 00:00:00")
-        .when(dashed & (length == 16))
-        .then(text + ":00")
-        .otherwise(text)
-    )
-
-
-def parse_timestamps(text: pl.Expr, timezone: str) -> pl.Expr:
-    """Parse normalized timestamp text to ``Datetime("us", "UTC")``; null where it cannot.
-
-    An offset (``+07:00``, ``+0700``) is honoured per value; text without one is local time
-    in ``timezone``; numbers of 9+ digits are Unix epoch seconds (or milliseconds /
-    microseconds, told apart by size).
-    """
-    aware = text.str.to_datetime(
-        _AWARE_FORMAT, strict=False, cache=False, time_unit="us", time_zone="UTC"
-    )
-    naive = text.str.to_datetime(_NAIVE_FORMAT, strict=False, cache=False, time_unit="us")
-    epoch = pl.when(text.str.contains(r"^\d{9,}(?:\.\d+)?$")).then(
-        _from_epoch(text.cast(pl.Float64, strict=False))
-    )
-    return pl.coalesce(aware, _localize(naive, timezone).dt.convert_time_zone("UTC"), epoch)
-
-
-def _localize(naive: pl.Expr, timezone: str) -> pl.Expr:
-    # Ambiguous wall times (clocks going back) take the first; times skipped by a
-    # daylight-saving jump do not exist and become null (rejected as unparseable).
-    return naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
-
-
-def _from_epoch(number: pl.Expr) -> pl.Expr:
-    """Unix epoch seconds, milliseconds or microseconds (told apart by size) to UTC."""
-    micros = (
-        pl.when(number.abs() < 1e11)
-        .then(number * 1e6)
-        .when(number.abs() < 1e14)
-        .then(number * 1e3)
-        .otherwise(number)
-    )
-    # Beyond ~year 2262 the int64 microseconds overflow; those are absurd anyway.
-    micros = pl.when(micros.abs() < 9e15).then(micros).otherwise(9e15)
-    return pl.from_epoch(micros.cast(pl.Int64), time_unit="us").dt.replace_time_zone("UTC")
 
 
 # -- the ledger ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import polars as pl
 
 from cxlib._engine import (
     CUSTOMER,
+    check_values,
     like_input,
     materialize,
     parse_duration,
@@ -484,4 +485,7 @@ def paths_between(
     result = result.with_columns(
         pl.duration(microseconds=pl.col("__median").round(0).cast(pl.Int64)).alias("median_time")
     ).drop("__median")
+    if result.height == 0:  # no trip: perhaps a misspelt touchpoint
+        check_values(touchpoints, "touchpoint", [source], argument="source", what="touchpoint")
+        check_values(touchpoints, "touchpoint", [target], argument="target", what="touchpoint")
     return like_input(result, touchpoints)

@@ -18,6 +18,7 @@ from cxlib._engine import (
     CUSTOMER,
     MICROS,
     MONDAY_SHIFT,
+    check_values,
     materialize,
     require,
     to_polars,
@@ -167,7 +168,12 @@ def _activity(
             nw.col("__t").max().alias("__last"), *[nw.col(name).max() for name in flags]
         )
     )
+    totals = to_polars(table.select(nw.col("__last").max(), *[nw.col(f).max() for f in flags]))
+    for name, value in filters.items():  # a filter nothing matched may be a misspelt name
+        if value is not None and totals[f"__{name}"][0] != 1:
+            names = [value] if isinstance(value, str) else sorted(value)
+            check_values(touchpoints, "touchpoint", names, argument=name, what="touchpoint")
     if cutoff is None:
-        latest = to_polars(table.select(nw.col("__last").max()))["__last"][0]
+        latest = totals["__last"][0]
         cutoff = None if latest is None else int(latest)
     return table, cutoff

@@ -31,7 +31,7 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from cxlib._engine import CUSTOMER, NEVER, lazy, require, to_polars, with_micros
+from cxlib._engine import CUSTOMER, NEVER, lazy, report_missing, require, to_polars, with_micros
 from cxlib._errors import DataError
 from cxlib.journey.funnel._funnel import normalize_steps, summarize
 from cxlib.journey.funnel._kernel import first_at_group_max, follow_chains, next_marked
@@ -243,6 +243,14 @@ class FunnelEngine:
     # ----------------------------------------------------------------------------- steps
 
     def _members(self, step: frozenset[str]) -> tuple[int, ...]:
+        unknown = sorted(m for m in step if m not in self._code_of)
+        if unknown:  # a misspelt step would count zero customers without a word
+            report_missing(
+                unknown,
+                self._code_of,
+                argument="steps",
+                where="touchpoint {!r} does not occur in these touchpoints",
+            )
         return tuple(sorted(self._code_of[m] for m in step if m in self._code_of))
 
     def _step_events(self, view: View, members: tuple[int, ...]) -> np.ndarray:

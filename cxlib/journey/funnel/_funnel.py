@@ -14,7 +14,16 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from cxlib._engine import CUSTOMER, lazy, like_input, materialize, require, to_polars, with_micros
+from cxlib._engine import (
+    CUSTOMER,
+    check_values,
+    lazy,
+    like_input,
+    materialize,
+    require,
+    to_polars,
+    with_micros,
+)
 from cxlib._errors import DataError
 from cxlib._stats import wilson
 from cxlib.journey.funnel._portable import (
@@ -147,6 +156,22 @@ def _attach(best: nw.LazyFrame, props: list[str], attributes: list[str], custome
     return best
 
 
+def _check_zero_steps(result: pl.DataFrame, touchpoints: Any, steps: Sequence[Step]) -> None:
+    """A step nobody reached may be a misspelt touchpoint: when some step counts zero
+    customers (or there are no rows), every step's touchpoints must occur in the data
+    (:class:`DataError` with close matches otherwise). Free when every step is reached."""
+    if result.height and result.get_column("customers").min() > 0:
+        return
+    sets, _ = normalize_steps(steps)
+    check_values(
+        touchpoints,
+        "touchpoint",
+        sorted(set().union(*sets)),
+        argument="steps",
+        what="touchpoint",
+    )
+
+
 def _utc_time(column: str) -> pl.Expr:
     """An epoch-microsecond column back to a UTC datetime."""
     return pl.from_epoch(pl.col(column), time_unit="us").dt.replace_time_zone("UTC")
@@ -254,7 +279,9 @@ def funnel(
         customers=customers,
         engine=engine,
     )
-    return like_input(summarize(best, labels, cols, confidence=confidence), touchpoints)
+    result = summarize(best, labels, cols, confidence=confidence)
+    _check_zero_steps(result, touchpoints, steps)
+    return like_input(result, touchpoints)
 
 
 def funnel_trend(
@@ -309,6 +336,7 @@ def funnel_trend(
         engine=engine,
     )
     result = summarize(best, labels, ["__period", *cols], confidence=confidence)
+    _check_zero_steps(result, touchpoints, steps)
     result = result.with_columns(_utc_time("__period")).rename({"__period": "period"})
     return like_input(result, touchpoints)
 
@@ -356,6 +384,8 @@ def dropoffs(
         raise DataError(
             f"at={at}: use a step from 1 to {len(sets) - 1} (the last step has no drop-off)"
         )
+    # a misspelt later step would make everyone a drop-off: check the names first
+    check_values(touchpoints, "touchpoint", sorted(set().union(*sets)), argument="steps")
     best, _, cols = _counted(
         touchpoints,
         steps,
