@@ -27,7 +27,19 @@ sample dataset. A complete example::
 
     [journey]
     conversion = "purchase"
+    funnel = ["visit", "add_to_cart", "checkout", "purchase"]   # default funnel steps
     friction = ["payment_failed", "late_delivery", "support_unresolved"]
+
+    [channels.normalize]                   # the data's channel -> the name used in reports
+    WEB = "web"
+    IOS = "app"
+    ANDROID = "app"
+    [channels.groups]                      # omnichannel: customers in 2+ groups
+    online = ["web", "app"]
+    store = ["store"]
+
+    [report]
+    skip = ["40-churn"]                    # notebooks (NN-topic names) not to run
 
     [churn]
     label = "churned"          # a boolean column on customers, or:
@@ -77,8 +89,12 @@ class Config:
     stage_mapping: dict[str, str] = field(default_factory=dict)
     conversion: str = "purchase"
     friction: tuple[str, ...] = DEFAULT_FRICTION
+    funnel: tuple[str, ...] | None = None
+    channel_map: dict[str, str] = field(default_factory=dict)
+    channel_groups: dict[str, tuple[str, ...]] | None = None
     churn_label: str | None = "churned"
     churn_inactivity_days: int | None = None
+    report_skip: tuple[str, ...] = ()
     pseudonym_key_env: str = "CX_PSEUDONYM_KEY"
     source: str | None = None
 
@@ -124,6 +140,40 @@ def _date_formats(value: object, source: str) -> dict[str, str]:
     return {str(kind): str(date_format) for kind, date_format in formats.items()}
 
 
+def _names(value: object, key: str, source: str) -> tuple[str, ...] | None:
+    """A list of names (touchpoints, notebooks), or None when the key is absent."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise DataError(f'{source}: {key} must be a list of names, e.g. ["visit", "purchase"]')
+    return tuple(value)
+
+
+def _channel_map(value: object, source: str) -> dict[str, str]:
+    """``[channels.normalize]``: the data's channel name -> the name used in reports."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+    ):
+        raise DataError(
+            f'{source}: [channels.normalize] maps channel names to names, e.g. WEB = "web"'
+        )
+    return dict(value)
+
+
+def _channel_groups(value: object, source: str) -> dict[str, tuple[str, ...]] | None:
+    """``[channels.groups]``: group name -> its channels (after normalization)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(v, list) and v and all(isinstance(c, str) for c in v) for v in value.values()
+    ):
+        raise DataError(
+            f'{source}: [channels.groups] maps a group to its channels, e.g. online = ["web", '
+            '"app"]'
+        )
+    return {str(k): tuple(v) for k, v in value.items()}
+
+
 def read_config(path: str | Path) -> Config:
     """Read a ``cx.toml`` file.
 
@@ -163,6 +213,8 @@ def read_config(path: str | Path) -> Config:
     journey = _section(doc, "journey", source)
     churn = _section(doc, "churn", source)
     privacy = _section(doc, "privacy", source)
+    channels = _section(doc, "channels", source)
+    report = _section(doc, "report", source)
     unknown_kinds = sorted(set(columns) - set(KINDS))
     if unknown_kinds:
         raise DataError(
@@ -184,6 +236,10 @@ def read_config(path: str | Path) -> Config:
         stage_mapping={str(a): str(b) for a, b in stages.get("mapping", {}).items()},
         conversion=str(journey.get("conversion", "purchase")),
         friction=tuple(journey.get("friction", DEFAULT_FRICTION)),
+        funnel=_names(journey.get("funnel"), "[journey] funnel", source),
+        channel_map=_channel_map(channels.get("normalize", {}), source),
+        channel_groups=_channel_groups(channels.get("groups"), source),
+        report_skip=_names(report.get("skip", []), "[report] skip", source) or (),
         churn_label=churn.get("label", "churned"),
         churn_inactivity_days=churn.get("inactivity_days"),
         pseudonym_key_env=str(privacy.get("pseudonym_key_env", "CX_PSEUDONYM_KEY")),

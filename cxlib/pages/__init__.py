@@ -4,10 +4,12 @@
 * :mod:`cxlib.pages.tables` — HTML tables that escape untrusted text and pseudonymize ids;
 * :mod:`cxlib.pages.explore` — the interactive funnel explorer widget;
 * :mod:`cxlib.pages.health` — the data-health page's sections;
+* :mod:`cxlib.pages.needs` — what a page or section needs from the data, and the note
+  shown where the data lacks it;
 * :mod:`cxlib.pages.stage_view` — the stage page's sections.
 
 Submodules load on first use (``from cxlib.pages import charts``), so that importing
 cxlib does not import altair or ipywidgets.
 """
 
-__all__ = ["charts", "explore", "health", "stage_view", "tables"]
+__all__ = ["charts", "explore", "health", "needs", "stage_view", "tables"]

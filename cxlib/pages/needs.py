@@ -1,0 +1,210 @@
+"""What a report page or section needs from the data, and what to say when it is missing.
+
+A page declares its needs (``needs.missing(ds, "nps", "customers")``); where the data
+lacks one, the page shows :func:`unavailable`'s note in place of the section ("Not
+available for this data: needs ... — how to add it") instead of failing, and ``cx
+report`` publishes the rest. Each need is checked on the data itself, never assumed from
+the sample.
+
+Needs
+-----
+``surveys``, ``nps``, ``csat``, ``ces``, ``comments``
+    survey answers (of that type; with comments).
+``customers``
+    a customer table.
+``churn``
+    a churn label column on customers (``[churn] label``) or an inactivity rule
+    (``[churn] inactivity_days``).
+``revenue``
+    a ``revenue`` column on touchpoints with some value above zero.
+``conversion``
+    the conversion touchpoint (``[journey] conversion``) occurs in the touchpoints.
+``repeat_buyers``
+    some customers convert on two or more days (the value models need them).
+``channels``
+    touchpoints on two or more channels.
+``channel_groups``
+    touchpoints in two or more of the omnichannel channel groups (``[channels.groups]``).
+``friction``
+    one of the friction touchpoints (``[journey] friction``) occurs.
+``stages``
+    touchpoints mapped to two or more stages of the stage model.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from cxlib._engine import eager
+from cxlib._errors import DataError
+from cxlib.omnichannel import DEFAULT_GROUPS
+
+if TYPE_CHECKING:
+    from cxlib.io import Dataset
+
+__all__ = ["NEEDS", "missing", "unavailable"]
+
+# need -> (what is missing, how to add it)
+NEEDS: dict[str, tuple[str, str]] = {
+    "surveys": ("survey answers", "add a surveys file (customer_id, ts, survey, score)"),
+    "nps": ("NPS answers", "add answers with survey = 'nps' (0-10) to the surveys file"),
+    "csat": ("CSAT answers", "add answers with survey = 'csat' (1-5) to the surveys file"),
+    "ces": ("CES answers", "add answers with survey = 'ces' (1-7) to the surveys file"),
+    "comments": ("survey comments", "add a 'comment' column to the surveys file"),
+    "customers": ("a customer table", "add a customers file (customer_id, attributes)"),
+    "churn": (
+        "a churn label or rule",
+        "set [churn] label (a yes/no column on customers) or [churn] inactivity_days in cx.toml",
+    ),
+    "revenue": ("revenue", "add a 'revenue' column to the touchpoints (order value)"),
+    "conversion": (
+        "conversions",
+        "set [journey] conversion in cx.toml to the touchpoint that counts as a conversion",
+    ),
+    "repeat_buyers": (
+        "repeat buyers",
+        "the value models need customers who convert on two or more days; use a longer period",
+    ),
+    "channels": ("two or more channels", "add a 'channel' column with each touchpoint's channel"),
+    "channel_groups": (
+        "touchpoints in two or more channel groups",
+        "set [channels.groups] in cx.toml (e.g. online = ['web', 'app'], store = ['store'])",
+    ),
+    "friction": (
+        "friction events",
+        "set [journey] friction in cx.toml to the touchpoints that mean a bad experience",
+    ),
+    "stages": (
+        "touchpoints in two or more journey stages",
+        "map touchpoints to stages in [stages.mapping] of cx.toml",
+    ),
+}
+
+
+def _surveys(ds: Dataset) -> pl.DataFrame | None:
+    return None if ds.surveys is None else eager(ds.surveys)
+
+
+def _survey_type(kind: str) -> Callable[[Dataset], bool]:
+    def check(ds: Dataset) -> bool:
+        surveys = _surveys(ds)
+        return surveys is not None and surveys.filter(pl.col("survey") == kind).height > 0
+
+    return check
+
+
+def _comments(ds: Dataset) -> bool:
+    surveys = _surveys(ds)
+    return (
+        surveys is not None
+        and "comment" in surveys.columns
+        and surveys.get_column("comment").drop_nulls().len() > 0
+    )
+
+
+def _churn(ds: Dataset) -> bool:
+    if ds.config.churn_inactivity_days is not None:
+        return True
+    label = ds.config.churn_label
+    customers = None if ds.customers is None else eager(ds.customers)
+    return customers is not None and label is not None and label in customers.columns
+
+
+def _revenue(ds: Dataset) -> bool:
+    touchpoints = eager(ds.touchpoints)
+    return "revenue" in touchpoints.columns and bool(
+        touchpoints.select((pl.col("revenue") > 0).any()).item()
+    )
+
+
+def _occurs(ds: Dataset, names: tuple[str, ...] | list[str]) -> bool:
+    touchpoints = eager(ds.touchpoints)
+    return touchpoints.select(pl.col("touchpoint").is_in(list(names)).any()).item() is True
+
+
+def _repeat_buyers(ds: Dataset) -> bool:
+    touchpoints = eager(ds.touchpoints)
+    days = (
+        touchpoints.filter(pl.col("touchpoint") == ds.config.conversion)
+        .group_by("customer_id")
+        .agg(pl.col("ts").dt.date().n_unique().alias("days"))
+    )
+    return days.height > 0 and days.get_column("days").max() >= 2
+
+
+def _channels(ds: Dataset) -> bool:
+    touchpoints = eager(ds.touchpoints)
+    return "channel" in touchpoints.columns and touchpoints["channel"].drop_nulls().n_unique() >= 2
+
+
+def _channel_groups(ds: Dataset) -> bool:
+    groups = ds.config.channel_groups or DEFAULT_GROUPS
+    if "channel" not in eager(ds.touchpoints).columns:
+        return False
+    used = set(eager(ds.touchpoints).get_column("channel").drop_nulls().unique().to_list())
+    return sum(1 for channels in groups.values() if used & set(channels)) >= 2
+
+
+def _stages(ds: Dataset) -> bool:
+    touchpoints = eager(ds.touchpoints)
+    return "stage" in touchpoints.columns and touchpoints["stage"].drop_nulls().n_unique() >= 2
+
+
+CHECKS: dict[str, Callable[[Dataset], bool]] = {
+    "surveys": lambda ds: ds.surveys is not None and _surveys(ds).height > 0,
+    "nps": _survey_type("nps"),
+    "csat": _survey_type("csat"),
+    "ces": _survey_type("ces"),
+    "comments": _comments,
+    "customers": lambda ds: ds.customers is not None and eager(ds.customers).height > 0,
+    "churn": _churn,
+    "revenue": _revenue,
+    "conversion": lambda ds: _occurs(ds, [ds.config.conversion]),
+    "repeat_buyers": _repeat_buyers,
+    "channels": _channels,
+    "channel_groups": _channel_groups,
+    "friction": lambda ds: _occurs(ds, ds.config.friction),
+    "stages": _stages,
+}
+
+
+def missing(ds: Dataset, *needs: str) -> list[str]:
+    """The needs the data does not meet, in the order given.
+
+    Examples
+    --------
+    >>> import polars as pl, cxlib as cx
+    >>> tp = cx.read_touchpoints(pl.DataFrame({
+    ...     "customer_id": ["a", "a"], "ts": ["2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z"],
+    ...     "touchpoint": ["visit", "purchase"], "channel": ["web", "web"]}))
+    >>> ds = cx.Dataset(tp, None, None, cx.stage_model(), pl.DataFrame(), cx.Config(), {})
+    >>> missing(ds, "surveys", "channels", "conversion", "repeat_buyers")
+    ['surveys', 'channels', 'repeat_buyers']
+    """
+    unknown = [n for n in needs if n not in CHECKS]
+    if unknown:
+        raise DataError(f"unknown need {unknown[0]!r}; use one of {sorted(CHECKS)}")
+    return [need for need in needs if not CHECKS[need](ds)]
+
+
+def explain(need: str) -> str:
+    """One line: what is missing and how to add it."""
+    what, how = NEEDS[need]
+    return f"needs {what}: {how}"
+
+
+def unavailable(ds: Dataset, *needs: str) -> str | None:
+    """An HTML note for a section whose needs the data does not meet, or None when it does.
+
+    The note says "Not available for this data", what is missing and how to add it; a
+    notebook shows it (``IPython.display.HTML``) in place of the section.
+    """
+    lacking = missing(ds, *needs)
+    if not lacking:
+        return None
+    items = "".join(f"<li>{html.escape(explain(n))}</li>" for n in lacking)
+    return f'<div class="cx-unavailable"><b>Not available for this data</b><ul>{items}</ul></div>'
