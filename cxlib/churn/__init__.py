@@ -2,11 +2,17 @@
 
 The workflow, each step one call:
 
+0. :func:`definition` and :func:`outcomes` — what churn means for the dataset, one
+   definition for every function below: the inactivity rule when ``[churn]
+   inactivity_days`` is set in ``cx.toml`` (churned at the last touchpoint when that many
+   days of data follow it without another; customers seen since are censored), else the
+   label column on customers (``[churn] label``, default ``churned``, dated by
+   ``churn_ts``). No customer table is needed for the rule.
 1. :func:`training_table` — journey features as of a date (:func:`features`, computed only
    from data *before* ``as_of``) joined to the churn label (:func:`label`, only from *after*
-   it). Churn is a label column on customers (``churned`` with ``churn_ts``) or, with
-   ``inactivity_days``, no touchpoint for that many days after ``as_of`` (``[churn]`` in
-   ``cx.toml``). Customers who had already churned before ``as_of`` are left out.
+   it: the label column dated within the horizon, or no touchpoint in the
+   ``inactivity_days`` after ``as_of``). Customers whose ``churn_ts`` is before ``as_of``
+   are left out.
 2. :func:`fit` (or :func:`evaluate` for the scores only) — a regularized logistic regression
    and a gradient-boosted model, stratified k-fold cross-validated, on *any* customer table.
 3. :class:`ChurnModel` — calibration, lift by decile, permutation importance, partial
@@ -14,7 +20,8 @@ The workflow, each step one call:
    to leave, with reasons and a suggested action; :func:`export_at_risk` writes it safely.
 
 :func:`friction_churn` checks the descriptive link between friction and churn, and
-:func:`lifetimes` feeds :mod:`cxlib.churn.survival` (retention curves after ``as_of``).
+:func:`lifetimes` feeds :mod:`cxlib.churn.survival` (retention curves after ``as_of``), split
+by what :func:`survival_segments` finds the data supports.
 
 Examples
 --------
@@ -39,12 +46,16 @@ from cxlib.churn._churn import (
     label,
     training_table,
 )
+from cxlib.churn._definition import ChurnDefinition, definition, outcomes
 from cxlib.churn._fit import ChurnModel, fit
 from cxlib.churn._outcomes import friction_churn, lifetimes
+from cxlib.churn._segments import survival_segments
 
 __all__ = [
+    "ChurnDefinition",
     "ChurnModel",
     "at_risk",
+    "definition",
     "evaluate",
     "export_at_risk",
     "features",
@@ -52,6 +63,8 @@ __all__ = [
     "friction_churn",
     "label",
     "lifetimes",
+    "outcomes",
     "survival",
+    "survival_segments",
     "training_table",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from cxlib._engine import parse_duration, to_polars
+from cxlib.churn import _definition as _d
 from cxlib.churn import _features as _f
 from cxlib.churn._drivers import DEFAULT_ACTION
 from cxlib.churn._fit import ChurnModel, fit
@@ -27,6 +28,7 @@ def features(
     support: Sequence[str] = ("support_contact",),
     store_channels: Sequence[str] = ("store",),
     attributes: bool = True,
+    active_only: bool = False,
 ) -> pl.DataFrame:
     """Journey features per customer, from data strictly before ``as_of`` only.
 
@@ -45,6 +47,12 @@ def features(
     attributes : bool
         Add the customers' own columns (country, plan, ...); outcome columns, dates other
         than ``signup_ts`` and personal data (name, email, phone) are left out.
+    active_only : bool
+        Under the inactivity rule (:func:`definition`), also leave out the customers it
+        already counts as churned at ``as_of``: no touchpoint in the ``inactivity_days``
+        before it. Use it for today's at-risk list (they are gone, not at risk), and in
+        :func:`training_table` for a training population that matches. Under a label,
+        customers whose ``churn_ts`` is before ``as_of`` are always left out.
 
     Returns
     -------
@@ -71,6 +79,29 @@ def features(
     ['friction_90d', 'recency_days']
     """
     moment = _f.resolve_as_of(ds, as_of, None)
+    return _features(
+        ds,
+        moment,
+        rule=_d.definition(ds) if active_only else None,
+        friction=friction,
+        support=support,
+        store_channels=store_channels,
+        attributes=attributes,
+    )
+
+
+def _features(
+    ds: Any,
+    moment: datetime,
+    *,
+    rule: _d.ChurnDefinition | None = None,
+    friction: Sequence[str] | None = None,
+    support: Sequence[str] = ("support_contact",),
+    store_channels: Sequence[str] = ("store",),
+    attributes: bool = True,
+) -> pl.DataFrame:
+    """:func:`features` at ``moment``; with a ``rule``, without the customers it already
+    counts as churned then."""
     return _f.build(
         ds,
         moment,
@@ -78,6 +109,7 @@ def features(
         support=support,
         store_channels=store_channels,
         attributes=attributes,
+        gone=None if rule is None else _d.churned_by(ds, moment, rule),
     )
 
 
@@ -86,12 +118,13 @@ def label(
     *,
     as_of: DateLike | None = None,
     horizon: str | timedelta | None = "90d",
-    inactivity_days: int | None = None,
+    inactivity_days: float | None = None,
     label_column: str | None = None,
 ) -> pl.DataFrame:
     """Who churned after ``as_of``: ``customer_id, churned`` for the customers at risk then.
 
-    Churn is the config's definition unless given here: ``inactivity_days`` (no touchpoint in
+    Churn is the dataset's definition (:func:`definition`) unless given here:
+    ``inactivity_days`` (the inactivity rule seen from ``as_of``: no touchpoint in
     ``[as_of, as_of + inactivity_days)``; the data must reach that far), else the boolean
     ``label_column`` (``[churn] label``, default ``churned``) with ``churn_ts`` in
     ``[as_of, as_of + horizon)`` (``horizon=None``: any time after). Without a ``churn_ts``
@@ -105,17 +138,17 @@ def label(
     >>> labels.columns
     ['customer_id', 'churned']
     """
-    days = inactivity_days if inactivity_days is not None else ds.config.churn_inactivity_days
-    column = label_column or ds.config.churn_label or "churned"
+    rule = _d.definition(ds, inactivity_days=inactivity_days, label_column=label_column)
     micros = parse_duration(horizon, name="horizon")
-    moment = _f.resolve_as_of(ds, as_of, f"{days}d" if days is not None else horizon)
-    return _f.churn_label(
-        ds,
-        moment,
-        horizon=timedelta(microseconds=micros) if micros else None,
-        inactivity_days=days,
-        label_column=column,
+    moment = _f.resolve_as_of(ds, as_of, _wait(rule, horizon))
+    return _d.churn_label(
+        ds, moment, horizon=timedelta(microseconds=micros) if micros else None, rule=rule
     )
+
+
+def _wait(rule: _d.ChurnDefinition, horizon: str | timedelta | None) -> str | timedelta | None:
+    """The data a label needs after ``as_of``: the rule's days, else the horizon."""
+    return timedelta(days=rule.inactivity_days) if rule.kind == "inactivity" else horizon
 
 
 def training_table(
@@ -123,14 +156,15 @@ def training_table(
     *,
     as_of: DateLike | None = None,
     horizon: str | timedelta | None = "90d",
-    inactivity_days: int | None = None,
+    inactivity_days: float | None = None,
     label_column: str | None = None,
     **options: Any,
 ) -> pl.DataFrame:
     """:func:`features` as of ``as_of`` with the :func:`label` from after it (``churned``).
 
-    ``options`` go to :func:`features`. Default ``as_of``: the latest date leaving
-    ``horizon`` of data after it.
+    ``options`` go to :func:`features` (e.g. ``active_only=True``). Default ``as_of``: the
+    latest date leaving ``horizon`` of data after it (under the inactivity rule,
+    ``inactivity_days``). Works without a customer table when churn is the inactivity rule.
 
     Examples
     --------
@@ -140,8 +174,8 @@ def training_table(
     >>> table.columns[-1], table["churned"].dtype
     ('churned', Boolean)
     """
-    days = inactivity_days if inactivity_days is not None else ds.config.churn_inactivity_days
-    moment = _f.resolve_as_of(ds, as_of, f"{days}d" if days is not None else horizon)
+    rule = _d.definition(ds, inactivity_days=inactivity_days, label_column=label_column)
+    moment = _f.resolve_as_of(ds, as_of, _wait(rule, horizon))
     labels = label(
         ds,
         as_of=moment,
@@ -149,7 +183,9 @@ def training_table(
         inactivity_days=inactivity_days,
         label_column=label_column,
     )
-    return features(ds, as_of=moment, **options).join(labels, on="customer_id", how="inner")
+    active_only = options.pop("active_only", False)
+    table = _features(ds, moment, rule=rule if active_only else None, **options)
+    return table.join(labels, on="customer_id", how="inner")
 
 
 def evaluate(

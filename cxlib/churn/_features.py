@@ -4,7 +4,7 @@ Everything a feature may look at passes through :func:`history`, which keeps tou
 survey answers strictly before ``as_of`` and drops the customer columns that describe the
 outcome (the label, ``churn_ts``). The feature builders only ever see that history, so a
 feature computed from data on or after ``as_of`` cannot be written by mistake; labels come
-from :func:`churn_label`, which looks only at ``[as_of, as_of + horizon)``.
+from ``_definition.churn_label``, which looks only at what follows ``as_of``.
 
 Written in polars (the Dataset's engine): the inputs are a project's own tables, the output
 is one small row per customer.
@@ -75,11 +75,19 @@ def data_end(ds: Any) -> datetime:
     return end
 
 
-def history(ds: Any, as_of: datetime, *, exclude: tuple[str, ...] = ()) -> History:
+def history(
+    ds: Any,
+    as_of: datetime,
+    *,
+    exclude: tuple[str, ...] = (),
+    gone: pl.Series | None = None,
+) -> History:
     """The data known strictly before ``as_of``; outcome columns removed from customers.
 
     The population at risk is every customer with a touchpoint before ``as_of``, less those
-    whose ``churn_ts`` is before ``as_of`` (they already left).
+    whose ``churn_ts`` is before ``as_of`` (they already left) and the ids in ``gone``
+    (known to have churned by ``as_of`` otherwise). The outcome columns are ``churned``,
+    ``churn_ts`` and the configured label (``[churn] label``).
     """
     touchpoints = eager(ds.touchpoints).filter(pl.col("ts") < as_of)
     surveys = eager(ds.surveys)
@@ -87,6 +95,9 @@ def history(ds: Any, as_of: datetime, *, exclude: tuple[str, ...] = ()) -> Histo
         surveys = surveys.filter(pl.col("ts") < as_of)
     customers = eager(ds.customers)
     population = touchpoints.get_column("customer_id").unique()
+    if gone is not None:
+        population = population.filter(~population.is_in(gone.implode()))
+    outcome = {*OUTCOME_COLUMNS, ds.config.churn_label}
     if customers is not None:
         if "churn_ts" in customers.columns:
             gone = customers.filter(pl.col("churn_ts") < as_of).get_column("customer_id")
@@ -94,7 +105,7 @@ def history(ds: Any, as_of: datetime, *, exclude: tuple[str, ...] = ()) -> Histo
         drop = [
             c
             for c in customers.columns
-            if c in OUTCOME_COLUMNS
+            if c in outcome
             or c in exclude
             or (customers.schema[c].is_temporal() and c != "signup_ts")
         ]
@@ -230,51 +241,6 @@ def survey_features(past: History, *, kinds: tuple[str, ...] = ("nps", "csat")) 
     return out.with_columns(pl.col("survey_answers").fill_null(0))
 
 
-def churn_label(
-    ds: Any,
-    as_of: datetime,
-    *,
-    horizon: str | timedelta | None,
-    inactivity_days: int | None,
-    label_column: str,
-) -> pl.DataFrame:
-    """``customer_id, churned`` for the customers at risk at ``as_of``, from after it only."""
-    past = history(ds, as_of)
-    ids = pl.DataFrame({"customer_id": past.population})
-    if inactivity_days is not None:
-        until = as_of + timedelta(days=inactivity_days)
-        if data_end(ds) < until:
-            raise DataError(
-                f"the data ends on {data_end(ds):%Y-%m-%d}: churn by {inactivity_days} days of "
-                f"inactivity after as_of={as_of:%Y-%m-%d} needs data until {until:%Y-%m-%d}; "
-                "choose an earlier as_of"
-            )
-        seen = (
-            eager(ds.touchpoints)
-            .filter((pl.col("ts") >= as_of) & (pl.col("ts") < until))
-            .get_column("customer_id")
-            .unique()
-        )
-        return ids.with_columns((~pl.col("customer_id").is_in(seen.implode())).alias("churned"))
-    customers = eager(ds.customers)
-    if customers is None or label_column not in customers.columns:
-        raise DataError(
-            f"no churn label: customers have no '{label_column}' column; add one, or define "
-            "churn by inactivity (inactivity_days=90, or [churn] inactivity_days in cx.toml)"
-        )
-    flag = pl.col(label_column).cast(pl.Boolean).fill_null(False)
-    if "churn_ts" in customers.columns:
-        window = pl.col("churn_ts") >= as_of
-        micros = parse_duration(horizon, name="horizon")
-        if micros is not None:
-            window = window & (pl.col("churn_ts") < as_of + timedelta(microseconds=micros))
-        flag = flag & window.fill_null(False)
-    labels = customers.select("customer_id", flag.alias("churned"))
-    return ids.join(labels, on="customer_id", how="left").with_columns(
-        pl.col("churned").fill_null(False)
-    )
-
-
 def friction_by_period(ds: Any, *, friction: tuple[str, ...], period: str) -> pl.DataFrame:
     """``customer_id, incidents, worst``: friction incidents, and the most in one period."""
     tp = eager(ds.touchpoints).filter(pl.col("touchpoint").is_in(list(friction)))
@@ -292,9 +258,11 @@ def build(
     support: Sequence[str],
     store_channels: Sequence[str],
     attributes: bool,
+    gone: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """All features of :func:`cxlib.churn.features` (journey, surveys, tenure, attributes)."""
-    past = history(ds, as_of)
+    """All features of :func:`cxlib.churn.features` (journey, surveys, tenure, attributes)
+    of the customers at risk at ``as_of`` (``gone``: ids to leave out, see :func:`history`)."""
+    past = history(ds, as_of, gone=gone)
     journey = journey_features(
         past,
         stages=tuple(ds.stages.stages),

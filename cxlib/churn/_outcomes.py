@@ -1,6 +1,7 @@
 """What happened after the fact: friction vs churn, and lifetimes for survival curves.
 
-Public through :mod:`cxlib.churn`; see :func:`friction_churn` and :func:`lifetimes`.
+Public through :mod:`cxlib.churn`; see :func:`friction_churn` and :func:`lifetimes`. Both
+read churn from :func:`cxlib.churn.outcomes` (the label column or the inactivity rule).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import polars as pl
 
 from cxlib._errors import DataError
 from cxlib._stats import wilson
+from cxlib.churn import _definition as _d
 from cxlib.churn import _features as _f
+from cxlib.churn import _segments as _s
 
 DateLike = str | date | datetime
 
@@ -31,7 +34,9 @@ def friction_churn(
     Descriptive, over the whole history (not a prediction): each customer's friction
     incidents are counted per calendar ``period`` (polars ``truncate`` units: ``"1q"``
     quarter, ``"1mo"`` month), the worst period is kept and capped at ``cap`` (shown as
-    ``"2+"``). Needs a churn label on customers.
+    ``"2+"``). Churn is the dataset's (:func:`cxlib.churn.outcomes`): the label column, or
+    the inactivity rule, under which customers seen in the last ``inactivity_days`` of the
+    data count as not churned (yet).
 
     Returns ``incidents, customers, churned, churn_rate, churn_rate_low, churn_rate_high``
     (Wilson interval).
@@ -43,19 +48,16 @@ def friction_churn(
     >>> friction_churn(cx.load("data/sample"))["incidents"].to_list()
     ['0', '1', '2+']
     """
-    customers = _f.eager(ds.customers)
-    column = ds.config.churn_label or "churned"
-    if customers is None or column not in customers.columns:
-        raise DataError(f"friction_churn needs a '{column}' column on customers")
+    seen = _d.outcomes(ds)
     worst = _f.friction_by_period(ds, friction=tuple(friction or ds.config.friction), period=period)
     per_customer = (
-        customers.select("customer_id", pl.col(column).cast(pl.Boolean))
+        seen.select("customer_id", "churned")
         .join(worst, on="customer_id", how="left")
         .with_columns(pl.col("worst").fill_null(0).clip(upper_bound=cap))
     )
     out = (
         per_customer.group_by("worst")
-        .agg(pl.len().alias("customers"), pl.col(column).sum().cast(pl.Int64).alias("churned"))
+        .agg(pl.len().alias("customers"), pl.col("churned").sum().cast(pl.Int64))
         .sort("worst")
     )
     low, high = wilson("churned", "customers", confidence)
@@ -82,11 +84,20 @@ def lifetimes(
     """Days from ``as_of`` to churn (event) or to the end of the data (censored).
 
     For Kaplan–Meier curves after a snapshot (:func:`cxlib.churn.survival.kaplan_meier`): the
-    customers at risk at ``as_of``, ``by`` a column of :func:`features` (known at ``as_of``,
-    so the segment cannot depend on the future). A numeric ``by`` is cut at ``bins``
-    (e.g. ``[1, 2]`` gives ``"0"``, ``"1"``, ``"2+"`` for counts).
+    customers at risk at ``as_of`` (active before it, not churned by then), ``by`` a column
+    of :func:`features` (known at ``as_of``, so the segment cannot depend on the future), or
+    ``first_channel`` / ``first_purchase_channel`` (the channel of the first touchpoint or
+    purchase before ``as_of``). A numeric ``by`` is cut at ``bins`` (e.g. ``[1, 2]`` gives
+    ``"0"``, ``"1"``, ``"2+"`` for counts); ``bins`` are ignored for other columns.
+    :func:`survival_segments` picks a ``by`` the data supports.
 
-    Returns ``customer_id, segment, days, churned``.
+    Churn and its date come from :func:`cxlib.churn.outcomes`: the label's ``churn_ts``, or
+    under the inactivity rule the last touchpoint. Customers who have not churned are
+    censored at the data's end, or under the rule ``inactivity_days`` before it (a later
+    churn cannot be seen yet). Default ``as_of``: 90 days before that censoring time.
+
+    Returns ``customer_id, segment, days, churned`` (``segment`` is ``"all"`` without
+    ``by``; missing values are "missing").
 
     Examples
     --------
@@ -96,54 +107,17 @@ def lifetimes(
     >>> life.columns
     ['customer_id', 'segment', 'days', 'churned']
     """
-    moment = _f.resolve_as_of(ds, as_of, "90d")
-    customers = _f.eager(ds.customers)
-    if customers is None or "churn_ts" not in customers.columns:
-        raise DataError("lifetimes needs customers with a churn_ts column (when they churned)")
-    table = _f.build(
-        ds,
-        moment,
-        friction=None,
-        support=("support_contact",),
-        store_channels=("store",),
-        attributes=True,
-    )
-    segment = pl.lit("all")
-    if by is not None:
-        if by not in table.columns:
-            raise DataError(f"by='{by}' is not a feature; use one of {table.columns[1:]}")
-        segment = pl.col(by).cast(pl.String)
-        if bins is not None:
-            edges = sorted(bins)
-            counts = table.schema[by].is_integer()
-            labels = [_bin_label(edges, i, counts=counts) for i in range(len(edges) + 1)]
-            segment = pl.when(pl.col(by).is_null()).then(pl.lit("missing"))
-            for edge, text in zip(edges, labels, strict=False):  # a few bins
-                segment = segment.when(pl.col(by) < edge).then(pl.lit(text))
-            segment = segment.otherwise(pl.lit(labels[-1]))
-    end = _f.data_end(ds)
-    joined = table.select("customer_id", segment.alias("segment")).join(
-        customers.select("customer_id", "churn_ts"), on="customer_id", how="left"
-    )
-    churned = pl.col("churn_ts").is_not_null() & (pl.col("churn_ts") <= end)
-    stop = pl.when(churned).then(pl.col("churn_ts")).otherwise(pl.lit(end))
-    return joined.select(
+    rule = _d.definition(ds)
+    moment = _s.snapshot(ds, as_of, rule)
+    table = _s.population_at(ds, moment, rule)
+    usable = [c for c in table.columns[1:] if not c.startswith("_")]
+    if by is not None and by not in usable:
+        raise DataError(f"by='{by}' is not a feature; use one of {usable}")
+    until = _d.seen_until(ds, rule)
+    stop = pl.when(pl.col("_observed")).then(pl.col("_churn_ts")).otherwise(pl.lit(until))
+    return table.select(
         "customer_id",
-        "segment",
+        _s.segment(table, by, bins).alias("segment"),
         ((stop - pl.lit(moment)).dt.total_microseconds() / _f.DAY_US).alias("days"),
-        churned.alias("churned"),
+        pl.col("_observed").alias("churned"),
     )
-
-
-def _bin_label(edges: list[float], i: int, *, counts: bool) -> str:
-    """``[1, 2]`` on counts: "0", "1", "2+"; otherwise "< 1", "1 to < 2", "2+"."""
-
-    def text(v: float) -> str:
-        return f"{v:g}"
-
-    if i == 0:
-        return "0" if counts and edges[0] == 1 else f"< {text(edges[0])}"
-    if i == len(edges):
-        return f"{text(edges[-1])}+"
-    low, high = edges[i - 1], edges[i]
-    return text(low) if counts and high - low == 1 else f"{text(low)} to < {text(high)}"
