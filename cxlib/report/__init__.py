@@ -2,14 +2,21 @@
 
 A run executes each ``notebooks/NN-*.ipynb`` with papermill (a notebook whose parameters
 cell defines ``stage`` runs once per stage of the configured model), exports each to HTML
-without code, writes ``index.html`` with headline KPIs and links, and publishes the folder
-atomically into ``--out``. A failed notebook does not stop the others; the run then exits
-non-zero, keeps the failed executed notebook (with its traceback) in
-``<out>.failed-<run id>/`` and leaves the last good report untouched.
+without code, writes ``index.html`` with headline KPIs and a line per page, and publishes
+the folder atomically into ``--out``.
+
+A report always comes out for data that loads: a notebook whose declared needs
+(``metadata["cx"]["needs"]``, names of :mod:`cxlib.pages.needs`) the data does not meet is
+not run, and a page says "Not available for this data" with what is missing and how to add
+it (one page for a per-stage notebook); a notebook named in ``[report] skip`` of cx.toml is
+not run and is listed as skipped. Neither fails the run. A notebook that raises does: the
+run exits non-zero, keeps the failed executed notebook (with its traceback) in
+``<out>.failed-<run id>/`` and leaves the last good report, if any, untouched.
 """
 
-from cxlib.report._html import export_html, index_page
-from cxlib.report._run import Job, Outcome, ReportResult, default_notebooks_dir, plan, run_report
+from cxlib.report._html import export_html, index_page, unavailable_page
+from cxlib.report._plan import Job, default_notebooks_dir, plan
+from cxlib.report._run import Outcome, ReportResult, run_report
 
 __all__ = [
     "Job",
@@ -20,4 +27,5 @@ __all__ = [
     "index_page",
     "plan",
     "run_report",
+    "unavailable_page",
 ]

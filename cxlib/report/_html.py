@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cxlib._engine import eager
+from cxlib.pages import needs
 from cxlib.privacy import escape
 from cxlib.voc import nps
 
@@ -40,6 +41,9 @@ ul.pages{list-style:none;padding:0}
 ul.pages li{padding:8px 0;border-bottom:1px solid #eee}
 ul.pages a{color:#1f5f8b;font-weight:600;text-decoration:none}
 .failed{color:#b3261e}
+.unavailable,.skipped{color:#6b5900}
+.cx-unavailable{background:#fff8e1;border-left:4px solid #e0a800;padding:10px 18px;
+margin:14px 0;border-radius:4px}
 footer{color:#888;font-size:12px;margin-top:30px}
 """
 
@@ -146,26 +150,54 @@ def _kpis(dataset: Dataset) -> list[tuple[str, str, str]]:
     return figures
 
 
+def unavailable_page(target: Path, title: str, missing: tuple[str, ...] | list[str]) -> Path:
+    """The page of a notebook that was not run because the data lacks what it needs.
+
+    It says "Not available for this data" and, for each missing need of
+    :mod:`cxlib.pages.needs`, what is missing and how to add it; in the same shell as the
+    other pages.
+    """
+    items = "".join(f"<li>{escape(needs.explain(need))}</li>" for need in missing)
+    body = (
+        '<div class="cx-unavailable"><p><b>Not available for this data.</b> '
+        "This page was not produced because the data lacks what it needs:</p>"
+        f"<ul>{items}</ul><p>Add it and run <code>cx report</code> again.</p></div>"
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page(title, body), encoding="utf-8")
+    return target
+
+
+def _listing(outcome: Any) -> str:
+    """One entry of the index: a link, or why the page is missing or not available."""
+    name, title = escape(outcome.job.name), escape(outcome.job.title)
+    if outcome.status == "ran":
+        return f'<li><a href="{name}.html">{title}</a></li>'
+    if outcome.status == "not available":
+        reasons = escape("; ".join(needs.explain(need) for need in outcome.missing))
+        return (
+            f'<li class="unavailable"><a href="{name}.html">{title}</a>: '
+            f"not available for this data ({reasons})</li>"
+        )
+    if outcome.status == "skipped":
+        why = "skipped by configuration ([report] skip in cx.toml)"
+        return f'<li class="skipped">{title}: {why}</li>'
+    return f'<li class="failed">{title}: failed ({escape(outcome.error)})</li>'
+
+
 def index_page(target: Path, dataset: Dataset, outcomes: list[Any], *, run_id: str) -> Path:
-    """The report's front page: KPIs and a link to each page (failed ones marked)."""
+    """The report's front page: KPIs and a line per page (a link, or why it is missing)."""
     cards = "".join(
         f'<div class="kpi"><div class="label">{escape(label)}</div>'
         f'<div class="value">{escape(value)}</div><div class="detail">{escape(detail)}</div></div>'
         for label, value, detail in _kpis(dataset)
     )
-    items = []
-    for outcome in outcomes:
-        name, title = outcome.job.name, outcome.job.title
-        if outcome.ok:
-            items.append(f'<li><a href="{escape(name)}.html">{escape(title)}</a></li>')
-        else:
-            reason = escape(outcome.error)
-            items.append(f'<li class="failed">{escape(title)}: failed ({reason})</li>')
+    items = "".join(_listing(outcome) for outcome in outcomes)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = (
         "<h2>Headlines</h2>"
         f'<div class="kpis">{cards}</div>'
-        f'<h2>Report pages</h2><ul class="pages">{"".join(items)}</ul>'
+        f'<h2>Report pages</h2><ul class="pages">{items}</ul>'
         f"<footer>Run {escape(run_id)}, generated {escape(when)} by cx report. Customer ids "
         "are pseudonymized.</footer>"
     )

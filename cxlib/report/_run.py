@@ -1,100 +1,95 @@
-"""Running the report: plan the notebook jobs, execute them with papermill in worker
-processes, export HTML and publish the folder atomically (see :mod:`cxlib.report`)."""
+"""Running the report: leave out the pages the data cannot fill or the configuration
+switches off, execute the other notebooks with papermill in worker processes, export HTML
+and publish the folder atomically (see :mod:`cxlib.report`)."""
 
 from __future__ import annotations
 
+import html
 import logging
 import os
+import re
 import shutil
 import sys
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from cxlib._errors import DataError
 from cxlib.io import load
-from cxlib.report._html import export_html, index_page
+from cxlib.pages import needs
+from cxlib.report._html import export_html, index_page, unavailable_page
+from cxlib.report._plan import (
+    Job,
+    check_skip,
+    default_notebooks_dir,
+    one_page,
+    plan,
+    report_notebooks,
+)
+
+if TYPE_CHECKING:
+    from cxlib.io import Dataset
 
 log = logging.getLogger("cx.report")
 KERNEL = "python3"
 
 
-@dataclass(frozen=True)
-class Job:
-    """One notebook execution: the source notebook, its parameters and its page name."""
-
-    notebook: Path
-    parameters: dict[str, Any]
-    name: str
-    title: str
+Status = Literal["ran", "failed", "not available", "skipped"]
 
 
 @dataclass
 class Outcome:
-    """What happened to one job."""
+    """What happened to one page.
+
+    ``status`` is ``"ran"`` (executed and exported), ``"failed"`` (``error`` says why, the
+    executed notebook keeps the traceback), ``"not available"`` (not run: the data lacks
+    ``missing``, needs of :mod:`cxlib.pages.needs`; a page says so) or ``"skipped"`` (not
+    run: ``[report] skip`` in cx.toml). ``sections`` are the notes of a page that ran
+    without some of its sections ("needs ...: how to add it").
+    """
 
     job: Job
-    ok: bool
-    seconds: float
+    status: Status
+    seconds: float = 0.0
     error: str | None = None
     executed: Path | None = None
+    missing: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether the page lets the report publish: anything but a failure."""
+        return self.status != "failed"
 
 
 @dataclass
 class ReportResult:
-    """The outcome of a report run."""
+    """The outcome of a report run.
+
+    ``had_report`` says whether a report was already published at ``out`` when the run
+    started (the one a failed run leaves in place).
+    """
 
     out: Path
     outcomes: list[Outcome] = field(default_factory=list)
     failed_dir: Path | None = None
     seconds: float = 0.0
+    had_report: bool = False
 
     @property
     def ok(self) -> bool:
         return all(o.ok for o in self.outcomes)
 
-
-def default_notebooks_dir() -> Path:
-    """The repository's ``notebooks/`` next to the package, else ``./notebooks``."""
-    here = Path(__file__).resolve().parent.parent / "notebooks"
-    return here if here.is_dir() else Path.cwd() / "notebooks"
-
-
-def _title(notebook: Path) -> str:
-    words = notebook.stem.split("-", 1)[-1].replace("-", " ")
-    return words[:1].upper() + words[1:]
-
-
-def plan(
-    notebooks_dir: Path, data: Path, parameters: Mapping[str, Any], stages: Sequence[str]
-) -> list[Job]:
-    """The jobs of a run: every ``NN-*.ipynb``, per-stage notebooks once per stage."""
-    import papermill as pm
-
-    jobs = []
-    for notebook in sorted(notebooks_dir.glob("[0-9][0-9]-*.ipynb")):
-        declared = pm.inspect_notebook(str(notebook))
-        given = {k: v for k, v in parameters.items() if k in declared}
-        base = {"data": str(data), "render": "static", **given}
-        base = {k: v for k, v in base.items() if k in declared}
-        if "stage" in declared and "stage" not in parameters:
-            for i, stage in enumerate(stages, start=1):
-                jobs.append(
-                    Job(
-                        notebook,
-                        {**base, "stage": stage},
-                        f"{notebook.stem}-{i}-{stage}",
-                        f"Stage: {stage}",
-                    )
-                )
-        else:
-            jobs.append(Job(notebook, base, notebook.stem, _title(notebook)))
-    return jobs
+    @property
+    def left_out(self) -> list[Outcome]:
+        """Pages not run: not available for this data, or skipped by configuration."""
+        return [o for o in self.outcomes if o.status in ("not available", "skipped")]
 
 
 def _log_to_files(folder: str) -> None:
@@ -112,6 +107,38 @@ def _log_to_files(folder: str) -> None:
     root.setLevel(logging.WARNING)
 
 
+def _error_message(err: BaseException) -> str:
+    """A notebook's error on one line, whole: ``Name: message``, and the cell it came from.
+
+    papermill's own text is the traceback, whose last line is the message; the message is
+    taken from the exception instead, never cut.
+    """
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(err, PapermillExecutionError):
+        text = f"{err.ename}: {err.evalue} (in cell [{err.exec_count}])"
+    else:
+        text = type(err).__name__ + (f": {err}" if str(err).strip() else "")
+    return " ".join(text.split())
+
+
+_NOTE = re.compile(r'<div class="cx-unavailable">(.*?)</div>', re.DOTALL)
+_ITEM = re.compile(r"<li>(.*?)</li>", re.DOTALL)
+
+
+def _sections_left_out(notebook: Any) -> tuple[str, ...]:
+    """The "Not available for this data" notes (:func:`cxlib.pages.needs.unavailable`) an
+    executed notebook showed in place of sections: one line per missing need."""
+    found: list[str] = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            markup = output.get("data", {}).get("text/html", "")
+            markup = markup if isinstance(markup, str) else "".join(markup)
+            for note in _NOTE.findall(markup):
+                found += [html.unescape(item) for item in _ITEM.findall(note)]
+    return tuple(dict.fromkeys(found))
+
+
 def _execute(job: Job, workdir: Path, timeout: int) -> Outcome:
     """Run one notebook with papermill and export it; runs in a worker process."""
     import papermill as pm
@@ -120,7 +147,7 @@ def _execute(job: Job, workdir: Path, timeout: int) -> Outcome:
     executed.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
-        pm.execute_notebook(
+        notebook = pm.execute_notebook(
             str(job.notebook),
             str(executed),
             parameters=job.parameters,
@@ -131,9 +158,35 @@ def _execute(job: Job, workdir: Path, timeout: int) -> Outcome:
         )
         export_html(executed, workdir / "site" / f"{job.name}.html", title=job.title)
     except Exception as err:  # a failed notebook must not stop the others
-        message = " ".join(str(err).split())[:300] or type(err).__name__
-        return Outcome(job, False, time.perf_counter() - start, message, executed)
-    return Outcome(job, True, time.perf_counter() - start, None, executed)
+        seconds = time.perf_counter() - start
+        return Outcome(job, "failed", seconds, _error_message(err), executed)
+    seconds = time.perf_counter() - start
+    return Outcome(job, "ran", seconds, executed=executed, sections=_sections_left_out(notebook))
+
+
+def _leave_out(jobs: list[Job], dataset: Dataset) -> tuple[list[Job], list[Outcome]]:
+    """Split the plan: the jobs to run, and one outcome per notebook that is not run.
+
+    A notebook named in ``[report] skip`` is skipped; one whose declared needs the data does
+    not meet gets a "not available" page (one for all the stages of a per-stage notebook).
+    """
+    config = dataset.config
+    declared = sorted({name for job in jobs for name in job.needs})
+    lacking = set(needs.missing(dataset, *declared))
+    run, left_out = [], []
+    for _, group in groupby(jobs, key=lambda job: job.notebook):
+        group = list(group)
+        page = one_page(group)
+        if page.name in config.report_skip:
+            left_out.append(Outcome(page, "skipped"))
+            log.info("%s left out: skipped by [report] skip in %s", page.name, config.source)
+        elif missing := tuple(n for n in page.needs if n in lacking):
+            left_out.append(Outcome(page, "not available", missing=missing))
+            reasons = "; ".join(needs.explain(n) for n in missing)
+            log.info("%s left out: not available for this data: %s", page.name, reasons)
+        else:
+            run.extend(group)
+    return run, left_out
 
 
 def _progress(total: int):  # noqa: ANN202 - a tqdm bar or None
@@ -167,12 +220,17 @@ def run_report(
 ) -> ReportResult:
     """Execute every report notebook on ``data`` and publish HTML into ``out``.
 
+    A notebook whose declared needs (``metadata["cx"]["needs"]``) the data does not meet is
+    not run: a "Not available for this data" page says what is missing and how to add it.
+    A notebook named in ``[report] skip`` of cx.toml is not run either; the index lists it
+    as skipped. Neither fails the run; a notebook that raises does.
+
     Parameters
     ----------
     data : str or Path
         A data folder or a ``cx.toml``.
     out : str or Path
-        Where the report is published (replaced only when every notebook succeeded).
+        Where the report is published (replaced only when no notebook failed).
     parameters : mapping, optional
         Extra notebook parameters (``-p key=value``); passed to notebooks declaring them.
     notebooks_dir : str or Path, optional
@@ -186,6 +244,12 @@ def run_report(
     -------
     ReportResult
 
+    Raises
+    ------
+    DataError
+        Unusable data, no notebooks, an unknown page in ``[report] skip`` or an unknown
+        need in a notebook's metadata; nothing is run.
+
     Examples
     --------
     >>> from cxlib.report import run_report
@@ -196,17 +260,24 @@ def run_report(
     started = time.perf_counter()
     data, out = Path(data).resolve(), Path(out).resolve()
     notebooks = Path(notebooks_dir).resolve() if notebooks_dir else default_notebooks_dir()
-    if not any(notebooks.glob("[0-9][0-9]-*.ipynb")):
+    pages = [notebook.stem for notebook in report_notebooks(notebooks)]
+    if not pages:
         raise DataError(
             f"{notebooks}: no report notebooks (NN-topic.ipynb) found; pass --notebooks DIR"
         )
     dataset = load(data)  # fails fast, with a DataError, on unusable input
+    check_skip(dataset.config.report_skip, pages, dataset.config.source)
+    todo = plan(notebooks, data, dict(parameters or {}), dataset.stages.stages)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     workdir = out.parent / f".{out.name}.run-{run_id}"
     (workdir / "site").mkdir(parents=True)
-    todo = plan(notebooks, data, dict(parameters or {}), dataset.stages.stages)
-    log.info("cx report: %d notebooks on %s -> %s", len(todo), data, out)
-    result = ReportResult(out)
+    result = ReportResult(out, had_report=(out / "index.html").is_file())
+    log.info("cx report: %d notebooks on %s -> %s", len(pages), data, out)
+    todo, result.outcomes = _leave_out(todo, dataset)
+    for outcome in result.outcomes:
+        if outcome.status == "not available":
+            target = workdir / "site" / f"{outcome.job.name}.html"
+            unavailable_page(target, outcome.job.title, outcome.missing)
     bar = _progress(len(todo))
     quiet = (str(workdir / "worker-logs"),)
     with ProcessPoolExecutor(max(1, jobs), initializer=_log_to_files, initargs=quiet) as pool:
@@ -219,9 +290,18 @@ def run_report(
                 bar.update(1)
                 bar.set_postfix_str(outcome.job.name)
             log.info("%s (%.1fs) %s", outcome.job.name, outcome.seconds, status)
+            for section in outcome.sections:
+                log.info(
+                    "%s: a section left out: not available for this data: %s",
+                    outcome.job.name,
+                    section,
+                )
     if bar is not None:
         bar.close()
     result.outcomes.sort(key=lambda o: o.job.name)
+    if result.left_out:
+        left_out = ", ".join(f"{o.job.name} ({o.status})" for o in result.left_out)
+        log.info("left out of this report: %s", left_out)
     index_page(workdir / "site" / "index.html", dataset, result.outcomes, run_id=run_id)
     result.seconds = time.perf_counter() - started
     if result.ok:

@@ -174,6 +174,7 @@ def test_failed_notebook_keeps_the_last_good_report_and_is_named(tmp_path):
     assert second.returncode == 1
     assert "02-broken" in second.stderr
     assert "Traceback" not in second.stderr
+    assert f"the last good report at {out} was kept" in second.stderr
     # the published report is the last good one, untouched
     assert (out / "index.html").read_text(encoding="utf-8") == good_index
     # the failed run is kept, with the executed notebook and its traceback

@@ -1,0 +1,134 @@
+"""The plan of a report run: which notebooks run (one declaring ``stage`` once per stage),
+what each page needs from the data and which pages ``[report] skip`` switches off.
+
+A notebook declares its page-level needs in its metadata, ``metadata["cx"]["needs"]``, as
+names from the vocabulary of :mod:`cxlib.pages.needs` (``["surveys"]``). Where the data
+lacks one, the notebook is not run: one "not available" page stands for it (one, not one
+per stage).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cxlib._engine import did_you_mean
+from cxlib._errors import DataError
+from cxlib.pages import needs
+
+PATTERN = "[0-9][0-9]-*.ipynb"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook execution: the source notebook, its parameters and its page name.
+
+    ``needs`` are the page-level needs the notebook declares (``metadata["cx"]["needs"]``).
+    """
+
+    notebook: Path
+    parameters: dict[str, Any]
+    name: str
+    title: str
+    needs: tuple[str, ...] = ()
+
+
+def default_notebooks_dir() -> Path:
+    """The repository's ``notebooks/`` next to the package, else ``./notebooks``."""
+    here = Path(__file__).resolve().parent.parent.parent / "notebooks"
+    return here if here.is_dir() else Path.cwd() / "notebooks"
+
+
+def report_notebooks(notebooks_dir: Path) -> list[Path]:
+    """The report notebooks of a folder: every ``NN-topic.ipynb``, in name order."""
+    return sorted(notebooks_dir.glob(PATTERN))
+
+
+def _title(notebook: Path) -> str:
+    words = notebook.stem.split("-", 1)[-1].replace("-", " ")
+    return words[:1].upper() + words[1:]
+
+
+def needs_of(notebook: Path) -> tuple[str, ...]:
+    """The page-level needs ``notebook`` declares in ``metadata["cx"]["needs"]`` (none: ``()``).
+
+    Raises
+    ------
+    DataError
+        When the entry is not a list of names of :mod:`cxlib.pages.needs`.
+    """
+    try:
+        metadata = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError) as err:
+        raise DataError(f"{notebook}: not a readable notebook ({err}); restore the file") from None
+    declared = (metadata.get("cx") or {}).get("needs", [])
+    if not isinstance(declared, list) or not all(isinstance(n, str) for n in declared):
+        raise DataError(
+            f'{notebook}: metadata cx.needs must be a list of need names, e.g. ["surveys"]'
+        )
+    for name in declared:
+        if name not in needs.NEEDS:
+            raise DataError(
+                f"{notebook}: metadata cx.needs: unknown need {name!r}; "
+                f"{did_you_mean(name, list(needs.NEEDS))}"
+            )
+    return tuple(declared)
+
+
+def plan(
+    notebooks_dir: Path, data: Path, parameters: Mapping[str, Any], stages: Sequence[str]
+) -> list[Job]:
+    """The jobs of a run: every ``NN-*.ipynb``, per-stage notebooks once per stage."""
+    import papermill as pm
+
+    jobs = []
+    for notebook in report_notebooks(notebooks_dir):
+        declared = pm.inspect_notebook(str(notebook))
+        page_needs = needs_of(notebook)
+        given = {k: v for k, v in parameters.items() if k in declared}
+        base = {"data": str(data), "render": "static", **given}
+        base = {k: v for k, v in base.items() if k in declared}
+        if "stage" in declared and "stage" not in parameters:
+            for i, stage in enumerate(stages, start=1):
+                jobs.append(
+                    Job(
+                        notebook,
+                        {**base, "stage": stage},
+                        f"{notebook.stem}-{i}-{stage}",
+                        f"Stage: {stage}",
+                        page_needs,
+                    )
+                )
+        else:
+            jobs.append(Job(notebook, base, notebook.stem, _title(notebook), page_needs))
+    return jobs
+
+
+def one_page(jobs: Sequence[Job]) -> Job:
+    """The one page standing for a notebook that is not run (its jobs: one, or one per stage)."""
+    first = jobs[0]
+    per_stage = len(jobs) > 1 or first.name != first.notebook.stem
+    title = f"{_title(first.notebook)} pages" if per_stage else first.title
+    return Job(first.notebook, {}, first.notebook.stem, title, first.needs)
+
+
+def check_skip(skip: Sequence[str], pages: Sequence[str], source: str | None) -> None:
+    """Check that every name in ``[report] skip`` is a report page (``NN-topic``).
+
+    Raises
+    ------
+    DataError
+        Naming ``cx.toml``, the unknown name, a close match if any and the known pages.
+    """
+    for name in skip:
+        if name not in pages:
+            hint = did_you_mean(name, pages)
+            close = f"{hint} " if hint.startswith("did you mean") else ""
+            known = ", ".join(repr(p) for p in pages) or "none"
+            raise DataError(
+                f"{source or 'cx.toml'}: [report] skip: {name!r} is not a report page; "
+                f"{close}the pages are {known}"
+            )
