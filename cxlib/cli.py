@@ -2,6 +2,8 @@
 
 ::
 
+    cx init data/shop                       # writes data/shop/cx.toml from the files there
+    cx validate --config data/shop/cx.toml  # every table of the project at once
     cx validate data/touchpoints.csv --map customer_id=user --rejects rejects.csv
     cx validate data/surveys.csv --date-format "%d/%m/%Y %H:%M"
     cx sample --out data/sample
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -73,11 +76,78 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DATA
 
 
+# -- cx init ------------------------------------------------------------------------------
+
+
+def _init_arguments(parser: argparse.ArgumentParser) -> None:
+    from cxlib.io import DEFAULT_MODEL, PRESETS
+
+    parser.add_argument("data", help="the folder holding the shop's files (CSV, Parquet, NDJSON)")
+    parser.add_argument("--out", help="the cx.toml to write (default DATA/cx.toml)")
+    parser.add_argument("--force", action="store_true", help="replace an existing cx.toml")
+    parser.add_argument(
+        "--stages",
+        default=DEFAULT_MODEL,
+        choices=sorted(PRESETS),
+        help=f"the journey stage model to map touchpoints onto (default {DEFAULT_MODEL})",
+    )
+    parser.add_argument(
+        "--timezone", help="time zone of timestamps without an offset (default: a guess)"
+    )
+
+
+def _init(args: argparse.Namespace) -> int:
+    from cxlib.io import infer_project, write_config
+    from cxlib.journey import suggest_steps
+
+    data = Path(args.data)
+    out = Path(args.out) if args.out else data / "cx.toml"
+    if out.exists() and not args.force:
+        raise DataError(f"{out}: already exists; pass --force to replace it, or --out elsewhere")
+    draft = infer_project(data, model=args.stages, timezone=args.timezone)
+    steps: list[str] = []
+    note = "no conversion found, so no funnel: list the steps"
+    if draft.touchpoints is not None and draft.conversion is not None:
+        steps = suggest_steps(draft.touchpoints, draft.conversion)
+        note = (
+            f"computed: what most customers do before their first {draft.conversion}, in "
+            "their usual order"
+            if len(steps) > 1
+            else f"nothing common comes before {draft.conversion}: a one-step funnel"
+        )
+    path = write_config(draft, out, funnel=steps, funnel_note=note, overwrite=args.force)
+    print(f"wrote {path}")
+    for kind in KINDS:
+        guess = draft.tables.get(kind)
+        loaded = "" if guess is None else draft.loaded.get(kind, "could not be loaded")
+        found = "not found" if guess is None else f"{guess.path.name} ({loaded})"
+        print(f"  {kind:<12} {found}")
+    if draft.conversion:
+        print(f"  {'conversion':<12} {draft.conversion}")
+    if steps:
+        print(f"  {'funnel':<12} {' > '.join(steps)}")
+    todo = path.read_text(encoding="utf-8").count("TODO:")
+    for line in draft.notes:
+        print(f"  note: {line}")
+    check = f"fill in the {todo} TODO line{'s' if todo != 1 else ''}, " if todo else ""
+    print(f"\nread it, correct it, {check}then run: cx validate --config {path}")
+    return EXIT_OK
+
+
 # -- cx validate --------------------------------------------------------------------------
 
 
 def _validate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="the data file: CSV (.csv, .csv.gz, ...), Parquet or NDJSON")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "path", nargs="?", help="the data file: CSV (.csv, .csv.gz, ...), Parquet or NDJSON"
+    )
+    source.add_argument(
+        "--config",
+        metavar="CX_TOML",
+        help="check every table of a project at once, read as cx.toml says (a cx.toml or "
+        "the folder holding it); the file options below come from it",
+    )
     parser.add_argument(
         "--kind",
         choices=KINDS,
@@ -92,9 +162,9 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--rejects", metavar="FILE", help="write the rejects ledger to FILE (CSV)")
     parser.add_argument(
-        "--timezone", default="UTC", help="time zone of timestamps without an offset (default UTC)"
+        "--timezone", help="time zone of timestamps without an offset (default UTC)"
     )
-    parser.add_argument("--encoding", default="utf8", help="text encoding, e.g. cp1252")
+    parser.add_argument("--encoding", help="text encoding, e.g. cp1252 (default utf8)")
     parser.add_argument("--separator", help="CSV separator (default: sniffed); 'tab' for tabs")
     parser.add_argument(
         "--date-format",
@@ -126,51 +196,108 @@ def _share(text: str) -> float:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from cxlib.io import explain_rejects, load_table
-    from cxlib.privacy import write_csv_safe
+    from cxlib.io import load_table
 
+    if args.config:
+        return _validate_project(args)
     path = Path(args.path)
     kind = args.kind or _kind_of(path)
     loaded = load_table(
         kind,
         path,
         columns=_mapping(args.map),
-        timezone=args.timezone,
-        encoding=args.encoding,
+        timezone=args.timezone or "UTC",
+        encoding=args.encoding or "utf8",
         separator=_separator(args.separator),
         date_format=args.date_format,
         lazy=True,
     )
-    rejected = loaded.rejects.height
-    width = len(f"{loaded.read:,}")
-    print(f"{path} ({kind})")
-    for label, count in (
-        ("read", loaded.read),
-        ("loaded", loaded.read - rejected),
-        ("rejected", rejected),
-    ):
+    _print_table(f"{path} ({kind})", loaded.read, loaded.rejects, "--date-format '{}'")
+    if args.rejects and not _write_rejects(loaded.rejects, args.rejects):
+        return EXIT_FAILED
+    return _verdict(path, loaded.read, loaded.rejects.height, args.max_reject_share)
+
+
+def _validate_project(args: argparse.Namespace) -> int:
+    """``cx validate --config``: every table of the project, read as ``cx.toml`` says."""
+    from cxlib.io import RejectedRowsWarning, load, read_config
+
+    given = [
+        option
+        for option, value in (
+            ("--kind", args.kind),
+            ("--map", args.map),
+            ("--timezone", args.timezone),
+            ("--encoding", args.encoding),
+            ("--separator", args.separator),
+            ("--date-format", args.date_format),
+        )
+        if value
+    ]
+    if given:
+        raise DataError(
+            f"{given[0]} does not go with --config: cx.toml holds the settings of every "
+            "table; change it there"
+        )
+    config = read_config(args.config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RejectedRowsWarning)
+        dataset = load(config, lazy=True)
+    verdicts = []
+    for kind, read, _, _ in dataset.summary().iter_rows():
+        path = config.path_of(kind) or config.root / f"{kind}.*"
+        rejects = dataset.rejects.filter(pl.col("kind") == kind)
+        fix = f'{kind} = "{{}}" under [data.date_format] in cx.toml'
+        _print_table(f"{path} ({kind})", read, rejects, fix)
+        print()
+        verdicts.append(_verdict(path, read, rejects.height, args.max_reject_share))
+    missing = [kind for kind in KINDS if kind not in dataset.read]
+    if missing:
+        print(f"no file for {', '.join(missing)} (optional)")
+    if args.rejects and not _write_rejects(dataset.rejects, args.rejects):
+        return EXIT_FAILED
+    return max(verdicts)
+
+
+def _print_table(title: str, read: int, rejects: pl.DataFrame, fix: str) -> None:
+    """Counts read / loaded / rejected, then the reasons with their hints.
+
+    ``fix`` names how to apply a guessed date format, with ``{}`` for the format.
+    """
+    from cxlib.io import explain_rejects
+
+    rejected = rejects.height
+    width = len(f"{read:,}")
+    print(title)
+    for label, count in (("read", read), ("loaded", read - rejected), ("rejected", rejected)):
         print(f"  {label:<9} {count:>{width},}")
     if rejected:
         print("\nrejected by reason")
-        reasons = explain_rejects(loaded.rejects).rows()
+        reasons = explain_rejects(rejects).rows()
         name_width = max(len(reason) for reason, *_ in reasons)
         for reason, count, hint, date_format in reasons:
             print(f"  {reason:<{name_width}}  {count:>{width},}")
             if hint:
-                fix = f"; read them with --date-format '{date_format}'" if date_format else ""
-                print(f"    hint: {hint}{fix}")
-    if args.rejects:
-        try:
-            write_csv_safe(loaded.rejects, args.rejects)  # neutralizes = + - @ prefixes
-        except OSError as err:
-            print(f"error: cannot write {args.rejects}: {err.strerror}", file=sys.stderr)
-            return EXIT_FAILED
-        print(f"\nrejects written to {args.rejects} ({_rows(rejected)})")
-    return _verdict(path, loaded.read, rejected, args.max_reject_share)
+                how = f"; read them with {fix.format(date_format)}" if date_format else ""
+                print(f"    hint: {hint}{how}")
+
+
+def _write_rejects(rejects: pl.DataFrame, target: str) -> bool:
+    from cxlib.privacy import write_csv_safe
+
+    try:
+        write_csv_safe(rejects, target)  # neutralizes = + - @ prefixes
+    except OSError as err:
+        print(f"error: cannot write {target}: {err.strerror}", file=sys.stderr)
+        return False
+    print(f"\nrejects written to {target} ({_rows(rejects.height)})")
+    return True
 
 
 def _verdict(path: Path, read: int, rejected: int, max_share: float) -> int:
     """EXIT_REJECTED, with one line on stderr, when too many rows were rejected to go on."""
+    if read == 0:
+        return EXIT_OK
     if rejected == read:
         problem = f"all {_rows(read)} rejected"
     elif rejected / read > max_share:
@@ -304,9 +431,14 @@ def _report(args: argparse.Namespace) -> int:
         print(f"report published: {result.out / 'index.html'} ({result.seconds:.0f}s)")
         return EXIT_OK
     failed = ", ".join(o.job.name for o in result.outcomes if not o.ok)
+    kept = (
+        f"the last good report at {result.out} was kept"
+        if result.had_report
+        else f"no report has been published at {result.out} yet"
+    )
     print(
-        f"error: notebooks failed: {failed}; the last good report was kept; executed "
-        f"notebooks with tracebacks are in {result.failed_dir}",
+        f"error: notebooks failed: {failed}; {kept}; executed notebooks with tracebacks "
+        f"are in {result.failed_dir}",
         file=sys.stderr,
     )
     return EXIT_FAILED
@@ -316,12 +448,15 @@ def _report(args: argparse.Namespace) -> int:
 
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 COMMANDS: tuple[Command, ...] = (
+    ("init", _init_arguments, _init),
     ("validate", _validate_arguments, _validate),
     ("sample", _sample_arguments, _sample),
     ("report", _report_arguments, _report),
 )
 _HELP = {
-    "validate": "check a data file: counts read, loaded and rejected, and why",
+    "init": "look at a shop's files and write a commented cx.toml to check and correct",
+    "validate": "check a data file, or every table of a cx.toml: counts read, loaded and "
+    "rejected, and why",
     "sample": "write the synthetic sample dataset (Parquet)",
     "report": "run every report notebook and publish offline HTML",
 }

@@ -8,7 +8,10 @@
 * :class:`Config` / :func:`read_config` is ``cx.toml``; :class:`StageModel` /
   :func:`stage_model` are the journey stage models (presets and custom ones);
 * :func:`explain_rejects` sums up a rejects ledger by reason, with hints such as the
-  ``date_format`` that reads day-first timestamps.
+  ``date_format`` that reads day-first timestamps;
+* :func:`infer_project` looks at a shop's files and infers its settings (tables, columns,
+  timestamp formats, channels, stages, conversion, churn rule) as a :class:`Draft`, and
+  :func:`write_config` writes that as a commented ``cx.toml`` (``cx init``).
 
 Unusable input raises :class:`cxlib.DataError`; row-level problems go to the rejects
 ledger with a reason, so that loaded + rejected = read.
@@ -17,6 +20,7 @@ ledger with a reason, so that loaded + rejected = read.
 from cxlib.io._config import DEFAULT_FRICTION, KINDS, Config, read_config
 from cxlib.io._dataset import Dataset, load
 from cxlib.io._explain import explain_rejects
+from cxlib.io._infer import Draft, infer_project
 from cxlib.io._loaders import (
     Loaded,
     RejectedRowsWarning,
@@ -27,6 +31,7 @@ from cxlib.io._loaders import (
 )
 from cxlib.io._schema import SCHEMAS, SURVEY_SCALES, SURVEYS, TOUCHPOINTS, UTC_TS
 from cxlib.io._stages import DEFAULT_MODEL, PRESETS, StageModel, stage_model
+from cxlib.io._write_config import write_config
 
 __all__ = [
     "DEFAULT_FRICTION",
@@ -40,10 +45,12 @@ __all__ = [
     "UTC_TS",
     "Config",
     "Dataset",
+    "Draft",
     "Loaded",
     "RejectedRowsWarning",
     "StageModel",
     "explain_rejects",
+    "infer_project",
     "load",
     "load_table",
     "read_config",
@@ -51,4 +58,5 @@ __all__ = [
     "read_surveys",
     "read_touchpoints",
     "stage_model",
+    "write_config",
 ]

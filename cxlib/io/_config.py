@@ -19,6 +19,8 @@ sample dataset. A complete example::
     [columns.touchpoints]                  # canonical = "your column"
     customer_id = "user_id"
     ts = "event_time"
+    [constants.touchpoints]                # a column the file lacks: one value for every row
+    touchpoint = "purchase"                # (a purchase log; or survey = "nps" for surveys)
 
     [stages]
     model = "5-stage"
@@ -42,7 +44,7 @@ sample dataset. A complete example::
     skip = ["40-churn"]                    # notebooks (NN-topic names) not to run
 
     [churn]
-    label = "churned"          # a boolean column on customers, or:
+    label = "churned"          # a boolean column on customers ("" for none), or:
     inactivity_days = 90       # churned = no touchpoint for this many days after as-of
 
     [privacy]
@@ -79,6 +81,7 @@ class Config:
     root: Path = Path(".")
     files: dict[str, str] = field(default_factory=dict)
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    constants: dict[str, dict[str, str]] = field(default_factory=dict)
     timezone: str = "UTC"
     encoding: str = "utf8"
     date_formats: dict[str, str] = field(default_factory=dict)
@@ -209,23 +212,27 @@ def read_config(path: str | Path) -> Config:
 
     data = _section(doc, "data", source)
     columns = _section(doc, "columns", source)
+    constants = _section(doc, "constants", source)
     stages = _section(doc, "stages", source)
     journey = _section(doc, "journey", source)
     churn = _section(doc, "churn", source)
     privacy = _section(doc, "privacy", source)
     channels = _section(doc, "channels", source)
     report = _section(doc, "report", source)
-    unknown_kinds = sorted(set(columns) - set(KINDS))
-    if unknown_kinds:
-        raise DataError(
-            f"{source}: [columns.{unknown_kinds[0]}] is not a table kind; use one of {list(KINDS)}"
-        )
+    for key, tables in (("columns", columns), ("constants", constants)):
+        unknown_kinds = sorted(set(tables) - set(KINDS))
+        if unknown_kinds:
+            raise DataError(
+                f"{source}: [{key}.{unknown_kinds[0]}] is not a table kind; use one of "
+                f"{list(KINDS)}"
+            )
     order = stages.get("order")
     date_formats = _date_formats(data.get("date_format"), source)
     return Config(
         root=root,
         files={k: str(data[k]) for k in KINDS if k in data},
         columns={k: {str(a): str(b) for a, b in v.items()} for k, v in columns.items()},
+        constants={k: {str(a): str(b) for a, b in v.items()} for k, v in constants.items()},
         timezone=str(data.get("timezone", "UTC")),
         encoding=str(data.get("encoding", "utf8")),
         date_formats=date_formats,
@@ -240,7 +247,7 @@ def read_config(path: str | Path) -> Config:
         channel_map=_channel_map(channels.get("normalize", {}), source),
         channel_groups=_channel_groups(channels.get("groups"), source),
         report_skip=_names(report.get("skip", []), "[report] skip", source) or (),
-        churn_label=churn.get("label", "churned"),
+        churn_label=churn.get("label", "churned") or None,  # label = "": no label column
         churn_inactivity_days=churn.get("inactivity_days"),
         pseudonym_key_env=str(privacy.get("pseudonym_key_env", "CX_PSEUDONYM_KEY")),
         source=source,

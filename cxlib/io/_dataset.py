@@ -104,6 +104,8 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
         A folder (with a ``cx.toml`` in it, or files named ``touchpoints.*``,
         ``surveys.*``, ``customers.*`` with a supported extension), a ``cx.toml`` file, or
         a :class:`Config`. Touchpoints are required; surveys and customers are optional.
+        The ``channel`` of touchpoints and surveys is renamed by ``[channels.normalize]``
+        (values not listed there stay as they are).
     lazy : bool, default False
         Keep the tables as ``LazyFrame`` s. The rejects ledger is computed either way.
 
@@ -146,8 +148,9 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
             date_format=config.date_format_of(kind),
             lazy=lazy,
             stages=model,
+            constants=config.constants.get(kind),
         )
-        tables[kind], read[kind] = loaded.data, loaded.read
+        tables[kind], read[kind] = _normalize_channels(loaded.data, config.channel_map), loaded.read
         ledgers.append(loaded.rejects)
         if loaded.rejects.height:
             hints += [f"{hint}; " for hint in _date_format_hints(kind, loaded.rejects)]
@@ -169,6 +172,13 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
         config=config,
         read=read,
     )
+
+
+def _normalize_channels(table: Frame, channel_map: dict[str, str]) -> Frame:
+    """``[channels.normalize]`` applied to a table's ``channel`` column; other values stay."""
+    if not channel_map or "channel" not in table.collect_schema().names():
+        return table
+    return table.with_columns(pl.col("channel").replace(channel_map))
 
 
 def _date_format_hints(kind: str, rejects: pl.DataFrame) -> list[str]:

@@ -315,11 +315,18 @@ def load_table(
     date_format: str | None = None,
     lazy: bool = False,
     stages: StageModel | str | None = None,
+    constants: Mapping[str, str] | None = None,
 ) -> Loaded:
-    """Read one table of ``kind`` with its ledger; what every public loader calls."""
+    """Read one table of ``kind`` with its ledger; what every public loader calls.
+
+    ``constants``: columns the source lacks, with the one value every row gets
+    (``[constants.<kind>]`` in cx.toml), e.g. ``{"touchpoint": "purchase"}``.
+    """
     _check_timezone(timezone)
     check_date_format(date_format)
     raw = read_raw(src, encoding=encoding, separator=separator)
+    if constants:
+        raw = _with_constants(raw, constants)
     plan = _validate.validate(
         raw, SCHEMAS[kind], columns=columns, timezone=timezone, date_format=date_format
     )
@@ -338,6 +345,18 @@ def load_table(
             f"check that this is the {kind} export you meant"
         )
     return Loaded(data, rejects, read)
+
+
+def _with_constants(raw: Raw, constants: Mapping[str, str]) -> Raw:
+    """``raw`` with a column per constant, the same value on every row."""
+    clash = sorted(set(constants) & set(raw.columns))
+    if clash:
+        raise DataError(
+            f"{raw.label}: column {clash[0]!r} is in the file and in [constants]; drop the "
+            "constant or map the column"
+        )
+    frame = raw.frame.with_columns(pl.lit(str(v), pl.String).alias(k) for k, v in constants.items())
+    return Raw(frame, raw.label, (*raw.columns, *constants), raw.format)
 
 
 def _finish(frame: pl.LazyFrame, model: StageModel | None) -> pl.LazyFrame:

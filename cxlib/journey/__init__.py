@@ -16,6 +16,7 @@ from cxlib.journey import stage
 from cxlib.journey._map import as_stage_model, journey_map, stage_index, stage_summary
 from cxlib.journey._paths import path_variants, paths_between, transitions, usable
 from cxlib.journey._retention import lifecycle, retention, stickiness, stickiness_ratio
+from cxlib.journey._suggest import suggest_steps
 from cxlib.journey.funnel import (
     FunnelEngine,
     dropoffs,
@@ -43,6 +44,7 @@ __all__ = [
     "stage_summary",
     "stickiness",
     "stickiness_ratio",
+    "suggest_steps",
     "transitions",
     "usable",
 ]
