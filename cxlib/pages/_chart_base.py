@@ -37,8 +37,13 @@ def _theme() -> alt.theme.ThemeConfig:
     }
 
 
+MISSING = "(missing)"
+"""The label of a missing category: a chart never shows "null"."""
+
+
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
-    """Durations as hours (Vega-Lite has no duration type)."""
+    """Durations as hours (Vega-Lite has no duration type); missing text as ``(missing)``."""
     return frame.with_columns(
-        (pl.col(pl.Duration).dt.total_seconds(fractional=True) / 3600).name.keep()
+        (pl.col(pl.Duration).dt.total_seconds(fractional=True) / 3600).name.keep(),
+        pl.col(pl.String).fill_null(MISSING),
     )

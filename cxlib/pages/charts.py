@@ -230,11 +230,16 @@ def heatmap(
     )
     top = data.get_column(value).max() if data.height else None
     threshold = float(top) * 0.6 if isinstance(top, int | float) else 0.0
-    text = base.mark_text(fontSize=11).encode(
-        text=alt.Text(f"{value}:Q", format=fmt),
-        color=alt.condition(
-            f"datum['{value}'] > {threshold}", alt.value("white"), alt.value("#222")
-        ),
+    # no label on an empty cell (a stage without a next one, a cell without answers)
+    text = (
+        base.transform_filter(f"isValid(datum['{value}'])")
+        .mark_text(fontSize=11)
+        .encode(
+            text=alt.Text(f"{value}:Q", format=fmt),
+            color=alt.condition(
+                f"datum['{value}'] > {threshold}", alt.value("white"), alt.value("#222")
+            ),
+        )
     )
     return (cells + text).properties(title=title, width=WIDTH)
 

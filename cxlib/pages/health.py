@@ -13,10 +13,12 @@ from cxlib._engine import eager
 from cxlib.privacy import PERSONAL_COLUMNS
 
 __all__ = [
+    "UNMAPPED",
     "activity_over_time",
     "coverage_by_channel",
     "reject_examples",
     "rejects_by_reason",
+    "stage_order",
     "unmapped_touchpoints",
 ]
 
@@ -68,10 +70,15 @@ def reject_examples(ds: Dataset, *, per_reason: int = 3) -> pl.DataFrame:
     )
 
 
+UNMAPPED = "(no stage)"
+"""The stage shown for touchpoints that the stage model does not place."""
+
+
 def coverage_by_channel(ds: Dataset) -> pl.DataFrame:
     """Touchpoints and customers per channel and stage: ``channel, stage, touchpoints,
-    customers, share_of_touchpoints``."""
-    touchpoints = eager(ds.touchpoints)
+    customers, share_of_touchpoints``; touchpoints outside the stage model count under the
+    stage ``"(no stage)"`` (:data:`UNMAPPED`)."""
+    touchpoints = eager(ds.touchpoints).with_columns(pl.col("stage").fill_null(UNMAPPED))
     total = max(touchpoints.height, 1)
     return (
         touchpoints.group_by("channel", "stage")
@@ -107,6 +114,13 @@ def activity_over_time(ds: Dataset, *, every: str = "1w") -> pl.DataFrame:
         .with_columns(pl.col("touchpoints", "customers").fill_null(0))
         .sort("period", "channel")
     )
+
+
+def stage_order(ds: Dataset) -> list[str]:
+    """The stages of the model in order, then :data:`UNMAPPED` when some touchpoints have no
+    stage: the axis order of the coverage chart."""
+    unmapped = eager(ds.touchpoints).get_column("stage").null_count() > 0
+    return [*ds.stages.stages, *([UNMAPPED] if unmapped else [])]
 
 
 def unmapped_touchpoints(ds: Dataset) -> pl.DataFrame:

@@ -15,16 +15,38 @@ Needs
 ``churn``
     a churn label column on customers (``[churn] label``) or an inactivity rule
     (``[churn] inactivity_days``).
+``churn_label``
+    the churn label column itself on customers (``[churn] label``, default ``churned``).
+``survey_channels``
+    survey answers with the channel they are about (a ``channel`` column on surveys).
+``stall_segments``
+    customer columns that the stall analysis (:func:`cxlib.voc.stall_themes`) splits by:
+    those of :data:`cxlib.journey.stage.DEFAULT_SEGMENTS`.
+``survey_triggers``
+    the touchpoint each survey follows (a ``touchpoint`` column on surveys, or NPS answers
+    that follow the conversion), for response rates.
+``segments``
+    a customer table with columns to split by (country, plan, ...; see
+    :func:`cxlib.pages.defaults.segment_columns`).
 ``revenue``
     a ``revenue`` column on touchpoints with some value above zero.
 ``conversion``
     the conversion touchpoint (``[journey] conversion``) occurs in the touchpoints.
+``funnel``
+    funnel steps: ``[journey] funnel`` whose first step occurs, or a conversion that occurs
+    (the steps are then suggested from the data).
+``conversion_paths``
+    touchpoints on a channel before some customer's first conversion (attribution credits
+    those touches; an order log has none).
 ``repeat_buyers``
     some customers convert on two or more days (the value models need them).
 ``channels``
     touchpoints on two or more channels.
 ``channel_groups``
-    touchpoints in two or more of the omnichannel channel groups (``[channels.groups]``).
+    touchpoints in two or more of the omnichannel channel groups (``[channels.groups]``,
+    else those of :func:`cxlib.pages.defaults.channel_groups`).
+``omnichannel_buyers``
+    customers whose conversions fall in two or more of those channel groups.
 ``friction``
     one of the friction touchpoints (``[journey] friction``) occurs.
 ``stages``
@@ -41,7 +63,9 @@ import polars as pl
 
 from cxlib._engine import eager
 from cxlib._errors import DataError
-from cxlib.omnichannel import DEFAULT_GROUPS
+from cxlib.journey.stage import DEFAULT_SEGMENTS
+from cxlib.omnichannel import segments
+from cxlib.pages.defaults import channel_groups, segment_columns, survey_triggers
 
 if TYPE_CHECKING:
     from cxlib.io import Dataset
@@ -60,10 +84,39 @@ NEEDS: dict[str, tuple[str, str]] = {
         "a churn label or rule",
         "set [churn] label (a yes/no column on customers) or [churn] inactivity_days in cx.toml",
     ),
+    "churn_label": (
+        "a churn label on customers",
+        "add a yes/no column saying who churned to the customers file ([churn] label in cx.toml)",
+    ),
+    "survey_channels": (
+        "the channel of each survey answer",
+        "add a 'channel' column to the surveys file (the channel the answer is about)",
+    ),
+    "stall_segments": (
+        "the customer segments the stall analysis splits by",
+        "add a country, age_band or acquisition_channel column to the customers file",
+    ),
+    "survey_triggers": (
+        "the touchpoint each survey follows",
+        "add a 'touchpoint' column to the surveys file (what each answer is about)",
+    ),
+    "segments": (
+        "customer segments",
+        "add columns such as country, plan or age band to the customers file",
+    ),
     "revenue": ("revenue", "add a 'revenue' column to the touchpoints (order value)"),
     "conversion": (
         "conversions",
         "set [journey] conversion in cx.toml to the touchpoint that counts as a conversion",
+    ),
+    "funnel": (
+        "funnel steps",
+        "set [journey] funnel (or [journey] conversion) in cx.toml to touchpoints of the data",
+    ),
+    "conversion_paths": (
+        "touchpoints before the conversions",
+        "attribution needs the touches that lead to a conversion (visits, ads, emails); add "
+        "them to the touchpoints",
     ),
     "repeat_buyers": (
         "repeat buyers",
@@ -73,6 +126,10 @@ NEEDS: dict[str, tuple[str, str]] = {
     "channel_groups": (
         "touchpoints in two or more channel groups",
         "set [channels.groups] in cx.toml (e.g. online = ['web', 'app'], store = ['store'])",
+    ),
+    "omnichannel_buyers": (
+        "buyers in two or more channel groups",
+        "no customer converts in two channel groups; check [channels.groups] in cx.toml",
     ),
     "friction": (
         "friction events",
@@ -107,11 +164,41 @@ def _comments(ds: Dataset) -> bool:
 
 
 def _churn(ds: Dataset) -> bool:
-    if ds.config.churn_inactivity_days is not None:
-        return True
-    label = ds.config.churn_label
+    return ds.config.churn_inactivity_days is not None or _churn_label(ds)
+
+
+def _customer_column(ds: Dataset, column: str | None) -> bool:
     customers = None if ds.customers is None else eager(ds.customers)
-    return customers is not None and label is not None and label in customers.columns
+    return (
+        customers is not None
+        and column is not None
+        and column in customers.columns
+        and customers.get_column(column).drop_nulls().len() > 0
+    )
+
+
+def _churn_label(ds: Dataset) -> bool:
+    return _customer_column(ds, ds.config.churn_label)
+
+
+def _survey_channels(ds: Dataset) -> bool:
+    surveys = _surveys(ds)
+    return (
+        surveys is not None
+        and "channel" in surveys.columns
+        and surveys.get_column("channel").drop_nulls().len() > 0
+    )
+
+
+def _stall_segments(ds: Dataset) -> bool:
+    customers = None if ds.customers is None else eager(ds.customers)
+    return customers is not None and any(c in customers.columns for c in DEFAULT_SEGMENTS)
+
+
+def _funnel(ds: Dataset) -> bool:
+    if ds.config.funnel:
+        return _occurs(ds, ds.config.funnel[:1])
+    return _occurs(ds, [ds.config.conversion])
 
 
 def _revenue(ds: Dataset) -> bool:
@@ -136,17 +223,41 @@ def _repeat_buyers(ds: Dataset) -> bool:
     return days.height > 0 and days.get_column("days").max() >= 2
 
 
+def _conversion_paths(ds: Dataset) -> bool:
+    touchpoints = eager(ds.touchpoints)
+    conversion = ds.config.conversion
+    first = (
+        touchpoints.filter(pl.col("touchpoint") == conversion)
+        .group_by("customer_id")
+        .agg(pl.col("ts").min().alias("__first"))
+    )
+    before = touchpoints.join(first, on="customer_id").filter(
+        (pl.col("touchpoint") != conversion)
+        & pl.col("channel").is_not_null()
+        & (pl.col("ts") <= pl.col("__first"))
+    )
+    return before.height > 0
+
+
 def _channels(ds: Dataset) -> bool:
     touchpoints = eager(ds.touchpoints)
     return "channel" in touchpoints.columns and touchpoints["channel"].drop_nulls().n_unique() >= 2
 
 
 def _channel_groups(ds: Dataset) -> bool:
-    groups = ds.config.channel_groups or DEFAULT_GROUPS
     if "channel" not in eager(ds.touchpoints).columns:
         return False
     used = set(eager(ds.touchpoints).get_column("channel").drop_nulls().unique().to_list())
-    return sum(1 for channels in groups.values() if used & set(channels)) >= 2
+    return sum(1 for channels in channel_groups(ds).values() if used & set(channels)) >= 2
+
+
+def _omnichannel_buyers(ds: Dataset) -> bool:
+    if not _channel_groups(ds):
+        return False
+    flags = segments(
+        ds.touchpoints, groups=channel_groups(ds), touchpoint=ds.config.conversion, min_groups=2
+    )
+    return bool(eager(flags).get_column("omnichannel").any())
 
 
 def _stages(ds: Dataset) -> bool:
@@ -162,11 +273,19 @@ CHECKS: dict[str, Callable[[Dataset], bool]] = {
     "comments": _comments,
     "customers": lambda ds: ds.customers is not None and eager(ds.customers).height > 0,
     "churn": _churn,
+    "churn_label": _churn_label,
+    "segments": lambda ds: bool(segment_columns(ds)),
+    "survey_channels": _survey_channels,
+    "stall_segments": _stall_segments,
+    "survey_triggers": lambda ds: bool(survey_triggers(ds)),
     "revenue": _revenue,
     "conversion": lambda ds: _occurs(ds, [ds.config.conversion]),
+    "funnel": _funnel,
+    "conversion_paths": _conversion_paths,
     "repeat_buyers": _repeat_buyers,
     "channels": _channels,
     "channel_groups": _channel_groups,
+    "omnichannel_buyers": _omnichannel_buyers,
     "friction": lambda ds: _occurs(ds, ds.config.friction),
     "stages": _stages,
 }

@@ -2,12 +2,14 @@
 
 The analysis of a stage (who enters it, from where, who moves on, which segments stall) is
 :mod:`cxlib.journey.stage`, re-exported here; this module adds what surveyed customers at
-the stage say. Functions take a :class:`Dataset` (polars) and a stage name and return small
-tidy frames.
+the stage say, and splits by the segment columns the customer table has
+(:func:`cxlib.pages.defaults.segment_columns`) rather than the sample's. Functions take a
+:class:`Dataset` (polars) and a stage name and return small tidy frames.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -19,9 +21,10 @@ from cxlib.journey.stage import (
     channels,
     entries,
     progress,
-    segments,
     went_to,
 )
+from cxlib.journey.stage import segments as _segments
+from cxlib.pages.defaults import segment_columns
 from cxlib.voc import nps
 
 if TYPE_CHECKING:
@@ -38,6 +41,21 @@ __all__ = [
     "survey_scores",
     "went_to",
 ]
+
+
+def segments(
+    ds: Dataset,
+    stage: str,
+    *,
+    by: Sequence[str] | None = None,
+    confidence: float = 0.95,
+    min_customers: int = 30,
+) -> pl.DataFrame:
+    """Conversion to a later stage by customer segment, flagging segments that stall (see
+    :func:`cxlib.journey.stage.segments`); ``by`` defaults to the customer table's segment
+    columns (:func:`cxlib.pages.defaults.segment_columns`)."""
+    columns = segment_columns(ds) if by is None else list(by)
+    return _segments(ds, stage, by=columns, confidence=confidence, min_customers=min_customers)
 
 
 def comments(ds: Dataset, stage: str, *, limit: int = 12) -> pl.DataFrame:

@@ -34,9 +34,13 @@ padding:6px 10px;border-bottom:2px solid #d5dbe3}
 
 
 _ACRONYMS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "ci": "CI", "p90": "P90", "id": "id"}
+# headers that read better in other words ("small sample" would sound like the sample data)
+_HEADERS = {"small_sample": "Small group"}
 
 
 def _label(column: str) -> str:
+    if column in _HEADERS:
+        return _HEADERS[column]
     words = [_ACRONYMS.get(word, word) for word in column.split("_")]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
