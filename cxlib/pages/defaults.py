@@ -150,18 +150,21 @@ def segment_columns(
 
 def claims(text: str) -> dict[str, float]:
     """Claims to check against the data, from a parameter such as ``"value=0.30,
-    store_order_value=0.04"`` (metric = claimed uplift); ``""``: none.
+    store_order_value=0.04"`` (metric = claimed uplift; ``value:0.30`` also works); ``""``:
+    none.
 
     Examples
     --------
     >>> claims("value=0.3, orders = 0.1")
     {'value': 0.3, 'orders': 0.1}
+    >>> claims("value:0.3")
+    {'value': 0.3}
     >>> claims("")
     {}
     """
     parsed = {}
     for item in names(text):
-        metric, sep, figure = item.partition("=")
+        metric, sep, figure = item.partition("=" if "=" in item else ":")
         try:
             parsed[metric.strip()] = float(figure)
         except ValueError:

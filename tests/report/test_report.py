@@ -223,6 +223,18 @@ def test_every_notebook_has_a_parameters_cell_of_literals():
             assert "#" in line, f"{path.name}: parameter without a comment: {line}"
 
 
+def test_papermill_sees_every_parameter():
+    """A parameter papermill cannot parse (an ``=`` in its comment, say) is dropped from
+    ``cx report -p`` and, for ``stage``, leaves one stage page instead of one per stage."""
+    import papermill as pm
+
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        cell = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
+        assigned = re.findall(r"^(\w+)\s*=", "".join(cell["source"]), flags=re.MULTILINE)
+        assert sorted(pm.inspect_notebook(str(path))) == sorted(assigned), path.name
+
+
 def test_notebooks_define_no_functions_or_classes():
     import ast
 
