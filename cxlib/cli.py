@@ -70,10 +70,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code if isinstance(exit_.code, int) else EXIT_DATA
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.run(args)
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_DATA
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    """Warnings on the command line: one line, ``warning: ...``, no source location."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 # -- cx init ------------------------------------------------------------------------------

@@ -492,12 +492,6 @@ def test_init_reads_a_purchases_only_log(tmp_path, capsys):
     assert config.churn_label is None
 
 
-@pytest.mark.xfail(
-    not cxlib.io._infer.CONSTANTS_READ,
-    reason="the loaders do not read [constants.<kind>] yet: a log without an event column "
-    "cannot load",
-    strict=True,
-)
 def test_a_purchases_only_log_loads_and_validates(tmp_path, capsys):
     purchase_log(tmp_path)
     init(tmp_path, capsys)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import polars as pl
 
+from cxlib._engine import check_values
 from cxlib._errors import DataError
-from cxlib.io._config import KINDS, Config, read_config
+from cxlib.io._config import DEFAULT_FRICTION, KINDS, Config, read_config
 from cxlib.io._explain import explain_rejects
 from cxlib.io._loaders import RejectedRowsWarning, load_table
-from cxlib.io._read import file_format
+from cxlib.io._read import is_supported
 from cxlib.io._stages import StageModel
 from cxlib.io._validate import empty_rejects
 
@@ -154,6 +155,7 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
         ledgers.append(loaded.rejects)
         if loaded.rejects.height:
             hints += [f"{hint}; " for hint in _date_format_hints(kind, loaded.rejects)]
+    _check_names(config, tables["touchpoints"])
     rejects = pl.concat(ledgers)
     if rejects.height:
         origin = config.source or config.root
@@ -171,6 +173,31 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
         rejects=rejects,
         config=config,
         read=read,
+    )
+
+
+def _check_names(config: Config, touchpoints: Frame) -> None:
+    """Touchpoints and channels the configuration names, checked against the data.
+
+    A typo (``add_to_kart`` where the data has ``add_to_cart``) raises DataError naming the
+    ``cx.toml`` key and the close match; a name absent from the data warns. Only names the
+    configuration sets are checked: built-in defaults such as the friction list may be absent.
+    """
+    origin = config.source or "configuration"
+    default = Config()
+    touchpoint_names = {
+        "[journey] funnel": list(config.funnel or ()),
+        "[journey] conversion": (
+            [config.conversion] if config.conversion != default.conversion else []
+        ),
+        "[journey] friction": [] if config.friction == DEFAULT_FRICTION else list(config.friction),
+        "[stages.mapping]": list(config.stage_mapping),
+    }
+    for key, names in touchpoint_names.items():
+        check_values(touchpoints, "touchpoint", names, argument=f"{origin} {key}")
+    channels = [c for group in (config.channel_groups or {}).values() for c in group]
+    check_values(
+        touchpoints, "channel", channels, argument=f"{origin} [channels.groups]", what="channel"
     )
 
 
@@ -222,20 +249,13 @@ def _locate(config: Config, kind: str) -> Path | None:
     found = sorted(
         p
         for p in config.root.iterdir()
-        if p.is_file() and p.name.lower().startswith(kind + ".") and _supported(p)
+        if p.is_file() and p.name.lower().startswith(kind + ".") and is_supported(p)
     )
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise DataError(
-            f"{config.root}: several {kind} files ({names}); keep one, or name it "
-            f'in cx.toml under [data] {kind} = "<file>"'
+            f"{config.root}: several {kind} files ({names}); name the one to read in "
+            f'cx.toml under [data] {kind} = "{found[0].name}", or a pattern that reads '
+            'several files as one table ("events/*.csv")'
         )
     return found[0] if found else None
-
-
-def _supported(path: Path) -> bool:
-    try:
-        file_format(path)
-    except DataError:
-        return False
-    return True

@@ -173,6 +173,7 @@ class FileGuess:
     date_format: str | None = None
     naive: bool = False
     problem: str | None = None
+    parts: int = 1  # files read as one table through the glob pattern ``path``
 
     @property
     def size(self) -> int:
@@ -302,7 +303,7 @@ def data_files(root: Path) -> tuple[list[Path], list[str]]:
 def sample_frame(source: Path | Raw, *, rows: int | None = SAMPLE_ROWS) -> pl.DataFrame:
     """The first ``rows`` rows (all when None) as the loaders see them, nested fields dotted."""
     raw = source if isinstance(source, Raw) else read_raw(source)
-    lazy = raw.frame.drop(*INTERNAL)
+    lazy = raw.frame.drop(*INTERNAL, strict=False)
     return flatten((lazy.head(rows) if rows else lazy).collect())
 
 

@@ -4,8 +4,9 @@ What ``cx init`` knows before it writes anything. The steps, each a guess with i
 
 1. **Tables.** Every supported file is profiled (``_discover``); the best touchpoints,
    surveys and customers file is chosen by its columns (a touchpoints file with an event
-   column beats a purchase log; then the larger file). The loaders read one file per
-   table, so the others seen are listed for the analyst.
+   column beats a purchase log; then the larger file). An export split in parts (same
+   folder and columns: ``events_2025-01.csv``, ``events_2025-02.csv``) becomes one table
+   read through a glob pattern; other candidates are listed for the analyst.
 2. **Columns** are mapped by name and checked against the values; a column the file lacks
    but whose value is evident becomes a constant (a purchase log: every row is a
    ``purchase``; an NPS export: every answer is ``nps``).
@@ -28,8 +29,10 @@ Nothing here writes a file; :func:`cxlib.io.write_config` renders the draft.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import math
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,10 +41,10 @@ import polars as pl
 
 from cxlib._engine import eager
 from cxlib._errors import DataError
-from cxlib.io._config import Config
 from cxlib.io._discover import Choice, FileGuess, data_files, profile_file, sample_frame, survey_of
 from cxlib.io._explain import explain_rejects
 from cxlib.io._loaders import load_table
+from cxlib.io._read import file_format
 from cxlib.io._stages import DEFAULT_MODEL, PRESETS
 from cxlib.io._synonyms import (
     CHANNEL_GROUPS,
@@ -58,9 +61,6 @@ from cxlib.io._synonyms import (
 )
 
 KIND_ORDER = ("touchpoints", "surveys", "customers")
-# Whether the loaders read [constants.<kind>] (a column the file lacks, one value per row);
-# until they do, a table that needs one cannot load and cx init says so.
-CONSTANTS_READ = "constants" in {f.name for f in dataclasses.fields(Config)}
 MAX_TOUCHPOINTS = 300  # stage mapping lines written; rarer touchpoints are counted only
 CHURN_QUANTILE = 0.9
 
@@ -161,7 +161,7 @@ def infer_project(
             draft.notes.append(f"could not read {_rel(guess.path, root)}: {guess.problem}")
         elif guess.kind is None:
             draft.notes.append(f"{_rel(guess.path, root)}: not recognized as a table; ignored")
-    _choose_tables(draft, [g for g in guesses if g.kind is not None])
+    _choose_tables(draft, [g for g in guesses if g.kind is not None], files)
     _fill_constants(draft)
     _place(draft)
     if "touchpoints" not in draft.tables:
@@ -181,13 +181,48 @@ def infer_project(
 # -- tables -------------------------------------------------------------------------------
 
 
-def _choose_tables(draft: Draft, guesses: list[FileGuess]) -> None:
+def _choose_tables(draft: Draft, guesses: list[FileGuess], files: list[Path]) -> None:
+    """The best table of each kind; files of one export split in parts (same folder, same
+    columns, names differing in the middle: ``events_2025-01.csv``, ``events_2025-02.csv``)
+    are read together through a glob pattern."""
     for kind in KIND_ORDER:
         mine = [g for g in guesses if g.kind == kind]
         if not mine:
             continue
-        mine.sort(key=lambda g: ("touchpoint" in g.choices, g.score, g.size), reverse=True)
-        draft.tables[kind], draft.others[kind] = mine[0], [g.path for g in mine[1:]]
+        parts: dict[tuple, list[FileGuess]] = {}
+        for guess in mine:
+            key = (guess.path.parent, file_format(guess.path), frozenset(guess.columns))
+            parts.setdefault(key, []).append(guess)
+        groups = sorted(
+            parts.values(),
+            key=lambda g: ("touchpoint" in g[0].choices, max(x.score for x in g),
+                           sum(x.size for x in g)),
+            reverse=True,
+        )  # fmt: skip
+        best = groups[0]
+        best.sort(key=lambda g: (g.score, g.size), reverse=True)
+        chosen, together = best[0], [best[0]]
+        pattern = _pattern([g.path for g in best], files) if len(best) > 1 else None
+        if pattern is not None:
+            chosen, together = dataclasses.replace(best[0], path=pattern, parts=len(best)), best
+        draft.tables[kind] = chosen
+        draft.others[kind] = [g.path for g in mine if g not in together]
+
+
+def _pattern(paths: list[Path], files: list[Path]) -> Path | None:
+    """A glob pattern in the files' folder matching exactly ``paths`` among ``files``."""
+    names = [p.name for p in paths]
+    prefix = os.path.commonprefix(names)
+    suffix = os.path.commonprefix([n[::-1] for n in names])[::-1]
+    suffix = suffix[max(0, len(prefix) + len(suffix) - min(map(len, names))) :]
+    # cut at word boundaries, so next month's file matches too: events_2025-* not events_2025-0*
+    prefix, suffix = re.sub(r"[^\W_]+$", "", prefix), re.sub(r"^[^\W_]+", "", suffix)
+    if any(c in prefix + suffix for c in "*?["):
+        return None
+    folder = paths[0].parent
+    pattern = folder / f"{prefix}*{suffix}"
+    matched = {p for p in files if p.parent == folder and fnmatch.fnmatchcase(p.name, pattern.name)}
+    return pattern if matched == set(paths) else None
 
 
 def _fill_constants(draft: Draft) -> None:
@@ -220,16 +255,7 @@ def _fill_constants(draft: Draft) -> None:
             named = "csat" if top <= 5 else "ces" if top <= 7 else "nps"
             evidence = f"scores go up to {top:g}: a guess from the scale"
         surveys.choices["survey"] = Choice("survey", constant=named, evidence=evidence)
-    for kind, guess in draft.tables.items():
-        constants = constants_of(guess)
-        if constants and not CONSTANTS_READ:
-            lacking = ", ".join(f"{k} ({v!r})" for k, v in constants.items())
-            draft.notes.append(
-                f"{_rel(guess.path, draft.root)} has no column for {lacking}: "
-                f"[constants.{kind}] below gives every row that value, but this version of cx "
-                f"does not read [constants] yet, so the {kind} cannot load until the export "
-                "has such a column"
-            )
+    for guess in draft.tables.values():
         for choice in guess.choices.values():
             if choice.nested:
                 choice.todo = (

@@ -24,7 +24,9 @@ from cxlib._errors import DataError
 
 ROW = "__cx_row"  # 1-based data row number (header excluded)
 RAGGED = "__cx_ragged"  # CSV only: why a row has the wrong number of fields, else null
-INTERNAL = (ROW, RAGGED)
+SOURCE = "__cx_source"  # several files read as one table: which file a row came from
+INTERNAL = (ROW, RAGGED, SOURCE)
+_GLOB = ("*", "?", "[")
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".psv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -55,7 +57,8 @@ class Raw:
 
     ``frame`` holds the source columns (CSV: all String) plus ``ROW`` and ``RAGGED``;
     blank lines are already dropped. ``label`` names the source in messages and in the
-    rejects ledger.
+    rejects ledger. A table read from several files (``files``) also has ``SOURCE``, the
+    file of each row, and ``ROW`` counts within that file.
     """
 
     frame: pl.LazyFrame
@@ -65,10 +68,59 @@ class Raw:
 
 
 def read_raw(src: Any, *, encoding: str = "utf8", separator: str | None = None) -> Raw:
-    """Read ``src`` (a path or an in-memory frame) into a :class:`Raw`."""
+    """Read ``src`` into a :class:`Raw`: a path, a glob pattern (several files read as one
+    table, e.g. ``events/*.parquet`` for daily exports), or an in-memory frame."""
     if isinstance(src, (str, os.PathLike)):
-        return _read_path(Path(src), encoding=encoding, separator=separator)
+        path = Path(src)
+        files = source_files(path)
+        if len(files) == 1 and files[0] == path:
+            return _read_path(path, encoding=encoding, separator=separator)
+        parts = [_read_path(f, encoding=encoding, separator=separator) for f in files]
+        return _concat(str(path), parts)
     return _read_frame(src)
+
+
+def source_files(path: Path) -> list[Path]:
+    """The files ``path`` names: itself, or the matches of a glob pattern in its last part
+    (``events/2025-*.csv``); DataError when a pattern matches nothing."""
+    if any(c in path.name for c in _GLOB):
+        files = sorted(p for p in path.parent.glob(path.name) if p.is_file())
+        if not files:
+            raise DataError(
+                f"{path}: no file matches this pattern (in {path.parent}); check the name"
+            )
+        for file in files:
+            file_format(file)
+        return files
+    return [path]
+
+
+def is_supported(path: Path) -> bool:
+    """Whether ``path`` has a file type cx reads."""
+    try:
+        file_format(path)
+    except DataError:
+        return False
+    return True
+
+
+def _concat(label: str, parts: list[Raw]) -> Raw:
+    """Several files as one table: columns matched by name (a column one file lacks is
+    empty on its rows), each row tagged with its file."""
+    columns = tuple(dict.fromkeys(c for part in parts for c in part.columns))
+    formats = {part.format for part in parts}
+    try:
+        frame = pl.concat(
+            [part.frame.with_columns(pl.lit(part.label).alias(SOURCE)) for part in parts],
+            how="diagonal_relaxed",
+        )
+        frame.collect_schema()
+    except pl.exceptions.PolarsError as err:
+        raise DataError(
+            f"{label}: the files do not combine into one table ({_one_line(err)}); "
+            "give each file the same columns and types"
+        ) from None
+    return Raw(frame, label, columns, formats.pop() if len(formats) == 1 else "mixed")
 
 
 # -- in-memory frames ---------------------------------------------------------------------
@@ -134,7 +186,8 @@ def _read_path(path: Path, *, encoding: str, separator: str | None) -> Raw:
         )
     if path.is_dir():
         raise DataError(
-            f"{path}: is a directory; pass a file, or load the whole folder with cx.load(folder)"
+            f"{path}: is a directory; pass a file, a pattern for several ({path / '*.csv'}), "
+            "or load a project folder with cx.load(folder)"
         )
     kind = file_format(path)
     if path.stat().st_size == 0:

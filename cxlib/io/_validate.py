@@ -33,8 +33,9 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from cxlib._engine import did_you_mean
 from cxlib._errors import DataError
-from cxlib.io._read import RAGGED, ROW, Raw
+from cxlib.io._read import RAGGED, ROW, SOURCE, Raw
 from cxlib.io._schema import EARLIEST_TS, LATEST_TS, SURVEY_SCALES, UTC_TS, TableSchema
 from cxlib.io._timestamps import (
     from_epoch,
@@ -137,6 +138,7 @@ class Plan:
     outputs: tuple[str, ...]
     label: str
     kind: str
+    several: bool = False  # read from several files: ``SOURCE`` names each row's file
 
 
 def validate(
@@ -211,15 +213,17 @@ def validate(
         )
     )
     frame = _flag_duplicates(frame, raw.columns, customers=schema.kind == "customers")
+    several = SOURCE in frame.collect_schema().names()
     frame = frame.select(
         ROW,
+        *([SOURCE] if several else []),
         REASON,
         COLUMN,
         VALUE,
         *(pl.col(_OUT + name).alias(name) for name in conversions),
         *(pl.col(source).alias(target) for source, target in renames.items()),
     )
-    return Plan(frame, (*conversions, *renames.values()), raw.label, schema.kind)
+    return Plan(frame, (*conversions, *renames.values()), raw.label, schema.kind, several)
 
 
 def clean(plan: Plan, frame: pl.LazyFrame | None = None) -> pl.LazyFrame:
@@ -232,7 +236,7 @@ def rejects(plan: Plan, frame: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """The rejects ledger: one row per rejected input row, in ``REJECTS_SCHEMA``."""
     frame = plan.frame if frame is None else frame
     return frame.filter(pl.col(REASON).is_not_null()).select(
-        pl.lit(plan.label, pl.String).alias("source"),
+        (pl.col(SOURCE) if plan.several else pl.lit(plan.label, pl.String)).alias("source"),
         pl.lit(plan.kind, pl.String).alias("kind"),
         pl.col(ROW).cast(pl.Int64).alias("row"),
         pl.col(COLUMN).alias("column"),
@@ -266,9 +270,11 @@ def resolve_columns(
     found = _names(raw.columns)
     for target, source in mapping.items():
         if source not in raw.columns:
+            close = did_you_mean(source, raw.columns)
+            hint = f"{close} columns found" if close.startswith("did") else "columns found"
             raise DataError(
                 f"{raw.label}: column '{source}' (mapped to {target}) is not in the "
-                f"file; columns found: {found}"
+                f"file; {hint}: {found}"
             )
     for name in schema.columns:
         if name not in mapping and name in raw.columns:

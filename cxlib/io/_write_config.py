@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cxlib._errors import DataError
 from cxlib.io._discover import FileGuess, commentable
-from cxlib.io._infer import CONSTANTS_READ, KIND_ORDER, Draft, columns_of, constants_of
+from cxlib.io._infer import KIND_ORDER, Draft, columns_of, constants_of
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _COMMENT_AT = 36  # column where same-line comments start
@@ -163,20 +163,18 @@ def _data(draft: Draft, out: Path) -> list[str]:
             continue
         setting = f"{kind} = {_str(_rel(guess.path, out))}"
         loaded = draft.loaded.get(kind, "could not be loaded: see the notes")
-        if constants_of(guess) and not CONSTANTS_READ:
+        if guess.parts > 1:
+            loaded = f"{guess.parts} files with the same columns, read as one table: {loaded}"
+        if constants_of(guess):
             loaded = f"with [constants.{kind}]: {loaded}"
-        if constants_of(guess) and not CONSTANTS_READ and kind != "touchpoints":
-            lines += _todo(setting, f"{kind} need [constants.{kind}] (see the notes); "
-                           "add the column to the export, then uncomment")  # fmt: skip
-        else:
-            lines.append(_line(setting, loaded))
+        lines.append(_line(setting, loaded))
         others = draft.others.get(kind, [])
         if others:
             names = ", ".join(_rel(p, out) for p in others[:5])
             more = f" and {len(others) - 5} more" if len(others) > 5 else ""
             lines.append(
-                f"#   also looks like {kind}: {commentable(names)}{more}; cx reads one file "
-                "per table: combine them into one, or point here at the one you want"
+                f"#   also looks like {kind}: {commentable(names)}{more}; point here at the "
+                'one you want, or at a pattern reading several as one table ("events/*.csv")'
             )
     if draft.timezone:
         lines.append(_line(f"timezone = {_str(draft.timezone)}", draft.timezone_note or "as given"))

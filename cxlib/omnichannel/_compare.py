@@ -33,7 +33,14 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
-from cxlib._engine import CUSTOMER, MICROS, like_input, parse_duration, to_polars
+from cxlib._engine import (
+    CUSTOMER,
+    MICROS,
+    check_values,
+    like_input,
+    parse_duration,
+    to_polars,
+)
 from cxlib._errors import DataError
 from cxlib.journey import usable
 
@@ -210,6 +217,9 @@ def compare(
     if n_boot < 100:
         raise DataError(f"n_boot={n_boot}: use at least 100 resamples (1000 is the default)")
     window = parse_duration(active_window, name="active_window") or 0
+    check_values(touchpoints, "touchpoint", [purchase], argument="purchase")
+    channels = [channel for names in groups.values() for channel in names]
+    check_values(touchpoints, "channel", channels, argument="groups", what="channel")
     data, _, hi = _per_customer(touchpoints, groups, purchase, start, end)
     names = list(groups)
     orders = data.select(pl.sum_horizontal([f"{g}_orders" for g in names])).to_series()

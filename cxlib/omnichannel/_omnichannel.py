@@ -9,13 +9,18 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from cxlib._engine import CUSTOMER, like_input, to_polars
+from cxlib._engine import CUSTOMER, check_values, like_input, to_polars
 from cxlib._errors import DataError
 from cxlib.io import StageModel
 from cxlib.journey import as_stage_model, journey_map, stage_summary, usable
 
 DEFAULT_GROUPS: Mapping[str, Sequence[str]] = {"store": ("store",), "online": ("web", "app")}
 """Channel groups of the omnichannel flag: a store purchase and a web/app purchase."""
+
+
+def _channels(groups: Mapping[str, Sequence[str]]) -> list[str]:
+    """Every channel named in ``groups`` (checked against the data: a typo is an error)."""
+    return [channel for channels in groups.values() for channel in channels]
 
 
 def _events(touchpoints: Any, touchpoint: str | None) -> nw.LazyFrame:
@@ -159,6 +164,7 @@ def segments(
     needed = len(groups) if min_groups is None else min_groups
     if not 1 < needed <= len(groups):
         raise DataError(f"min_groups={min_groups} must be between 2 and {len(groups)}")
+    check_values(touchpoints, "channel", _channels(groups), argument="groups", what="channel")
     events = _events(touchpoints, touchpoint)
     flags = (
         events.select(

@@ -89,3 +89,35 @@ def test_the_explorer_engine_checks_its_steps():
     with pytest.warns(cx.MissingNameWarning):
         counted = engine.count(engine.view(), ["visit", "refund"], None)
     assert counted.furthest.max() == 1
+
+
+def _orders() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "ts": [MONDAY, MONDAY + timedelta(days=2), MONDAY],
+            "touchpoint": ["purchase"] * 3,
+            "channel": ["store", "web", "app"],
+            "revenue": [10.0, 20.0, 5.0],
+        }
+    )
+
+
+def test_a_misspelt_channel_in_the_omnichannel_groups_raises_with_the_close_match():
+    groups = {"offline": ["stor"], "online": ["web", "app"]}
+    with pytest.raises(cx.DataError, match="'stor'.*did you mean 'store'"):
+        cx.omnichannel.segments(_orders(), groups=groups)
+    with pytest.raises(cx.DataError, match="'stor'.*did you mean 'store'"):
+        cx.omnichannel.compare(_orders(), groups=groups)
+
+
+def test_a_misspelt_purchase_touchpoint_in_the_comparison_raises():
+    with pytest.raises(cx.DataError, match="'purchse'.*did you mean 'purchase'"):
+        cx.omnichannel.compare(_orders(), purchase="purchse")
+
+
+def test_a_channel_group_the_data_lacks_warns_and_counts_no_one():
+    groups = {"store": ["store"], "call": ["call_centre"], "online": ["web", "app"]}
+    with pytest.warns(cx.MissingNameWarning, match="'call_centre' does not occur"):
+        flags = cx.omnichannel.segments(_orders(), groups=groups, min_groups=2)
+    assert flags.sort("customer_id")["call"].to_list() == [False, False]
