@@ -85,3 +85,13 @@ def test_the_configured_funnel_has_customers_at_its_last_step(shop):
     assert steps and steps[-1] == ds.config.conversion
     result = cx.funnel(ds.touchpoints, list(steps), "30d")
     assert result["customers"][-1] > 0
+
+
+def test_the_headline_figures_fit_the_shape_of_the_data(shop):
+    _, _, facts, out, report = shop
+    assert report.returncode == 0
+    index = _visible_text((out / "index.html").read_text(encoding="utf-8"))
+    if facts["conversion"] is None:  # an order log: everyone bought, so no conversion rate
+        assert "Repeat buyers" in index and "Conversion" not in index
+    else:
+        assert "Conversion" in index

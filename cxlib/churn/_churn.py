@@ -25,7 +25,7 @@ def features(
     *,
     as_of: DateLike | None = None,
     friction: Sequence[str] | None = None,
-    support: Sequence[str] = ("support_contact",),
+    support: Sequence[str] | None = None,
     store_channels: Sequence[str] = ("store",),
     attributes: bool = True,
     active_only: bool = False,
@@ -40,8 +40,9 @@ def features(
         The snapshot date (UTC). Default: the day after the last touchpoint (score today).
     friction : list of str, optional
         Friction touchpoints; default the config's ``[journey] friction``.
-    support : list of str
-        Touchpoints that count as a support contact.
+    support : list of str, optional
+        Touchpoints that count as a support contact; default those whose names say so
+        (``support_contact``, ``ticket``, ``khiếu nại``, ...), friction excluded.
     store_channels : list of str
         Channels that are physical stores (for the omnichannel flag).
     attributes : bool
@@ -96,7 +97,7 @@ def _features(
     *,
     rule: _d.ChurnDefinition | None = None,
     friction: Sequence[str] | None = None,
-    support: Sequence[str] = ("support_contact",),
+    support: Sequence[str] | None = None,
     store_channels: Sequence[str] = ("store",),
     attributes: bool = True,
 ) -> pl.DataFrame:

@@ -22,6 +22,7 @@ import polars as pl
 
 from cxlib._engine import eager, parse_duration
 from cxlib._errors import DataError
+from cxlib.io import role_of
 from cxlib.privacy import PERSONAL_COLUMNS
 
 DAY_US = 86_400_000_000
@@ -145,7 +146,12 @@ def journey_features(
         else pl.lit(None, dtype=pl.Int32)
     )
     tp = tp.with_columns(stage_index.alias("_stage_index"))
-    revenue = pl.col("revenue").fill_null(0).sum() if "revenue" in tp.columns else pl.lit(0.0)
+    # revenue of conversions only: some exports put the product price on every event
+    revenue = (
+        pl.col("revenue").filter(is_purchase).fill_null(0).sum()
+        if "revenue" in tp.columns
+        else pl.lit(0.0)
+    )
     stage_counts = [
         (pl.col("_stage_index") == i).sum().alias(f"stage_{_column_name(s)}")
         for i, s in enumerate(stages)
@@ -250,12 +256,19 @@ def friction_by_period(ds: Any, *, friction: tuple[str, ...], period: str) -> pl
     )
 
 
+def support_touchpoints(ds: Any, friction: Sequence[str] = ()) -> tuple[str, ...]:
+    """Touchpoints whose names mean a support contact (``support_contact``, ``ticket``,
+    ``khiếu nại``, ...), friction excluded: the default of ``features(support=...)``."""
+    names = eager(ds.touchpoints).get_column("touchpoint").unique().drop_nulls().to_list()
+    return tuple(sorted(n for n in names if role_of(n) == "support" and n not in friction))
+
+
 def build(
     ds: Any,
     as_of: datetime,
     *,
     friction: Sequence[str] | None,
-    support: Sequence[str],
+    support: Sequence[str] | None,
     store_channels: Sequence[str],
     attributes: bool,
     gone: pl.Series | None = None,
@@ -263,12 +276,13 @@ def build(
     """All features of :func:`cxlib.churn.features` (journey, surveys, tenure, attributes)
     of the customers at risk at ``as_of`` (``gone``: ids to leave out, see :func:`history`)."""
     past = history(ds, as_of, gone=gone)
+    friction = tuple(friction if friction is not None else ds.config.friction or ())
     journey = journey_features(
         past,
         stages=tuple(ds.stages.stages),
         conversion=ds.config.conversion,
-        friction=tuple(friction if friction is not None else ds.config.friction),
-        support=tuple(support),
+        friction=friction,
+        support=tuple(support if support is not None else support_touchpoints(ds, friction)),
         store_channels=tuple(store_channels),
     )
     out = journey.join(survey_features(past), on="customer_id", how="left").with_columns(

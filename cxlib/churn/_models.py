@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from cxlib._engine import to_polars
+from cxlib._engine import CUSTOMER, to_polars
 from cxlib._errors import DataError
 
 MAX_CATEGORIES = 255  # HistGradientBoosting's limit (max_bins)
@@ -134,15 +134,16 @@ def _kind(series: pl.Series, rows: int) -> tuple[str, str]:
             return "drop", "id-like: a unique number per row"
         return "numeric", ""
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        # ids first: numbers written as text ("13085.0", GA4's "1000559.17269") are ids too
+        if rows >= 20 and distinct >= 0.95 * rows:
+            return "drop", "id-like or free text: almost every row differs"
+        if _ID_NAME.search(series.name) and distinct >= 0.5 * rows:
+            return "drop", "id-like name with mostly distinct values"
         text = present.cast(pl.String).str.strip_chars()
         filled = text.filter(text != "")
         parsed = filled.cast(pl.Float64, strict=False)
         if filled.len() and parsed.null_count() <= 0.05 * filled.len():
             return "text-numeric", ""
-        if rows >= 20 and distinct >= 0.95 * rows:
-            return "drop", "id-like or free text: almost every row differs"
-        if _ID_NAME.search(series.name) and distinct >= 0.5 * rows:
-            return "drop", "id-like name with mostly distinct values"
         return "categorical", ""
     return "drop", f"unsupported type {dtype}"
 
@@ -171,6 +172,9 @@ def fit_encoding(table: pl.DataFrame, dropped: dict[str, str] | None = None) -> 
     columns, categorical, numeric_text = [], [], []
     categories: dict[str, tuple[str, ...]] = {}
     for name in table.columns:
+        if name == CUSTOMER:  # who a customer is never predicts whether they leave
+            dropped[name] = "the customer id"
+            continue
         kind, why = _kind(table.get_column(name), table.height)
         if kind == "drop":
             dropped[name] = why

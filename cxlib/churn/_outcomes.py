@@ -49,7 +49,9 @@ def friction_churn(
     ['0', '1', '2+']
     """
     seen = _d.outcomes(ds)
-    worst = _f.friction_by_period(ds, friction=tuple(friction or ds.config.friction), period=period)
+    worst = _f.friction_by_period(
+        ds, friction=tuple(friction or ds.config.friction or ()), period=period
+    )
     per_customer = (
         seen.select("customer_id", "churned")
         .join(worst, on="customer_id", how="left")

@@ -59,10 +59,14 @@ def _pool(table: pl.DataFrame, column: str) -> pl.DataFrame:
 
 
 def snapshot(ds: Any, as_of: DateLike | None, rule: _d.ChurnDefinition) -> datetime:
-    """``as_of`` for curves after a snapshot; default ``FOLLOW_UP_DAYS`` before the last
-    moment a churn can be seen (:func:`cxlib.churn._definition.seen_until`)."""
+    """``as_of`` for curves after a snapshot; default ``FOLLOW_UP_DAYS`` (at most half the
+    history) before the last moment a churn can be seen
+    (:func:`cxlib.churn._definition.seen_until`)."""
     until = _d.seen_until(ds, rule)
-    wait = (_f.data_end(ds) - until) + timedelta(days=FOLLOW_UP_DAYS)
+    start = eager(ds.touchpoints).get_column("ts").min()
+    # follow customers FOLLOW_UP_DAYS, or half the history a short dataset has
+    follow = min(timedelta(days=FOLLOW_UP_DAYS), max(until - start, timedelta(0)) / 2)
+    wait = (_f.data_end(ds) - until) + follow
     moment = _f.resolve_as_of(ds, as_of, wait)
     if moment > until:
         rule_days = "" if rule.kind != "inactivity" else f" less {rule.inactivity_days:g} days"

@@ -17,7 +17,7 @@ Unusable input raises :class:`cxlib.DataError`; row-level problems go to the rej
 ledger with a reason, so that loaded + rejected = read.
 """
 
-from cxlib.io._config import DEFAULT_FRICTION, KINDS, Config, read_config
+from cxlib.io._config import KINDS, Config, read_config
 from cxlib.io._dataset import Dataset, load
 from cxlib.io._explain import explain_rejects
 from cxlib.io._infer import Draft, infer_project
@@ -31,10 +31,10 @@ from cxlib.io._loaders import (
 )
 from cxlib.io._schema import SCHEMAS, SURVEY_SCALES, SURVEYS, TOUCHPOINTS, UTC_TS
 from cxlib.io._stages import DEFAULT_MODEL, PRESETS, StageModel, stage_model
+from cxlib.io._synonyms import role_of
 from cxlib.io._write_config import write_config
 
 __all__ = [
-    "DEFAULT_FRICTION",
     "DEFAULT_MODEL",
     "KINDS",
     "PRESETS",
@@ -57,6 +57,7 @@ __all__ = [
     "read_customers",
     "read_surveys",
     "read_touchpoints",
+    "role_of",
     "stage_model",
     "write_config",
 ]

@@ -30,7 +30,8 @@ sample dataset. A complete example::
     [journey]
     conversion = "purchase"
     funnel = ["visit", "add_to_cart", "checkout", "purchase"]   # default funnel steps
-    friction = ["payment_failed", "late_delivery", "support_unresolved"]
+    friction = ["payment_failed", "late_delivery", "support_unresolved"]  # not set: the
+                                           # touchpoints whose names mean a failure
 
     [channels.normalize]                   # the data's channel -> the name used in reports
     WEB = "web"
@@ -63,7 +64,6 @@ from cxlib.io._stages import DEFAULT_MODEL, StageModel, stage_model
 from cxlib.io._timestamps import check_date_format
 
 KINDS = ("touchpoints", "surveys", "customers")
-DEFAULT_FRICTION = ("payment_failed", "late_delivery", "support_unresolved")
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Config:
     stage_order: tuple[str, ...] | None = None
     stage_mapping: dict[str, str] = field(default_factory=dict)
     conversion: str = "purchase"
-    friction: tuple[str, ...] = DEFAULT_FRICTION
+    friction: tuple[str, ...] | None = None  # None: found by name when the data loads
     funnel: tuple[str, ...] | None = None
     channel_map: dict[str, str] = field(default_factory=dict)
     channel_groups: dict[str, tuple[str, ...]] | None = None
@@ -242,7 +242,7 @@ def read_config(path: str | Path) -> Config:
         stage_order=tuple(order) if order is not None else None,
         stage_mapping={str(a): str(b) for a, b in stages.get("mapping", {}).items()},
         conversion=str(journey.get("conversion", "purchase")),
-        friction=tuple(journey.get("friction", DEFAULT_FRICTION)),
+        friction=_names(journey.get("friction"), "[journey] friction", source),
         funnel=_names(journey.get("funnel"), "[journey] funnel", source),
         channel_map=_channel_map(channels.get("normalize", {}), source),
         channel_groups=_channel_groups(channels.get("groups"), source),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from dataclasses import dataclass
@@ -11,11 +12,12 @@ import polars as pl
 
 from cxlib._engine import check_values
 from cxlib._errors import DataError
-from cxlib.io._config import DEFAULT_FRICTION, KINDS, Config, read_config
+from cxlib.io._config import KINDS, Config, read_config
 from cxlib.io._explain import explain_rejects
 from cxlib.io._loaders import RejectedRowsWarning, load_table
 from cxlib.io._read import is_supported
 from cxlib.io._stages import StageModel
+from cxlib.io._synonyms import is_friction
 from cxlib.io._validate import empty_rejects
 
 Frame = pl.DataFrame | pl.LazyFrame
@@ -55,6 +57,13 @@ class Dataset:
     rejects: pl.DataFrame
     config: Config
     read: dict[str, int]
+
+    def __post_init__(self) -> None:
+        # friction not configured: the touchpoints whose names mean a failure, so every
+        # analysis of this dataset sees one list (``cx.load`` or a hand-built Dataset)
+        if self.config.friction is None:
+            friction = _friction(self.config, self.touchpoints)
+            object.__setattr__(self, "config", dataclasses.replace(self.config, friction=friction))
 
     def summary(self) -> pl.DataFrame:
         """Rows read, loaded and rejected per table: ``kind, read, loaded, rejected``.
@@ -190,7 +199,7 @@ def _check_names(config: Config, touchpoints: Frame) -> None:
         "[journey] conversion": (
             [config.conversion] if config.conversion != default.conversion else []
         ),
-        "[journey] friction": [] if config.friction == DEFAULT_FRICTION else list(config.friction),
+        "[journey] friction": list(config.friction or ()),
         "[stages.mapping]": list(config.stage_mapping),
     }
     for key, names in touchpoint_names.items():
@@ -199,6 +208,14 @@ def _check_names(config: Config, touchpoints: Frame) -> None:
     check_values(
         touchpoints, "channel", channels, argument=f"{origin} [channels.groups]", what="channel"
     )
+
+
+def _friction(config: Config, touchpoints: Frame) -> tuple[str, ...]:
+    """Friction when ``[journey] friction`` is not set: the touchpoints whose names mean a
+    failure (failed, late, unresolved, refund, lỗi, ยกเลิก, ...), never the conversion."""
+    names = touchpoints.lazy().select(pl.col("touchpoint").unique()).collect()
+    found = [n for n in names.get_column("touchpoint").to_list() if n and is_friction(n)]
+    return tuple(sorted(n for n in found if n != config.conversion))
 
 
 def _normalize_channels(table: Frame, channel_map: dict[str, str]) -> Frame:

@@ -6,7 +6,7 @@ deep) is read the way the loaders read it (``_read.read_raw``) and its first
 number of distinct values, a few examples, whether the values are numbers, yes/no words or
 timestamps (and which: a native datetime, epoch seconds / milliseconds / microseconds, ISO
 text with or without an offset, or day-first / month-first text with the ``date_format``
-that reads it). Nested NDJSON objects are profiled as dotted fields (``context.channel``).
+that reads it). Nested objects are read as dotted fields (``context.channel``).
 
 A canonical column is matched by name (``_synonyms.COLUMN_SYNONYMS``, then words inside a
 longer name) and kept only when the values fit it (a ``ts`` parses, a ``revenue`` is a
@@ -88,7 +88,6 @@ class Profile:
     name: str
     values: pl.Series  # the non-null sampled values
     rows: int
-    nested: bool = False
 
     @cached_property
     def text(self) -> pl.Series:
@@ -155,7 +154,6 @@ class Choice:
     source: str | None = None
     evidence: str = ""
     todo: str | None = None
-    nested: bool = False
     constant: str | None = None
 
 
@@ -301,26 +299,10 @@ def data_files(root: Path) -> tuple[list[Path], list[str]]:
 
 
 def sample_frame(source: Path | Raw, *, rows: int | None = SAMPLE_ROWS) -> pl.DataFrame:
-    """The first ``rows`` rows (all when None) as the loaders see them, nested fields dotted."""
+    """The first ``rows`` rows (all when None) as the loaders see them (nested fields dotted)."""
     raw = source if isinstance(source, Raw) else read_raw(source)
     lazy = raw.frame.drop(*INTERNAL, strict=False)
-    return flatten((lazy.head(rows) if rows else lazy).collect())
-
-
-def flatten(frame: pl.DataFrame) -> pl.DataFrame:
-    """Struct columns become one column per field, named ``parent.field``."""
-    while any(isinstance(dtype, pl.Struct) for dtype in frame.schema.values()):
-        columns = []
-        for name, dtype in frame.schema.items():
-            if isinstance(dtype, pl.Struct):
-                columns += [
-                    pl.col(name).struct.field(f.name).alias(f"{name}.{f.name}")
-                    for f in dtype.fields
-                ]
-            else:
-                columns.append(pl.col(name))
-        frame = frame.select(columns)
-    return frame
+    return (lazy.head(rows) if rows else lazy).collect()
 
 
 def profile_file(path: Path, root: Path) -> FileGuess:
@@ -332,10 +314,9 @@ def profile_file(path: Path, root: Path) -> FileGuess:
     except (DataError, pl.exceptions.PolarsError) as err:
         guess.problem = str(err).split(": ", 1)[-1] if isinstance(err, DataError) else str(err)
         return guess
-    top = set(raw.columns)
     guess.columns, guess.rows = tuple(raw.columns), frame.height
     guess.profiles = {
-        name: Profile(name, frame[name].drop_nulls(), frame.height, nested=name not in top)
+        name: Profile(name, frame[name].drop_nulls(), frame.height)
         for name in frame.columns
         if not isinstance(frame.schema[name], (pl.List, pl.Array, pl.Object, pl.Null))
     }
@@ -438,7 +419,6 @@ def map_columns(kind: str, profiles: dict[str, Profile]) -> dict[str, Choice]:
             canonical,
             name,
             _evidence(canonical, profiles[name], [r[3] for r in ranked[1:] if r[1] > 10], profiles),
-            nested=profiles[name].nested,
         )
     return choices
 

@@ -13,8 +13,8 @@ What ``cx init`` knows before it writes anything. The steps, each a guess with i
 3. **Timestamps**: native, epoch (s / ms / µs), ISO text, or day-first / month-first text
    with the ``date_format`` that reads it; naive wall times get a ``timezone`` guessed
    from the currency or the script of the text (Vietnamese, Thai), else UTC.
-4. The touchpoints are then **loaded** with that mapping (in memory, nested fields
-   flattened), and from the loaded rows come: the touchpoint -> **stage** mapping
+4. The touchpoints are then **loaded** with that mapping (in memory, nested fields as
+   dotted columns), and from the loaded rows come: the touchpoint -> **stage** mapping
    (``_synonyms.role_of``), the **conversion** (a known name; else the event carrying
    revenue; else the buying event that most often ends a history), the **friction**
    events, the **channel** normalization and groups, and the **churn** rule: the
@@ -255,13 +255,6 @@ def _fill_constants(draft: Draft) -> None:
             named = "csat" if top <= 5 else "ces" if top <= 7 else "nps"
             evidence = f"scores go up to {top:g}: a guess from the scale"
         surveys.choices["survey"] = Choice("survey", constant=named, evidence=evidence)
-    for guess in draft.tables.values():
-        for choice in guess.choices.values():
-            if choice.nested:
-                choice.todo = (
-                    f"{choice.source!r} is a nested field: the loaders read top-level columns "
-                    "only; flatten the export (one column per field) and map that column"
-                )
 
 
 def _place(draft: Draft) -> None:
@@ -336,13 +329,27 @@ def _load(draft: Draft, kind: str) -> pl.DataFrame | None:
         frame = sample_frame(guess.path, rows=None)
         constants = constants_of(guess)
         frame = frame.with_columns(pl.lit(v, pl.String).alias(k) for k, v in constants.items())
-        loaded = load_table(
-            kind,
-            frame,
-            columns={k: v for k, v in columns_of(guess).items() if k not in constants},
-            timezone=draft.timezone or "UTC",
-            date_format=guess.date_format,
-        )
+
+        def read(date_format: str | None):  # noqa: ANN202 - a Loaded
+            return load_table(
+                kind,
+                frame,
+                columns={k: v for k, v in columns_of(guess).items() if k not in constants},
+                timezone=draft.timezone or "UTC",
+                date_format=date_format,
+            )
+
+        loaded = read(guess.date_format)
+        better = _better_date_format(guess.date_format, loaded.rejects)
+        if better is not None:  # the first rows could not tell day-first from month-first
+            retry = read(better)
+            if retry.rejects.height < loaded.rejects.height:
+                draft.notes.append(
+                    f"{where}: timestamps read with {better!r}, not {guess.date_format!r}: the "
+                    "first rows could not tell the day from the month, the whole file can"
+                )
+                guess.date_format, loaded = better, retry
+                _settle_order(guess, better)
     except DataError as err:
         draft.notes.append(f"{where}: could not be loaded as {kind} ({err})")
         return None
@@ -358,6 +365,29 @@ def _load(draft: Draft, kind: str) -> pl.DataFrame | None:
                 f"{where}: most rows would be rejected ({reasons}); check its columns"
             )
     return eager(loaded.data)
+
+
+def _settle_order(guess: FileGuess, date_format: str) -> None:
+    """Record that the whole file told the order the first rows could not."""
+    order = "month-first" if date_format.index("%m") < date_format.index("%d") else "day-first"
+    for canonical in ("ts", "signup_ts"):
+        choice = guess.choices.get(canonical)
+        profile = guess.profiles.get(choice.source or "") if choice is not None else None
+        if profile is None or profile.time is None:
+            continue
+        settled = f"{order} text (the whole file shows it)"
+        choice.evidence = choice.evidence.replace(profile.time.what, settled)
+        profile.__dict__["time"] = dataclasses.replace(  # a cached property: set once more
+            profile.time, what=settled, date_format=date_format, ambiguous=False
+        )
+
+
+def _better_date_format(used: str | None, rejects: pl.DataFrame) -> str | None:
+    """The date format the rejected timestamps suggest (day and month swapped), if any."""
+    if used is None or rejects.height == 0:
+        return None
+    suggested = explain_rejects(rejects).get_column("date_format").drop_nulls().to_list()
+    return next((f for f in suggested if f != used), None)
 
 
 # -- the journey: stages, conversion, friction --------------------------------------------

@@ -134,9 +134,39 @@ def _read_frame(src: Any) -> Raw:
             "DataFrame/LazyFrame or a pandas DataFrame"
         )
     label, frame = found
+    frame = flatten(frame)
     columns = tuple(frame.collect_schema().names())
     _check_internal_names(label, columns)
     return Raw(_numbered(frame.with_row_index(ROW, offset=1)), label, columns)
+
+
+def flatten(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Nested objects (struct columns) as one column per field, named ``parent.field``, so
+    a GA4 or Segment export's ``device.category`` or ``ecommerce.purchase_revenue`` can be
+    mapped like any column. Lists stay as they are (the loaders ignore them).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> frame = pl.LazyFrame({"id": [1], "device": [{"category": "mobile", "os": "iOS"}]})
+    >>> flatten(frame).collect_schema().names()
+    ['id', 'device.category', 'device.os']
+    """
+    schema = frame.collect_schema()
+    while any(isinstance(dtype, pl.Struct) for dtype in schema.values()):
+        columns = []
+        for name, dtype in schema.items():
+            if not isinstance(dtype, pl.Struct):
+                columns.append(pl.col(name))
+                continue
+            columns += [
+                pl.col(name).struct.field(f.name).alias(f"{name}.{f.name}")
+                for f in dtype.fields
+                if f"{name}.{f.name}" not in schema  # a top-level column of that name wins
+            ]
+        frame = frame.select(columns)
+        schema = frame.collect_schema()
+    return frame
 
 
 def _numbered(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -208,7 +238,7 @@ def _read_parquet(path: Path) -> Raw:
             "export it again or fix the extension"
         )
     try:
-        frame = pl.scan_parquet(path, row_index_name=ROW, row_index_offset=1)
+        frame = flatten(pl.scan_parquet(path, row_index_name=ROW, row_index_offset=1))
         columns = tuple(c for c in frame.collect_schema().names() if c != ROW)
     except pl.exceptions.PolarsError as err:
         raise DataError(
@@ -229,8 +259,10 @@ def _read_ndjson(path: Path, *, encoding: str) -> Raw:
         _check_binary(path, head, nul_allowed="16" in codec or "32" in codec)
         source = _decode(path, path.read_bytes(), codec).encode("utf-8")
     try:
-        frame = pl.scan_ndjson(
-            source, row_index_name=ROW, row_index_offset=1, infer_schema_length=10_000
+        frame = flatten(
+            pl.scan_ndjson(
+                source, row_index_name=ROW, row_index_offset=1, infer_schema_length=10_000
+            )
         )
         columns = tuple(c for c in frame.collect_schema().names() if c != ROW)
     except pl.exceptions.PolarsError:

@@ -393,6 +393,8 @@ class _Column:
 
     def text(self, *, strip: bool = True) -> Conversion:
         value = self.as_text.str.strip_chars() if strip else self.as_text
+        if self.name == "customer_id":  # "13085.0" in a CSV is the id 13085 of another table
+            value = value.str.replace(r"^(\d+)\.0+$", "${1}")
         return Conversion(
             (self.present(null_tokens=False),), pl.when(self.is_present).then(value), self.missing()
         )

@@ -211,7 +211,7 @@ def heatmap(
 ) -> alt.Chart:
     """A labelled heatmap (e.g. stage × channel journey map, cohort × period retention)."""
     data = _plain(to_polars(frame))
-    fmt = ".0%" if percent else ","
+    fmt = ".0%" if percent else ",.2~f"  # ",": Vega writes 5e+3 on a gradient legend
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:O", title=x_title or x.replace("_", " "), sort=x_sort),
         y=alt.Y(f"{y}:O", title=y_title or y.replace("_", " "), sort=y_sort),

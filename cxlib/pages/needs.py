@@ -33,7 +33,11 @@ Needs
 ``conversion``
     the conversion touchpoint (``[journey] conversion``) occurs in the touchpoints.
 ``funnel``
-    funnel steps: ``[journey] funnel`` whose first step occurs, or a conversion that occurs
+    a funnel of two or more steps: ``[journey] funnel`` whose first step occurs, or a
+    conversion that occurs among other touchpoints
+``stage_touchpoints``
+    a page about one stage: touchpoints mapped to that stage (checked per stage page by
+    ``cx report``, not declared by notebooks)
     (the steps are then suggested from the data).
 ``conversion_paths``
     touchpoints on a channel before some customer's first conversion (attribution credits
@@ -82,7 +86,8 @@ NEEDS: dict[str, tuple[str, str]] = {
     "customers": ("a customer table", "add a customers file (customer_id, attributes)"),
     "churn": (
         "a churn label or rule",
-        "set [churn] label (a yes/no column on customers) or [churn] inactivity_days in cx.toml",
+        "set [churn] label (a yes/no column on customers) or [churn] inactivity_days in "
+        "cx.toml; the data must span more than twice inactivity_days",
     ),
     "churn_label": (
         "a churn label on customers",
@@ -110,8 +115,14 @@ NEEDS: dict[str, tuple[str, str]] = {
         "set [journey] conversion in cx.toml to the touchpoint that counts as a conversion",
     ),
     "funnel": (
-        "funnel steps",
-        "set [journey] funnel (or [journey] conversion) in cx.toml to touchpoints of the data",
+        "a funnel of two or more steps",
+        "set [journey] funnel (or [journey] conversion) in cx.toml to touchpoints of the data; "
+        "a log of purchases only has no steps before the purchase",
+    ),
+    "stage_touchpoints": (
+        "touchpoints in this stage",
+        "map touchpoints of the data to it in [stages.mapping] of cx.toml (cx init lists "
+        "the ones it could not place)",
     ),
     "conversion_paths": (
         "touchpoints before the conversions",
@@ -164,7 +175,12 @@ def _comments(ds: Dataset) -> bool:
 
 
 def _churn(ds: Dataset) -> bool:
-    return ds.config.churn_inactivity_days is not None or _churn_label(ds)
+    days = ds.config.churn_inactivity_days
+    if days is None:
+        return _churn_label(ds)
+    # the rule needs history before a snapshot and ``days`` of data after it
+    ts = eager(ds.touchpoints).get_column("ts")
+    return ts.len() > 0 and (ts.max() - ts.min()).total_seconds() > 2 * days * 86_400
 
 
 def _customer_column(ds: Dataset, column: str | None) -> bool:
@@ -196,9 +212,19 @@ def _stall_segments(ds: Dataset) -> bool:
 
 
 def _funnel(ds: Dataset) -> bool:
+    # a funnel has two or more steps: an order log (every row a purchase) has none
     if ds.config.funnel:
-        return _occurs(ds, ds.config.funnel[:1])
-    return _occurs(ds, [ds.config.conversion])
+        return len(set(ds.config.funnel)) >= 2 and _occurs(ds, ds.config.funnel[:1])
+    distinct = eager(ds.touchpoints).get_column("touchpoint").n_unique()
+    return distinct >= 2 and _occurs(ds, [ds.config.conversion])
+
+
+def stage_has_touchpoints(ds: Dataset, stage: str) -> bool:
+    """Whether any touchpoint maps to ``stage`` (a per-stage page needs some)."""
+    touchpoints = eager(ds.touchpoints)
+    return "stage" in touchpoints.columns and bool(
+        touchpoints.select((pl.col("stage") == stage).any()).item()
+    )
 
 
 def _revenue(ds: Dataset) -> bool:
@@ -286,7 +312,7 @@ CHECKS: dict[str, Callable[[Dataset], bool]] = {
     "channels": _channels,
     "channel_groups": _channel_groups,
     "omnichannel_buyers": _omnichannel_buyers,
-    "friction": lambda ds: _occurs(ds, ds.config.friction),
+    "friction": lambda ds: _occurs(ds, ds.config.friction or ()),
     "stages": _stages,
 }
 

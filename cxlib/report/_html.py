@@ -7,7 +7,7 @@ rendering). Every string from the data is escaped before it reaches a page.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +106,17 @@ def export_html(executed: Path, target: Path, *, title: str) -> Path:
     return target
 
 
+def _inactive(touchpoints: Any, days: int) -> tuple[str, str, str]:
+    """The churn rule's headline: customers with no touchpoint in the data's last ``days``."""
+    import polars as pl
+
+    end = touchpoints.get_column("ts").max()
+    last = touchpoints.group_by("customer_id").agg(pl.col("ts").max())
+    gone = last.filter(pl.col("ts") < end - timedelta(days=days)).height
+    share = f"{gone / last.height:.1%}" if last.height else "–"
+    return ("Lapsed", share, f"customers with no touchpoint in the last {days} days (churn rule)")
+
+
 def _kpis(dataset: Dataset) -> list[tuple[str, str, str]]:
     """Headline figures: (label, value, detail)."""
     import polars as pl
@@ -116,14 +127,16 @@ def _kpis(dataset: Dataset) -> list[tuple[str, str, str]]:
     converted = (
         touchpoints.filter(pl.col("touchpoint") == target).get_column("customer_id").n_unique()
     )
-    figures = [
-        ("Customers", f"{customers:,}", "with at least one touchpoint"),
-        (
-            "Conversion",
-            f"{converted / customers:.1%}" if customers else "–",
-            f"customers with a {target}",
-        ),
-    ]
+    figures = [("Customers", f"{customers:,}", "with at least one touchpoint")]
+    if touchpoints.get_column("touchpoint").n_unique() > 1:
+        share = f"{converted / customers:.1%}" if customers else "–"
+        figures.append(("Conversion", share, f"customers with a {target}"))
+    elif customers:  # an order log: everyone converted; how many came back is the news
+        days = touchpoints.group_by("customer_id").agg(pl.col("ts").dt.date().n_unique())
+        repeat = days.filter(pl.col("ts") >= 2).height
+        figures.append(
+            ("Repeat buyers", f"{repeat / customers:.1%}", "customers who bought on 2+ days")
+        )
     if dataset.surveys is not None:
         score = nps(dataset.surveys)
         if score.height and score["responses"][0]:
@@ -137,8 +150,11 @@ def _kpis(dataset: Dataset) -> list[tuple[str, str, str]]:
                 )
             )
     customers_table = eager(dataset.customers)
-    if customers_table is not None and "churned" in customers_table.columns:
-        churned = customers_table.get_column("churned").drop_nulls()
+    label = dataset.config.churn_label
+    if dataset.config.churn_inactivity_days is not None:
+        figures.append(_inactive(touchpoints, dataset.config.churn_inactivity_days))
+    elif customers_table is not None and label and label in customers_table.columns:
+        churned = customers_table.get_column(label).drop_nulls()
         if churned.len():
             figures.append(
                 (

@@ -185,7 +185,13 @@ def _leave_out(jobs: list[Job], dataset: Dataset) -> tuple[list[Job], list[Outco
             reasons = "; ".join(needs.explain(n) for n in missing)
             log.info("%s left out: not available for this data: %s", page.name, reasons)
         else:
-            run.extend(group)
+            for job in group:
+                stage = job.parameters.get("stage")
+                if stage is None or needs.stage_has_touchpoints(dataset, stage):
+                    run.append(job)
+                    continue
+                left_out.append(Outcome(job, "not available", missing=("stage_touchpoints",)))
+                log.info("%s left out: no touchpoint maps to stage %r", job.name, stage)
     return run, left_out
 
 

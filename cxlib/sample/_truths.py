@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
-from cxlib.io import DEFAULT_FRICTION
-
 # --------------------------------------------------------------------------------------------
 # Planted truths: the one source of the parameters used by the generator, the data card and
 # the tests. Rates are probabilities; uplifts are relative (0.10 = +10 %).
@@ -37,7 +35,7 @@ class FrictionTruth:
     (:attr:`NpsTruth.baseline_churn`).
     """
 
-    touchpoints: tuple[str, ...] = DEFAULT_FRICTION
+    touchpoints: tuple[str, ...] = ("payment_failed", "late_delivery", "support_unresolved")
     incidents: int = 2
     churn_probability: float = 0.83
     churn_delay_days: tuple[float, float] = (2.0, 21.0)

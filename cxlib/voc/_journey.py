@@ -177,7 +177,7 @@ def journey_answers(
         .alias("late_delivery"),
     )
     # friction incidents and support contacts in the window before the answer
-    wanted = [*ds.config.friction, SUPPORT]
+    wanted = [*(ds.config.friction or ()), SUPPORT]
     events = touchpoints.filter(pl.col("touchpoint").is_in(wanted)).select(
         "customer_id", pl.col("ts").alias("__e"), "touchpoint"
     )
@@ -191,7 +191,7 @@ def journey_answers(
         .group_by("__a")
         .agg(
             pl.col("touchpoint")
-            .is_in(list(ds.config.friction))
+            .is_in(list(ds.config.friction or ()))
             .sum()
             .cast(pl.Int64)
             .alias("friction_incidents"),

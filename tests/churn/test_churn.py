@@ -608,3 +608,27 @@ def test_missing_categories_stay_missing_and_unseen_ones_become_other():
     assert encoding.categories["plan"] == ("a", "b", "(other)")
     coded = encoding.matrix(pl.DataFrame({"plan": ["b", None, "rare", "new"]}))[:, 0]
     assert coded[0] == 1.0 and np.isnan(coded[1]) and coded[2] == coded[3] == 2.0
+
+
+def test_the_customer_id_is_never_a_model_feature_even_when_it_looks_numeric():
+    from cxlib.churn._models import fit_encoding
+
+    ids = [f"{100055982 + i}.{1726927089 + i}" for i in range(40)]  # GA4 user_pseudo_id
+    train = pl.DataFrame({"customer_id": ids, "visits": [i % 7 for i in range(40)], "crm": ids})
+    encoding = fit_encoding(train)
+    assert list(encoding.columns) == ["visits"]
+    assert encoding.dropped["customer_id"] == "the customer id"
+    assert encoding.dropped["crm"].startswith("id-like")
+
+
+def test_support_contacts_default_to_touchpoints_whose_names_say_support():
+    ds = _dataset(**TINY)
+    ds.touchpoints = pl.concat(
+        [
+            ds.touchpoints,
+            ds.touchpoints.head(2).with_columns(pl.lit("Ticket Opened").alias("touchpoint")),
+        ],
+        how="diagonal_relaxed",
+    )
+    row = churn.features(ds, as_of=AS_OF).filter(pl.col("customer_id") == "A").row(0, named=True)
+    assert row["support_contacts"] == 2

@@ -204,17 +204,24 @@ def test_a_column_with_gaps_loses_to_one_set_on_every_row(tmp_path):
     assert "userId (50% set)" in guess.choices["customer_id"].evidence
 
 
-def test_a_nested_field_is_found_and_marked_to_flatten(tmp_path):
+def test_a_nested_field_is_mapped_and_loaded_as_a_dotted_column(tmp_path):
     rows = [
         {"userId": f"u{i}", "event": "Order Completed", "timestamp": "2025-03-01T09:00:00Z",
-         "context": {"channel": "web"}}
+         "context": {"channel": "web", "page": {"path": "/cart"}},
+         "properties": {"revenue": 10.0 + i}}
         for i in range(3)
     ]  # fmt: skip
     (tmp_path / "segment.ndjson").write_text("".join(json.dumps(r) + "\n" for r in rows))
     draft = cx.io.infer_project(tmp_path)
-    choice = draft.tables["touchpoints"].choices["channel"]
-    assert choice.source == "context.channel" and choice.nested
-    assert "nested field" in choice.todo
+    choices = draft.tables["touchpoints"].choices
+    assert choices["channel"].source == "context.channel" and choices["channel"].todo is None
+    assert choices["revenue"].source == "properties.revenue"
+    cx.io.write_config(draft, tmp_path / "cx.toml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        touchpoints = cx.load(tmp_path / "cx.toml").touchpoints.lazy().collect()
+    assert touchpoints["channel"].to_list() == ["web"] * 3
+    assert touchpoints["revenue"].sort().to_list() == [10.0, 11.0, 12.0]
 
 
 def test_more_files_of_one_kind_are_listed_and_the_event_stream_is_chosen(tmp_path):
@@ -404,3 +411,28 @@ def test_the_written_config_is_valid_toml_with_evidence_and_todos(tmp_path):
         warnings.simplefilter("ignore")
         ds = cx.load(out)
     assert ds.config.funnel == ("view_item", "purchase")
+
+
+def test_day_and_month_the_first_rows_cannot_tell_apart_are_settled_by_the_whole_file(tmp_path):
+    start = datetime(2009, 12, 1, 7, 45)
+    times = [start + timedelta(minutes=i) for i in range(6000)]  # the first rows: Dec 1-5
+    times += [datetime(2010, 1, 1) + timedelta(hours=i) for i in range(600)]  # then Jan 13+
+    pl.DataFrame(
+        {
+            "InvoiceDate": [f"{t.month}/{t.day}/{t.year} {t.hour}:{t.minute:02d}" for t in times],
+            "Customer ID": [f"{13000 + i % 50}.0" for i in range(len(times))],
+            "Invoice": [f"{536000 + i // 3}" for i in range(len(times))],
+            "Price": [2.5] * len(times),
+        }
+    ).write_csv(tmp_path / "online_retail.csv")
+    draft = cx.io.infer_project(tmp_path)
+    assert draft.tables["touchpoints"].date_format == "%m/%d/%Y %H:%M"
+    assert any("the whole file can" in note for note in draft.notes)
+    cx.io.write_config(draft, tmp_path / "cx.toml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = cx.load(tmp_path / "cx.toml")
+    touchpoints = ds.touchpoints.lazy().collect()
+    assert ds.rejects.height == 0 and touchpoints.height == len(times)
+    assert touchpoints["ts"].max().month == 1  # January 2010, not month 25
+    assert set(touchpoints["customer_id"]) == {str(13000 + i) for i in range(50)}  # no ".0"

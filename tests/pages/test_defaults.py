@@ -158,3 +158,27 @@ def test_coverage_names_touchpoints_outside_the_stage_model(tmp_path):
     coverage = health.coverage_by_channel(ds)
     assert set(coverage["stage"]) == {"consideration", health.UNMAPPED}
     assert health.stage_order(ds)[-1] == health.UNMAPPED
+
+
+def test_a_purchases_only_log_has_no_funnel_to_show(tmp_path):
+    orders = [(c, d, "purchase", "store") for c in ("a", "b") for d in (0, 30)]
+    ds = _shop(tmp_path / "orders", orders, toml='[journey]\nfunnel = ["purchase"]\n')
+    assert needs.missing(ds, "funnel", "conversion") == ["funnel"]
+    ds = _shop(tmp_path / "orders-no-funnel", orders)
+    assert needs.missing(ds, "funnel") == ["funnel"]
+
+
+def test_the_churn_rule_needs_data_twice_as_long_as_the_rule(tmp_path):
+    events = [(c, d, "visit", "web") for c in ("a", "b") for d in (0, 50)]
+    assert needs.missing(_shop(tmp_path / "short", events, toml="[churn]\ninactivity_days = 30\n"),
+                         "churn") == ["churn"]  # fmt: skip
+    assert needs.missing(_shop(tmp_path / "long", events, toml="[churn]\ninactivity_days = 20\n"),
+                         "churn") == []  # fmt: skip
+
+
+def test_friction_not_configured_is_found_by_name_in_the_data(tmp_path):
+    events = [("a", 0, "visit", "web"), ("a", 1, "Payment Failed", "web"),
+              ("b", 0, "hủy đơn", "app"), ("b", 1, "purchase", "app")]  # fmt: skip
+    assert _shop(tmp_path / "found", events).config.friction == ("Payment Failed", "hủy đơn")
+    configured = _shop(tmp_path / "set", events, toml='[journey]\nfriction = ["hủy đơn"]\n')
+    assert configured.config.friction == ("hủy đơn",)

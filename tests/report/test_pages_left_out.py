@@ -209,3 +209,22 @@ def test_an_unknown_need_in_a_notebook_is_a_data_error(tmp_path):
     _notebook(tmp_path / "01-typo.ipynb", "", needs=["survey"])
     with pytest.raises(cx.DataError, match=r"01-typo.ipynb: metadata cx.needs: unknown need "):
         needs_of(tmp_path / "01-typo.ipynb")
+
+
+def test_a_stage_no_touchpoint_maps_to_gets_a_not_available_page(tmp_path):
+    data = _tiny_data(tmp_path / "data")  # every touchpoint is in awareness
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / "20-stage.ipynb", "print('the stage page ran')", needs=[], stage=True)
+    out = tmp_path / "reports" / "latest"
+    done = _run_report(data, out, "--notebooks", str(notebooks))
+    assert done.returncode == 0, done.stdout + done.stderr
+    stages = cx.stage_model().stages
+    pages = {p.stem: p.read_text(encoding="utf-8") for p in out.glob("20-stage-*.html")}
+    assert sorted(pages) == sorted(f"20-stage-{i}-{s}" for i, s in enumerate(stages, 1))
+    for name, page in pages.items():
+        empty = "awareness" not in name
+        assert ("Not available for this data" in page) is empty, name
+        assert (escape(needs.explain("stage_touchpoints")) in page) is empty, name
+    log = done.stdout + done.stderr
+    assert "no touchpoint maps to stage 'retention'" in log
