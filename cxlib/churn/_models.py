@@ -134,16 +134,16 @@ def _kind(series: pl.Series, rows: int) -> tuple[str, str]:
             return "drop", "id-like: a unique number per row"
         return "numeric", ""
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
-        # ids first: numbers written as text ("13085.0", GA4's "1000559.17269") are ids too
-        if rows >= 20 and distinct >= 0.95 * rows:
-            return "drop", "id-like or free text: almost every row differs"
+        # an id named so first: numbers written as text ("13085.0") are ids too
         if _ID_NAME.search(series.name) and distinct >= 0.5 * rows:
             return "drop", "id-like name with mostly distinct values"
         text = present.cast(pl.String).str.strip_chars()
         filled = text.filter(text != "")
         parsed = filled.cast(pl.Float64, strict=False)
         if filled.len() and parsed.null_count() <= 0.05 * filled.len():
-            return "text-numeric", ""
+            return "text-numeric", ""  # e.g. TotalCharges, distinct on almost every row
+        if rows >= 20 and distinct >= 0.95 * rows:
+            return "drop", "id-like or free text: almost every row differs"
         return "categorical", ""
     return "drop", f"unsupported type {dtype}"
 

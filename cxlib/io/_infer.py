@@ -163,6 +163,7 @@ def infer_project(
             draft.notes.append(f"{_rel(guess.path, root)}: not recognized as a table; ignored")
     _choose_tables(draft, [g for g in guesses if g.kind is not None], files)
     _fill_constants(draft)
+    _check_unit_price(draft)
     _place(draft)
     if "touchpoints" not in draft.tables:
         draft.notes.insert(0, "no touchpoints table found: set [data] touchpoints and its columns")
@@ -223,6 +224,26 @@ def _pattern(paths: list[Path], files: list[Path]) -> Path | None:
     pattern = folder / f"{prefix}*{suffix}"
     matched = {p for p in files if p.parent == folder and fnmatch.fnmatchcase(p.name, pattern.name)}
     return pattern if matched == set(paths) else None
+
+
+_QUANTITY = ("quantity", "qty", "units", "số lượng", "จำนวน")
+
+
+def _check_unit_price(draft: Draft) -> None:
+    """A line-item export's revenue column is often a unit price next to a quantity: say
+    so, since cx reads revenue as it is (one column, no arithmetic)."""
+    touchpoints = draft.tables.get("touchpoints")
+    revenue = None if touchpoints is None else touchpoints.source_of("revenue")
+    if touchpoints is None or revenue is None:
+        return
+    unit = any(word in normalize_name(revenue).split() for word in ("price", "unit", "giá"))
+    quantity = [c for c in touchpoints.columns if normalize_name(c) in _QUANTITY]
+    if unit and quantity:
+        draft.notes.append(
+            f"revenue is read from {revenue!r}, which looks like a unit price next to "
+            f"{quantity[0]!r}: if each row is a line of an order, export a column with "
+            f"{revenue} x {quantity[0]} (the line's value) and map revenue to it"
+        )
 
 
 def _fill_constants(draft: Draft) -> None:

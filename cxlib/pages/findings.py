@@ -46,6 +46,7 @@ __all__ = [
     "response_rate_definition",
     "stage_heading",
     "stage_sentence",
+    "stages_in_data",
     "stall_themes_sentence",
     "stalling_sentence",
     "survival_sentence",
@@ -209,9 +210,70 @@ def stage_heading(stage: str, model: str, *, level: int = 2) -> Finding:
     return Finding(f"Stage: {stage} ({model} model)", heading=level)
 
 
+def stages_in_data(summary: Any) -> tuple[pl.DataFrame, Finding]:
+    """The stage summary as a page shows it (:func:`cxlib.stage_summary`), and what it says.
+
+    Stages no touchpoint of the data belongs to are named: after the last stage the data
+    reaches, moving on cannot be seen, so that stage's conversion to the next is blank
+    rather than a 0% that would read as "nobody stays".
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> summary = pl.DataFrame({"stage_index": [0, 1, 2], "stage": ["visit", "buy", "stay"],
+    ...     "customers": [10, 4, 0], "reached_next": [4, 0, 0],
+    ...     "conversion_to_next": [0.4, 0.0, None], "conversion_low": [0.2, 0.0, None],
+    ...     "conversion_high": [0.7, 0.5, None]})
+    >>> shown, finding = stages_in_data(summary)
+    >>> shown["conversion_to_next"].to_list()
+    [0.4, None, None]
+    >>> print(finding)  # doctest: +NORMALIZE_WHITESPACE
+    No touchpoint in this data belongs to stay, so whether customers move on from buy cannot
+    be seen: map touchpoints to it in [stages.mapping] of cx.toml. 40.0% of the 10 customers
+    who reached visit moved on.
+    """
+    frame = to_polars(summary)
+    reached = frame.filter(pl.col("customers") > 0)
+    if reached.height == 0:
+        return frame, Finding("No touchpoint in this data belongs to a stage of the model.")
+    last = reached.get_column("stage_index").max()
+    final = frame.get_column("stage_index").max()
+    rates = ("conversion_to_next", "conversion_low", "conversion_high")
+    shown = frame.with_columns(
+        pl.when(pl.col("stage_index") == last).then(None).otherwise(pl.col(c)).alias(c)
+        for c in rates
+        if c in frame.columns
+    )
+    empty = frame.filter(pl.col("customers") == 0).get_column("stage").to_list()
+    parts = []
+    if empty:
+        after = last < final
+        parts.append(
+            f"No touchpoint in this data belongs to {_listing(empty)}"
+            + (
+                f", so whether customers move on from {reached.get_column('stage')[-1]} "
+                "cannot be seen"
+                if after
+                else ""
+            )
+            + f": map touchpoints to {'it' if len(empty) == 1 else 'them'} in "
+            "[stages.mapping] of cx.toml."
+        )
+    moving = reached.filter(pl.col("stage_index") < last).drop_nulls("conversion_to_next")
+    if moving.height:
+        worst = moving.sort("conversion_to_next").row(0, named=True)
+        parts.append(
+            f"{_pct(worst['conversion_to_next'])} of the {worst['customers']:,} customers who "
+            f"reached {worst['stage']} moved on"
+            + (" (the stage most customers stop at)." if moving.height > 1 else ".")
+        )
+    return shown, Finding(" ".join(parts))
+
+
 def stage_sentence(progress: Any, stage: str, *, last: bool = False) -> Finding:
     """How many reached ``stage`` and how many moved on, from
-    :func:`cxlib.journey.stage.progress`; ``last``: the model has no later stage."""
+    :func:`cxlib.journey.stage.progress`; ``last``: no later stage of the model occurs in
+    the data (the model's last stage, or no touchpoint maps to the stages after it)."""
     rows = _rows(progress)
     customers = int(rows[0]["customers"] or 0) if rows else 0
     if customers == 0:
@@ -219,8 +281,8 @@ def stage_sentence(progress: Any, stage: str, *, last: bool = False) -> Finding:
     row = rows[0]
     if last:
         return Finding(
-            f"{customers:,} customers reached {stage}, the last stage of the model: there is "
-            "no later stage to move on to."
+            f"{customers:,} customers reached {stage}; no later stage of the model occurs in "
+            "this data, so there is no moving on to measure."
         )
     if not row["moved_on"]:
         return Finding(

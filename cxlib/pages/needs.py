@@ -74,7 +74,7 @@ from cxlib.pages.defaults import channel_groups, segment_columns, survey_trigger
 if TYPE_CHECKING:
     from cxlib.io import Dataset
 
-__all__ = ["NEEDS", "missing", "unavailable"]
+__all__ = ["NEEDS", "explain", "missing", "stage_has_touchpoints", "unavailable"]
 
 # need -> (what is missing, how to add it)
 NEEDS: dict[str, tuple[str, str]] = {

@@ -42,8 +42,8 @@ ul.pages li{padding:8px 0;border-bottom:1px solid #eee}
 ul.pages a{color:#1f5f8b;font-weight:600;text-decoration:none}
 .failed{color:#b3261e}
 .unavailable,.skipped{color:#6b5900}
-.cx-unavailable{background:#fff8e1;border-left:4px solid #e0a800;padding:10px 18px;
-margin:14px 0;border-radius:4px}
+.cx-unavailable,.cx-rejected{background:#fff8e1;border-left:4px solid #e0a800;
+padding:10px 18px;margin:14px 0;border-radius:4px}
 footer{color:#888;font-size:12px;margin-top:30px}
 """
 
@@ -201,6 +201,36 @@ def _listing(outcome: Any) -> str:
     return f'<li class="failed">{title}: failed ({escape(outcome.error)})</li>'
 
 
+def _rejected_note(dataset: Dataset) -> str:
+    """A line above the headlines when rows were rejected: every figure leaves them out,
+    and a large share usually means a misread column (a date format, a mapping)."""
+    import polars as pl
+
+    summary = dataset.summary().filter(pl.col("rejected") > 0)
+    if summary.height == 0:
+        return ""
+    parts = [
+        f"{rejected:,} of {read:,} {kind} rows ({_share(rejected / read)})"
+        for kind, read, _, rejected in summary.iter_rows()
+    ]
+    worst = max(rejected / read for _, read, _, rejected in summary.iter_rows())
+    advice = (
+        "; that many usually means a column is misread (a date format, a column mapping): "
+        "run cx validate --config on the data and correct cx.toml"
+        if worst > 0.2
+        else ""
+    )
+    return (
+        '<p class="cx-rejected"><b>Rows left out:</b> '
+        f"{escape(', '.join(parts))} could not be read and are not in any figure"
+        f"{escape(advice)}.</p>"
+    )
+
+
+def _share(share: float) -> str:
+    return "under 0.1%" if 0 < share < 0.001 else f"{share:.1%}"
+
+
 def index_page(target: Path, dataset: Dataset, outcomes: list[Any], *, run_id: str) -> Path:
     """The report's front page: KPIs and a line per page (a link, or why it is missing)."""
     cards = "".join(
@@ -211,7 +241,7 @@ def index_page(target: Path, dataset: Dataset, outcomes: list[Any], *, run_id: s
     items = "".join(_listing(outcome) for outcome in outcomes)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = (
-        "<h2>Headlines</h2>"
+        _rejected_note(dataset) + "<h2>Headlines</h2>"
         f'<div class="kpis">{cards}</div>'
         f'<h2>Report pages</h2><ul class="pages">{items}</ul>'
         f"<footer>Run {escape(run_id)}, generated {escape(when)} by cx report. Customer ids "

@@ -614,11 +614,11 @@ def test_the_customer_id_is_never_a_model_feature_even_when_it_looks_numeric():
     from cxlib.churn._models import fit_encoding
 
     ids = [f"{100055982 + i}.{1726927089 + i}" for i in range(40)]  # GA4 user_pseudo_id
-    train = pl.DataFrame({"customer_id": ids, "visits": [i % 7 for i in range(40)], "crm": ids})
+    train = pl.DataFrame({"customer_id": ids, "visits": [i % 7 for i in range(40)], "crm_id": ids})
     encoding = fit_encoding(train)
     assert list(encoding.columns) == ["visits"]
     assert encoding.dropped["customer_id"] == "the customer id"
-    assert encoding.dropped["crm"].startswith("id-like")
+    assert encoding.dropped["crm_id"].startswith("id-like")
 
 
 def test_support_contacts_default_to_touchpoints_whose_names_say_support():

@@ -436,3 +436,18 @@ def test_day_and_month_the_first_rows_cannot_tell_apart_are_settled_by_the_whole
     assert ds.rejects.height == 0 and touchpoints.height == len(times)
     assert touchpoints["ts"].max().month == 1  # January 2010, not month 25
     assert set(touchpoints["customer_id"]) == {str(13000 + i) for i in range(50)}  # no ".0"
+
+
+def test_a_unit_price_next_to_a_quantity_is_pointed_out(tmp_path):
+    pl.DataFrame(
+        {
+            "Invoice": ["1", "1", "2"],
+            "InvoiceDate": ["2025-03-01 09:00", "2025-03-01 09:00", "2025-03-02 10:00"],
+            "Customer ID": ["a", "a", "b"],
+            "Quantity": [2, 1, 5],
+            "Price": [2.5, 10.0, 1.0],
+        }
+    ).write_csv(tmp_path / "lines.csv")
+    draft = cx.io.infer_project(tmp_path)
+    assert draft.tables["touchpoints"].source_of("revenue") == "Price"
+    assert any("unit price next to 'Quantity'" in note for note in draft.notes)

@@ -297,3 +297,28 @@ def test_response_rate_definition_names_each_surveys_trigger():
     text = str(findings.response_rate_definition({"nps": "order_completed"}))
     assert "(order_completed → NPS)" in text
     assert "no response rate" in str(findings.response_rate_definition({}))
+
+
+def test_stages_past_the_data_are_named_and_moving_on_into_them_is_not_a_zero():
+    summary = pl.DataFrame(
+        {
+            "stage_index": [0, 1, 2, 3],
+            "stage": ["awareness", "consideration", "conversion", "retention"],
+            "customers": [0, 4000, 2177, 0],
+            "reached_next": [0, 2177, 0, 0],
+            "conversion_to_next": [None, 0.544, 0.0, None],
+            "conversion_low": [None, 0.529, 0.0, None],
+            "conversion_high": [None, 0.560, 0.002, None],
+        }
+    )
+    shown, finding = findings.stages_in_data(summary)
+    assert shown["conversion_to_next"].to_list() == [None, 0.544, None, None]
+    text = str(finding)
+    assert "No touchpoint in this data belongs to awareness and retention" in text
+    assert "whether customers move on from conversion cannot be seen" in text
+    assert "54.4% of the 4,000 customers who reached consideration moved on" in text
+    # every stage reached: no note, the rates as computed
+    full = summary.with_columns(pl.lit(10).alias("customers"))
+    shown, finding = findings.stages_in_data(full)
+    assert "No touchpoint" not in str(finding)
+    assert shown["conversion_to_next"].to_list()[:3] == [None, 0.544, 0.0]

@@ -99,6 +99,16 @@ def test_index_shows_headline_kpis_and_links_every_page(sample_report):
             assert f'href="{page.name}"' in index
 
 
+def test_index_says_how_many_rows_were_left_out(sample_report):
+    index = (sample_report / "index.html").read_text(encoding="utf-8")
+    with pytest.warns(cx.io.RejectedRowsWarning):
+        summary = cx.load(SAMPLE).summary().filter(pl.col("rejected") > 0)
+    assert summary.height and "Rows left out:" in index
+    for kind, read, _, rejected in summary.iter_rows():
+        assert f"{rejected:,} of {read:,} {kind} rows" in index
+    assert "misread" not in index  # a handful of bad rows is no misread column
+
+
 def test_pages_reference_nothing_outside_the_page(sample_report):
     for page in _pages(sample_report):
         text = page.read_text(encoding="utf-8")
