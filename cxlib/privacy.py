@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import html
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -25,8 +26,31 @@ import polars as pl
 KEY_ENV = "CX_PSEUDONYM_KEY"
 # Columns that hold personal data and never reach a stakeholder page as they are.
 PERSONAL_COLUMNS = ("customer_id", "name", "email", "phone", "first_name", "last_name")
+# Other names of such columns in exports, compared as lower-case words without punctuation.
+_PERSONAL_NAMES = frozenset(
+    {
+        "full name", "fullname", "customer name", "first name", "last name", "surname",
+        "e mail", "email address", "mail", "phone number", "mobile", "mobile phone",
+        "telephone", "tel", "telefon", "vorname", "nachname", "address", "street", "adresse",
+        "họ tên", "tên", "số điện thoại", "sđt", "điện thoại", "địa chỉ", "ชื่อ", "นามสกุล",
+        "เบอร์โทร", "เบอร์โทรศัพท์", "อีเมล", "ที่อยู่",
+    }
+)  # fmt: skip
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _process_key: bytes | None = None
+
+
+def is_personal(column: str) -> bool:
+    """Whether a column name says it holds personal data (names, emails, phones, addresses),
+    whatever its case or punctuation: ``Email``, ``E-Mail``, ``Phone Number``, ``Số điện thoại``.
+
+    Examples
+    --------
+    >>> [is_personal(c) for c in ["Email", "E-Mail", "phone_number", "Số điện thoại", "plan"]]
+    [True, True, True, True, False]
+    """
+    words = " ".join(re.sub(r"[\W_]+", " ", column.lower()).split())
+    return words.replace(" ", "_") in PERSONAL_COLUMNS or words in _PERSONAL_NAMES
 
 
 def _key(key: str | bytes | None) -> bytes:

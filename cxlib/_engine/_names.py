@@ -48,6 +48,8 @@ def did_you_mean(name: str, known: Sequence[Any]) -> str:
     "the data has 2: 'purchase', 'visit'"
     """
     values = sorted({str(k) for k in known if k is not None})
+    if not values:
+        return "the data has no values there"
     close = _close(name, values)
     if close:
         return "did you mean " + " or ".join(repr(c) for c in close) + "?"

@@ -23,7 +23,7 @@ import polars as pl
 from cxlib._engine import eager, parse_duration
 from cxlib._errors import DataError
 from cxlib.io import role_of
-from cxlib.privacy import PERSONAL_COLUMNS
+from cxlib.privacy import is_personal
 
 DAY_US = 86_400_000_000
 OUTCOME_COLUMNS = ("churned", "churn_ts")
@@ -291,9 +291,8 @@ def build(
     start = pl.col("first_ts")
     customers = past.customers
     if customers is not None:
-        personal = set(PERSONAL_COLUMNS) - {"customer_id"}  # never model features
-        keep = (
-            [c for c in customers.columns if c not in personal]
+        keep = (  # personal data (names, emails, phones) is never a model feature
+            [c for c in customers.columns if c == "customer_id" or not is_personal(c)]
             if attributes
             else [c for c in ("customer_id", "signup_ts") if c in customers.columns]
         )

@@ -18,12 +18,14 @@ columns it has, not by its name (the name only breaks ties).
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import charset_normalizer
 import polars as pl
 
 from cxlib._errors import DataError
@@ -37,6 +39,7 @@ from cxlib.io._timestamps import (
     parse_timestamps,
     parse_with_format,
 )
+from cxlib.io._validate import text_number
 
 SAMPLE_ROWS = 5000
 # Formats tried when text timestamps are neither ISO nor numeric day/month-first dates.
@@ -117,7 +120,9 @@ class Profile:
             return self.values.cast(pl.Float64).drop_nulls().drop_nans()
         if self.values.dtype == pl.Boolean:
             return self.values.cast(pl.Float64).drop_nulls()
-        return self.text.cast(pl.Float64, strict=False).drop_nulls()
+        # as the loaders read them: "1,250.50", "1.250.000" and "12,50" are numbers
+        frame = pl.DataFrame({"t": self.text})
+        return frame.select(text_number(pl.col("t"))).get_column("t").drop_nulls()
 
     @property
     def numeric(self) -> float:
@@ -172,6 +177,7 @@ class FileGuess:
     naive: bool = False
     problem: str | None = None
     parts: int = 1  # files read as one table through the glob pattern ``path``
+    encoding: str | None = None  # detected when the file is not UTF-8
 
     @property
     def size(self) -> int:
@@ -298,9 +304,21 @@ def data_files(root: Path) -> tuple[list[Path], list[str]]:
     return found, notes
 
 
-def sample_frame(source: Path | Raw, *, rows: int | None = SAMPLE_ROWS) -> pl.DataFrame:
+def detect_encoding(path: Path) -> str | None:
+    """The text encoding of a file that is not UTF-8 (``cp1252``, ``cp874`` for Thai, ...),
+    from its first megabyte, by charset-normalizer; None when nothing decodes it."""
+    opener = gzip.open if file_format(path) == "csv.gz" else open
+    with opener(path, "rb") as handle:
+        head = handle.read(1 << 20)
+    best = charset_normalizer.from_bytes(head).best()
+    return None if best is None else best.encoding
+
+
+def sample_frame(
+    source: Path | Raw, *, rows: int | None = SAMPLE_ROWS, encoding: str | None = None
+) -> pl.DataFrame:
     """The first ``rows`` rows (all when None) as the loaders see them (nested fields dotted)."""
-    raw = source if isinstance(source, Raw) else read_raw(source)
+    raw = source if isinstance(source, Raw) else read_raw(source, encoding=encoding or "utf8")
     lazy = raw.frame.drop(*INTERNAL, strict=False)
     return (lazy.head(rows) if rows else lazy).collect()
 
@@ -309,7 +327,13 @@ def profile_file(path: Path, root: Path) -> FileGuess:
     """Read the first rows of ``path`` and guess what table it is."""
     guess = FileGuess(path)
     try:
-        raw = read_raw(path)
+        try:
+            raw = read_raw(path)
+        except DataError as err:
+            guess.encoding = detect_encoding(path) if "not UTF-8" in str(err) else None
+            if guess.encoding is None:
+                raise
+            raw = read_raw(path, encoding=guess.encoding)
         frame = sample_frame(raw)
     except (DataError, pl.exceptions.PolarsError) as err:
         guess.problem = str(err).split(": ", 1)[-1] if isinstance(err, DataError) else str(err)
@@ -378,6 +402,9 @@ def _fits(kind: str, canonical: str, p: Profile, *, strong: bool) -> bool:
         if canonical == "survey":
             known = p.text.str.strip_chars().str.to_lowercase().is_in(list(SURVEY_SCALES))
             ok = ok and (known.mean() or 0.0) >= 0.8
+        if canonical == "channel":  # Segment's context.channel says how an event was sent
+            sent = p.text.str.strip_chars().str.to_lowercase().is_in(["client", "server"])
+            ok = ok and (sent.mean() or 0.0) < 0.5
         return ok and (p.time is None or p.time.parsed < 0.5)
     if canonical in ("revenue", "score"):
         if p.numeric < 0.9 or (p.time is not None and p.time.what.startswith("epoch")):
@@ -406,6 +433,8 @@ def map_columns(kind: str, profiles: dict[str, Profile]) -> dict[str, Choice]:
             score = _name_score(canonical, name, synonyms)
             if score == 0 and canonical == "ts" and p.time is not None and p.time.parsed >= 0.95:
                 score = 10  # timestamps under a name of their own
+            if score == 0 and canonical == "survey" and _fits(kind, canonical, p, strong=False):
+                score = 10  # a column of nps / csat / ces, whatever its name
             if name in used or score == 0 or not _fits(kind, canonical, p, strong=score > 30):
                 continue
             full = p.present >= 0.95 if canonical in required else True

@@ -6,16 +6,13 @@ fix: timestamps written day-first get the ``date_format`` that reads them.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import polars as pl
 
 from cxlib.io._schema import SURVEY_SCALES
 from cxlib.io._timestamps import guess_date_format
-from cxlib.io._validate import ABSURD_TIMESTAMP, RAGGED_ROW, UNKNOWN_SURVEY, UNPARSEABLE_TIMESTAMP
-
-_BUDDHIST_YEAR = re.compile(r"(?<!\d)2[4-6]\d\d(?!\d)")  # 2400-2699: Thai calendar years
+from cxlib.io._validate import RAGGED_ROW, UNKNOWN_SURVEY, UNPARSEABLE_TIMESTAMP
 
 
 def explain_rejects(rejects: pl.DataFrame, *, sample: int = 1_000) -> pl.DataFrame:
@@ -23,8 +20,8 @@ def explain_rejects(rejects: pl.DataFrame, *, sample: int = 1_000) -> pl.DataFra
 
     Hints come from the rejected values: timestamps that look like numeric dates with the
     day (or the month) first, e.g. ``31/12/2025 14:05``, get the ``date_format`` that reads
-    them; years like 2568 are named as Buddhist-era; ragged rows point at the separator;
-    unknown surveys list the known ones.
+    them (Buddhist-era years such as 2568 are read as Gregorian, not rejected); ragged rows
+    point at the separator; unknown surveys list the known ones.
 
     Parameters
     ----------
@@ -84,14 +81,6 @@ def _hint(reason: str, values: list[str | None]) -> tuple[str | None, str | None
             return None, None
         order = guess.order + (" (no day above 12 tells which)" if " or " in guess.order else "")
         return f"values look {order}, e.g. '{guess.example}'", guess.date_format
-    if reason == ABSURD_TIMESTAMP:
-        year = next((found[0] for v in values if v and (found := _BUDDHIST_YEAR.search(v))), None)
-        if year is None:
-            return None, None
-        return (
-            f"years like {year} look Buddhist-era (Thai calendar, 543 years ahead): "
-            "write Gregorian years in the export"
-        ), None
     if reason == RAGGED_ROW:
         return "fields do not line up with the header: check the separator and the quoting", None
     if reason == UNKNOWN_SURVEY:

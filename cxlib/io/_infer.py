@@ -289,7 +289,10 @@ def _place(draft: Draft) -> None:
             if code and draft.currency is None:
                 draft.currency = code
                 draft.currency_note = f"from {_rel(guess.path, draft.root)} column {name!r}"
-            if profile.is_text:
+            # the shop's own words (event names, channels, cities), not what customers
+            # write: a few comments in Vietnamese do not put the shop's clock in Hanoi
+            free_text = guess.source_of("comment") == name or profile.mean_length >= 40
+            if profile.is_text and not free_text:
                 texts += profile.text.unique().head(200).to_list()
     place = CURRENCY_PLACES.get(draft.currency or "")
     reason = f"the currency {draft.currency}" if place else ""
@@ -347,7 +350,7 @@ def _load(draft: Draft, kind: str) -> pl.DataFrame | None:
     guess = draft.tables[kind]
     where = _rel(guess.path, draft.root)
     try:
-        frame = sample_frame(guess.path, rows=None)
+        frame = sample_frame(guess.path, rows=None, encoding=guess.encoding)
         constants = constants_of(guess)
         frame = frame.with_columns(pl.lit(v, pl.String).alias(k) for k, v in constants.items())
 

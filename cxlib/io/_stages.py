@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from cxlib._errors import DataError
+from cxlib.io._synonyms import ROLE_STAGES, role_of
 
 # The sample's touchpoints, grouped by the stage they belong to in each preset.
 _AWARENESS = ("ad_impression", "social_view", "email_open")
@@ -89,7 +90,8 @@ class StageModel:
         Stages in journey order.
     mapping : dict
         ``touchpoint -> stage``; a touchpoint belongs to at most one stage. Touchpoints
-        missing from the mapping get a null stage (data health reports them).
+        missing from the mapping are placed by what their names say (preset models), else
+        get a null stage (data health reports them).
 
     Examples
     --------
@@ -139,12 +141,26 @@ class StageModel:
 
         A non-null ``stage`` already in the data wins: it records what the source system knew.
         """
-        mapped = pl.col("touchpoint").replace_strict(
-            self.mapping, default=None, return_dtype=pl.String
-        )
+        mapping = {**self._by_role(touchpoints), **self.mapping}
+        mapped = pl.col("touchpoint").replace_strict(mapping, default=None, return_dtype=pl.String)
         names = touchpoints.collect_schema().names()
         stage = pl.coalesce(pl.col("stage"), mapped) if "stage" in names else mapped
         return touchpoints.with_columns(stage.alias("stage"))
+
+    def _by_role(self, touchpoints: pl.DataFrame | pl.LazyFrame) -> dict[str, str]:
+        """Touchpoints the mapping does not name, placed by what their names say (as
+        ``cx init`` does: ``page_view`` is a visit, ``Order Completed`` buying, ...), for
+        the preset models; the mapping always wins."""
+        roles = ROLE_STAGES.get(self.name)
+        if roles is None or "touchpoint" not in touchpoints.collect_schema().names():
+            return {}
+        unique = touchpoints.lazy().select(pl.col("touchpoint").unique()).collect()
+        found = {}
+        for name in unique.get_column("touchpoint").drop_nulls().to_list():
+            stage = roles.get(role_of(name) or "")
+            if name not in self.mapping and stage in self.stages:
+                found[name] = stage
+        return found
 
     def to_frame(self) -> pl.DataFrame:
         """The mapping as a tidy frame: stage_index, stage, touchpoint."""

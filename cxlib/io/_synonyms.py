@@ -53,13 +53,16 @@ _CUSTOMER = _names(
     "user", "client_id", "member_id", "member_no", "member", "account_id", "contact_id",
     "person_id", "shopper_id", "buyer_id", "visitor_id", "anonymous_id", "anonymousId",
     "respondent_id", "respondent", "customer_email", "email", "email_address",
+    "distinct_id", "$distinct_id", "device_id", "amplitude_id",
     "mã khách hàng", "mã kh", "khách hàng", "รหัสลูกค้า", "ลูกค้า",
+    "kundennummer", "kunden_id", "kunde", "id_cliente", "cliente", "client", "numero_client",
 )  # fmt: skip
 _TIME = _names(
     "ts", "event_timestamp", "timestamp", "event_time", "event_datetime", "datetime",
     "occurred_at", "created_at", "time", "date", "order_date", "order_time", "processed_at",
     "paid_at", "sent_at", "received_at", "visit_time", "event_date",
     "thời gian", "ngày", "ngày đặt hàng", "วันที่", "เวลา",
+    "bestelldatum", "datum", "zeitpunkt", "fecha", "fecha_pedido", "date_commande",
 )  # fmt: skip
 _EVENT = _names(
     "touchpoint", "event_name", "event", "action", "event_type", "event_action", "activity",
@@ -68,21 +71,25 @@ _EVENT = _names(
 _CHANNEL = _names(
     "channel", "platform", "context.channel", "sales_channel", "source_name", "source",
     "device_category", "device.category", "device", "medium", "store_type", "kênh",
-    "kênh bán", "ช่องทาง",
+    "kênh bán", "ช่องทาง", "แพลตฟอร์ม", "nền tảng", "kanal", "canal", "device_type",
+    "device.type", "context.device.type", "os", "os_name", "operating_system",
 )  # fmt: skip
 _SESSION = _names("session_id", "ga_session_id", "sessionId", "visit_id", "session")
 _REVENUE = _names(
     "revenue", "purchase_revenue", "ecommerce.purchase_revenue", "properties.revenue",
     "event_value_in_usd", "order_value", "value", "amount", "total", "total_price",
     "grand_total", "subtotal", "price", "sales", "doanh thu", "thành tiền", "tổng tiền",
-    "số tiền", "ยอดขาย", "ยอดเงิน", "ราคา",
+    "số tiền", "ยอดขาย", "ยอดเงิน", "ราคา", "betrag", "umsatz", "importe", "montant",
 )  # fmt: skip
 _ORDER = _names(
     "order_id", "orderId", "transaction_id", "ecommerce.transaction_id", "order_number",
     "order_no", "order", "invoice_id", "invoice", "receipt_id", "mã đơn hàng", "mã đơn",
-    "เลขที่คำสั่งซื้อ",
+    "เลขที่คำสั่งซื้อ", "bestellnummer", "pedido", "numero_pedido", "commande",
 )  # fmt: skip
-_SURVEY = _names("survey", "survey_type", "survey_name", "questionnaire", "metric", "type")
+_SURVEY = _names(
+    "survey", "survey_type", "survey_name", "questionnaire", "metric", "type", "khảo sát",
+    "loại khảo sát", "แบบสำรวจ", "ประเภทแบบสำรวจ",
+)  # fmt: skip
 _SCORE = _names(
     "score", "rating", "nps", "nps_score", "csat", "ces", "likelihood", "answer", "value",
     "điểm", "คะแนน",
@@ -188,7 +195,9 @@ _CHANNEL_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("web", ("web", "website", "desktop", "browser", "online", "ecommerce", "e commerce", "www",
              "site", "mweb", "trang web")),
     ("app", ("app", "ios", "android", "iphone", "ipad", "mobile", "ứng dụng", "แอป")),
-    ("store", ("store", "pos", "offline", "shop", "retail", "branch", "outlet", "cửa hàng",
+    ("web", ("windows", "macos", "mac os", "mac os x", "linux", "chrome os")),  # a desktop OS
+    ("store", ("store", "pos", "offline", "shop", "retail", "branch", "outlet", "filiale",
+               "tienda", "magasin", "cửa hàng",
                "chi nhánh", "ร้าน", "สาขา")),
     ("email", ("email", "e mail", "mail", "newsletter", "edm")),
     ("sms", ("sms", "text message", "zns")),
@@ -221,10 +230,13 @@ def canonical_channel(value: str) -> str | None:
     --------
     >>> [canonical_channel(v) for v in ["WEB", "IOS", "mobile app", "POS", "Online Store"]]
     ['web', 'app', 'app', 'store', 'web']
+    >>> [canonical_channel(v) for v in ["iOS", "iPhone", "macOS", "Windows"]]
+    ['app', 'app', 'web', 'web']
     >>> canonical_channel("server") is None
     True
     """
-    name = normalize_name(value)
+    # lower-case first: iOS, iPhone, macOS are one word each, not "i os" or "i phone"
+    name = normalize_name(value.lower())
     if not name:
         return None
     words = set(name.split())
@@ -292,7 +304,7 @@ _ROLE_WORDS: dict[str, tuple[str, ...]] = {
                  "ค้นหา", "ตะกร้า"),
     "visit": ("visit", "session", "page", "screen", "open", "login", "log in", "sign",
               "register", "launch", "home", "truy cập", "đăng nhập", "đăng ký", "เข้าชม",
-              "เข้าสู่ระบบ", "สมัคร"),
+              "เข้าสู่ระบบ", "สมัคร", "เปิดแอป", "เปิด", "mở app", "mở ứng dụng"),
     "click": ("click", "tap", "nhấp", "คลิก"),
     "awareness": ("impression", "ad", "promotion", "banner", "notification", "email", "social",
                   "campaign", "quảng cáo", "โฆษณา"),
@@ -380,6 +392,7 @@ _FRICTION_WORDS = ("late", "delay", "delayed", "return", "returned", "returns", 
 _FRICTION_PHRASES = (
     "lỗi", "thất bại", "hủy", "huỷ", "trễ", "chậm", "hoàn tiền", "khiếu nại", "đổi trả",
     "ล้มเหลว", "ผิดพลาด", "ยกเลิก", "ล่าช้า", "คืนเงิน", "ร้องเรียน", "คืนสินค้า",
+    "ไม่สำเร็จ", "không thành công", "thanh toán lỗi", "giao trễ",
 )  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from cxlib._errors import DataError
 _AWARE_FORMAT = "%Y-%m-%d %H:%M:%S%.f%z"
 _NAIVE_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 _OFFSET = re.compile(r"%[:#]*z")  # chrono's offset directives: %z, %:z, %::z, %#z
+BUDDHIST_ERA = 543  # Thai calendar: the Buddhist-era year is the Gregorian year + 543
 _PROBE = datetime(2025, 12, 31, 14, 5, 6, tzinfo=UTC)  # day 31, month 12: never ambiguous
 # dd/mm/yyyy or mm/dd/yyyy with / . or - (same twice), an optional time, an optional AM/PM.
 _NUMERIC_DATE = re.compile(
@@ -69,6 +70,30 @@ def pad_timestamps(text: pl.Expr) -> pl.Expr:
     )
 
 
+def gregorian_years(text: pl.Expr) -> pl.Expr:
+    """Buddhist-era years (Thai calendar, 543 years ahead: 2567 is 2024) in the date part of
+    timestamp text rewritten as Gregorian years, so ``31/12/2567 14:05`` reads as 2024.
+
+    Years 2400-2699 cannot be Gregorian dates of customer data, so the rewrite is safe; the
+    text is changed before parsing, which keeps 29 February of a Buddhist leap year valid.
+    Only the first 11 characters are searched: the date, not a fraction of a second.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"t": ["31/12/2567 14:05", "2567-02-29", "2024-12-31 10:00:00.2450"]})
+    >>> frame.select(gregorian_years(pl.col("t")))["t"].to_list()
+    ['31/12/2024 14:05', '2024-02-29', '2024-12-31 10:00:00.2450']
+    """
+    found = text.str.slice(0, 11).str.find(r"(?:^|[/.\-\s])2[4-6]\d{2}(?:[/.\-\sT]|$)")
+    start = found + text.str.slice(found, 1).str.contains(r"^\D").cast(pl.Int64)
+    year = text.str.slice(start, 4).cast(pl.Int32, strict=False)
+    gregorian = pl.concat_str(
+        [text.str.slice(0, start), (year - BUDDHIST_ERA).cast(pl.String), text.str.slice(start + 4)]
+    )
+    return pl.when(found.is_not_null()).then(gregorian).otherwise(text)
+
+
 def parse_timestamps(text: pl.Expr, timezone: str) -> pl.Expr:
     """Parse normalized timestamp text to ``Datetime("us", "UTC")``; null where it cannot.
 
@@ -76,6 +101,7 @@ def parse_timestamps(text: pl.Expr, timezone: str) -> pl.Expr:
     in ``timezone``; numbers of 9+ digits are Unix epoch seconds (or milliseconds /
     microseconds, told apart by size).
     """
+    text = gregorian_years(text)
     aware = text.str.to_datetime(
         _AWARE_FORMAT, strict=False, cache=False, time_unit="us", time_zone="UTC"
     )
@@ -90,8 +116,10 @@ def parse_with_format(text: pl.Expr, date_format: str, timezone: str) -> pl.Expr
     """Parse stripped text with the user's ``date_format`` to UTC; null where it does not fit.
 
     A format with an offset directive (``%z``) honours each value's offset; otherwise the
-    text is local time in ``timezone``.
+    text is local time in ``timezone``. Buddhist-era years are read as Gregorian
+    (:func:`gregorian_years`).
     """
+    text = gregorian_years(text)
     if _OFFSET.search(date_format):
         return text.str.to_datetime(
             date_format, strict=False, cache=False, time_unit="us", time_zone="UTC"

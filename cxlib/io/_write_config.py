@@ -176,6 +176,18 @@ def _data(draft: Draft, out: Path) -> list[str]:
                 f"#   also looks like {kind}: {commentable(names)}{more}; point here at the "
                 'one you want, or at a pattern reading several as one table ("events/*.csv")'
             )
+    encodings = {g.encoding: k for k, g in draft.tables.items() if g.encoding}
+    if encodings:  # one encoding for every table: the touchpoints' if they differ
+        encoding = draft.tables["touchpoints"].encoding if "touchpoints" in draft.tables else None
+        encoding = encoding or next(iter(encodings))
+        others = sorted(set(encodings) - {encoding})
+        note = "detected: the files are not UTF-8" + (
+            f"; {', '.join(encodings[e] for e in others)} look {', '.join(others)}: "
+            "re-export them as UTF-8"
+            if others
+            else ""
+        )
+        lines.append(_line(f"encoding = {_str(encoding)}", note))
     if draft.timezone:
         lines.append(_line(f"timezone = {_str(draft.timezone)}", draft.timezone_note or "as given"))
     else:

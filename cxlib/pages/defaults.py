@@ -40,7 +40,7 @@ from cxlib._errors import DataError
 from cxlib.journey import stage as journey_stage
 from cxlib.journey import suggest_steps
 from cxlib.omnichannel import DEFAULT_GROUPS
-from cxlib.privacy import PERSONAL_COLUMNS
+from cxlib.privacy import is_personal
 
 if TYPE_CHECKING:
     from cxlib.io import Dataset
@@ -134,7 +134,7 @@ def segment_columns(
         return []
     customers = eager(ds.customers)
     label = ds.config.churn_label or "churned"
-    skip = {*PERSONAL_COLUMNS, *_NOT_SEGMENTS, label}
+    skip = {*_NOT_SEGMENTS, label, *(c for c in customers.columns if is_personal(c))}
     kinds = (pl.String, pl.Categorical, pl.Enum, pl.Boolean)
     columns = []
     for name, dtype in customers.schema.items():

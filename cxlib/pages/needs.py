@@ -136,7 +136,9 @@ NEEDS: dict[str, tuple[str, str]] = {
     "channels": ("two or more channels", "add a 'channel' column with each touchpoint's channel"),
     "channel_groups": (
         "touchpoints in two or more channel groups",
-        "set [channels.groups] in cx.toml (e.g. online = ['web', 'app'], store = ['store'])",
+        "group the data's channels in [channels.groups] of cx.toml so that two groups have "
+        "touchpoints (e.g. online = ['web', 'app'], store = ['store']); a shop on one kind "
+        "of channel has no omnichannel customers to compare",
     ),
     "omnichannel_buyers": (
         "buyers in two or more channel groups",

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from cxlib._engine import to_polars
-from cxlib.privacy import PERSONAL_COLUMNS, escape, pseudonymize
+from cxlib.privacy import escape, is_personal, pseudonymize
 
 __all__ = ["Table", "table"]
 
@@ -162,7 +162,7 @@ def table(
     """
     frame = to_polars(frame)
     if pseudonymize_ids:
-        frame = pseudonymize(frame, [c for c in PERSONAL_COLUMNS if c in frame.columns])
+        frame = pseudonymize(frame, [c for c in frame.columns if is_personal(c)])
     if percent is None:
         words = ("conversion", "rate", "share", "nps_share", "retained_share", "csat")
         percent = [

@@ -130,7 +130,7 @@ def _kpis(dataset: Dataset) -> list[tuple[str, str, str]]:
     figures = [("Customers", f"{customers:,}", "with at least one touchpoint")]
     if touchpoints.get_column("touchpoint").n_unique() > 1:
         share = f"{converted / customers:.1%}" if customers else "–"
-        figures.append(("Conversion", share, f"customers with a {target}"))
+        figures.append(("Conversion", share, f"customers who reached {target}"))
     elif customers:  # an order log: everyone converted; how many came back is the news
         days = touchpoints.group_by("customer_id").agg(pl.col("ts").dt.date().n_unique())
         repeat = days.filter(pl.col("ts") >= 2).height

@@ -139,11 +139,16 @@ def test_explain_rejects_gives_no_date_format_for_text_that_is_no_date():
     assert explained.select("hint", "date_format").row(0) == (None, None)
 
 
-def test_explain_rejects_names_buddhist_era_years():
-    loaded = cx.read_surveys(answers("31/12/2568 14:05"), date_format=DAY_FIRST, with_rejects=True)
-    explained = cx.io.explain_rejects(loaded.rejects)
-    assert explained["reason"][0] == "absurd timestamp"
-    assert "2568 look Buddhist-era" in explained["hint"][0]
+@pytest.mark.parametrize(
+    ("text", "date_format"),
+    [("31/12/2567 14:05", DAY_FIRST), ("29/02/2567 14:05", DAY_FIRST),
+     ("2567-12-31T14:05:00+07:00", None), ("2567-12-31 14:05", None)],
+)  # fmt: skip
+def test_buddhist_era_years_read_as_gregorian(text, date_format):
+    loaded = cx.read_surveys(answers(text), date_format=date_format, timezone="Asia/Bangkok")
+    ts = loaded["ts"][0]
+    assert ts.year == 2024 and ts.hour == 7 and ts.minute == 5  # 14:05 in Bangkok
+    assert (ts.month, ts.day) in ((12, 31), (2, 29))  # 2567 is the leap year 2024
 
 
 def test_explain_rejects_lists_the_known_surveys():

@@ -451,3 +451,74 @@ def test_a_unit_price_next_to_a_quantity_is_pointed_out(tmp_path):
     draft = cx.io.infer_project(tmp_path)
     assert draft.tables["touchpoints"].source_of("revenue") == "Price"
     assert any("unit price next to 'Quantity'" in note for note in draft.notes)
+
+
+def test_a_file_not_in_utf8_is_read_with_its_detected_encoding(tmp_path):
+    lines = ["Kundennummer;Bestelldatum;Betrag;Kanal;Stadt"] + [
+        f"K{i % 40};2024-01-{1 + i % 28:02d} 10:{i % 60:02d};{10 + i % 9},50;"
+        f"{'Online' if i % 3 else 'Filiale'};München Köln Düsseldorf Straße"
+        for i in range(300)
+    ]
+    (tmp_path / "bestellungen.csv").write_text("\n".join(lines) + "\n", encoding="cp1252")
+    cx.io.write_config(cx.io.infer_project(tmp_path), tmp_path / "cx.toml")
+    doc = tomllib.loads((tmp_path / "cx.toml").read_text(encoding="utf-8"))
+    assert doc["data"]["encoding"].startswith("cp125")
+    assert doc["columns"]["touchpoints"]["customer_id"] == "Kundennummer"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        touchpoints = cx.load(tmp_path / "cx.toml").touchpoints.lazy().collect()
+    assert touchpoints.height == 300  # decimal commas read: 10,50 is 10.5
+    assert touchpoints["revenue"].min() == 10.5 and set(touchpoints["channel"]) == {"web", "store"}
+    assert "München Köln Düsseldorf Straße" in set(touchpoints["Stadt"])
+
+
+def test_thai_events_with_buddhist_years_are_placed_and_read(tmp_path):
+    names = ["เปิดแอป", "ดูสินค้า", "เพิ่มลงตะกร้า", "ชำระเงิน", "ชำระเงินไม่สำเร็จ"]
+    rows = [
+        (f"u{c}", f"{1 + d:02d}/12/2567 1{step}:05", name, "iOS" if c % 2 else "Android")
+        for c in range(30)
+        for d in range(3)
+        for step, name in enumerate(names[: 3 + (c + d) % 3])
+    ]
+    pl.DataFrame(rows, schema=["รหัสลูกค้า", "วันที่", "กิจกรรม", "แพลตฟอร์ม"], orient="row").write_csv(
+        tmp_path / "events.csv"
+    )
+    draft = cx.io.infer_project(tmp_path)
+    assert draft.tables["touchpoints"].source_of("channel") == "แพลตฟอร์ม"
+    assert draft.stage_mapping["เปิดแอป"] == "consideration"
+    assert "ชำระเงินไม่สำเร็จ" in draft.friction and draft.conversion == "ชำระเงิน"
+    assert draft.channel_map == {"iOS": "app", "Android": "app"}
+    assert draft.touchpoints["ts"].dt.year().unique().to_list() == [2024]
+
+
+def test_segment_context_channel_client_server_is_no_channel(tmp_path):
+    rows = [
+        {"anonymousId": f"a{i % 9}", "event": "Product Viewed", "timestamp": "2025-03-01T09:00:00Z",
+         "context": {"channel": "server" if i % 2 else "client",
+                     "device": {"type": "ios" if i % 3 else "android"}}}
+        for i in range(30)
+    ]  # fmt: skip
+    (tmp_path / "tracks.ndjson").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    guess = profile_file(tmp_path / "tracks.ndjson", tmp_path)
+    assert guess.source_of("channel") == "context.device.type"
+
+
+def test_the_time_zone_is_not_guessed_from_what_customers_write(tmp_path):
+    pl.DataFrame(
+        {
+            "user_id": ["a", "b"],
+            "event_time": ["2024-03-01 10:00:00.123000", "2024-03-01 11:00:00.456000"],
+            "event_type": ["page_view", "purchase"],
+            "platform": ["Web", "iOS"],
+        }
+    ).write_csv(tmp_path / "events.csv")
+    pl.DataFrame(
+        {
+            "User ID": ["a", "b"],
+            "Submitted At": ["2024-03-02T10:00:00Z"] * 2,
+            "How likely are you to recommend us to a friend?": [9, 3],
+            "Why?": ["Ứng dụng dễ dùng, giao hàng nhanh và đóng gói cẩn thận lắm"] * 2,
+        }
+    ).write_csv(tmp_path / "nps.csv")
+    draft = cx.io.infer_project(tmp_path)
+    assert draft.timezone == "UTC" and "a guess" in draft.timezone_note

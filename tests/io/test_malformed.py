@@ -278,7 +278,7 @@ def test_duplicate_customers_keep_the_first_clean_row():
         ("-5", reasons.NEGATIVE_REVENUE),
         ("-0.01", reasons.NEGATIVE_REVENUE),
         ("abc", reasons.NON_NUMERIC_REVENUE),
-        ("12,50", reasons.NON_NUMERIC_REVENUE),
+        ("12,50 USD", reasons.NON_NUMERIC_REVENUE),
         ("inf", reasons.NON_NUMERIC_REVENUE),
         ("$5", reasons.NON_NUMERIC_REVENUE),
     ],
@@ -495,3 +495,26 @@ def test_random_survey_answers_never_lose_a_row(answers):
         low, high = SURVEY_SCALES[survey]
         scores = loaded.data.filter(pl.col("survey") == survey)["score"]
         assert low <= scores.min() and scores.max() <= high
+
+
+@pytest.mark.parametrize(
+    ("amounts", "expected"),
+    [
+        (["1,250.50", "300"], [1250.5, 300.0]),  # Thai / English thousands
+        (["1.250.000", "250.000", "99"], [1250000.0, 250000.0, 99.0]),  # VND
+        (["12,50", "1.250,00"], [12.5, 1250.0]),  # European decimal comma
+        (["1,250", "1,250,000"], [1250.0, 1250000.0]),
+        (["1.25", "3.5"], [1.25, 3.5]),  # a lone dot stays a decimal point
+    ],
+)
+def test_revenue_written_with_thousands_separators_or_decimal_commas(amounts, expected):
+    frame = pl.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(len(amounts))],
+            "ts": ["2025-01-01T00:00:00Z"] * len(amounts),
+            "touchpoint": ["purchase"] * len(amounts),
+            "channel": ["web"] * len(amounts),
+            "revenue": amounts,
+        }
+    )
+    assert cx.read_touchpoints(frame)["revenue"].to_list() == expected

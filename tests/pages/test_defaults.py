@@ -154,10 +154,19 @@ def test_claims_parse_metric_equals_uplift():
 
 
 def test_coverage_names_touchpoints_outside_the_stage_model(tmp_path):
-    ds = _shop(tmp_path, [("a", 0, "visit", "web"), ("a", 1, "session_start", "web")])
+    ds = _shop(tmp_path, [("a", 0, "visit", "web"), ("a", 1, "xyz_42", "web")])
     coverage = health.coverage_by_channel(ds)
     assert set(coverage["stage"]) == {"consideration", health.UNMAPPED}
     assert health.stage_order(ds)[-1] == health.UNMAPPED
+
+
+def test_touchpoints_the_mapping_does_not_name_are_placed_by_their_names(tmp_path):
+    events = [("a", 0, "Page View", "web"), ("a", 1, "Order Completed", "web"),
+              ("a", 2, "xyz_42", "web"), ("a", 3, "visit", "web")]  # fmt: skip
+    ds = _shop(tmp_path, events, toml='[stages.mapping]\n"Page View" = "awareness"\n')
+    stages = dict(ds.touchpoints.lazy().select("touchpoint", "stage").collect().iter_rows())
+    assert stages == {"Page View": "awareness", "Order Completed": "conversion",
+                      "xyz_42": None, "visit": "consideration"}  # fmt: skip
 
 
 def test_a_purchases_only_log_has_no_funnel_to_show(tmp_path):
