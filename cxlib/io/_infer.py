@@ -280,7 +280,8 @@ def _fill_constants(draft: Draft) -> None:
 
 def _place(draft: Draft) -> None:
     """Currency, locale and the time zone of naive timestamps."""
-    texts: list[str] = []
+    texts: list[str] = []  # text of every table: the locale
+    local: list[str] = []  # text of the tables with naive timestamps: their clock
     for guess in draft.tables.values():
         for name, profile in guess.profiles.items():
             code = _currency_in(name) or (
@@ -289,19 +290,19 @@ def _place(draft: Draft) -> None:
             if code and draft.currency is None:
                 draft.currency = code
                 draft.currency_note = f"from {_rel(guess.path, draft.root)} column {name!r}"
-            # the shop's own words (event names, channels, cities), not what customers
-            # write: a few comments in Vietnamese do not put the shop's clock in Hanoi
-            free_text = guess.source_of("comment") == name or profile.mean_length >= 40
-            if profile.is_text and not free_text:
+            if profile.is_text:
                 texts += profile.text.unique().head(200).to_list()
+                # Vietnamese comments in a survey file with offsets say nothing about the
+                # clock of an event export written in UTC (Amplitude, say)
+                local += texts[-200:] if guess.naive else []
     place = CURRENCY_PLACES.get(draft.currency or "")
     reason = f"the currency {draft.currency}" if place else ""
+    zone = place
     if place is None:
-        scripts = Counter(s for s in map(script_of, texts) if s)
-        if scripts:
-            script = scripts.most_common(1)[0][0]
-            place, reason = SCRIPT_PLACES[script], f"{script.capitalize()} text in the data"
+        place, _ = _script_place(texts)
+        zone, reason = _script_place(local)
     draft.locale = place[1] if place else None
+    place = zone
     if not any(g.naive for g in draft.tables.values()):
         return
     if draft.timezone is not None:
@@ -313,6 +314,15 @@ def _place(draft: Draft) -> None:
             if place
             else "a guess: timestamps are written without an offset; set your shop's time zone"
         )
+
+
+def _script_place(texts: list[str]) -> tuple[tuple[str, str] | None, str]:
+    """(time zone, locale) of the most common non-Latin script in ``texts``, and why."""
+    scripts = Counter(s for s in map(script_of, texts) if s)
+    if not scripts:
+        return None, ""
+    script = scripts.most_common(1)[0][0]
+    return SCRIPT_PLACES[script], f"{script.capitalize()} text in the data"
 
 
 def _currency_in(column: str) -> str | None:

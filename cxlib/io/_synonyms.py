@@ -52,10 +52,10 @@ _CUSTOMER = _names(
     "customer_id", "customerId", "customer", "cust_id", "user_id", "userId", "user_pseudo_id",
     "user", "client_id", "member_id", "member_no", "member", "account_id", "contact_id",
     "person_id", "shopper_id", "buyer_id", "visitor_id", "anonymous_id", "anonymousId",
-    "respondent_id", "respondent", "customer_email", "email", "email_address",
-    "distinct_id", "$distinct_id", "device_id", "amplitude_id",
+    "respondent_id", "respondent", "distinct_id", "$distinct_id", "device_id", "amplitude_id",
     "mã khách hàng", "mã kh", "khách hàng", "รหัสลูกค้า", "ลูกค้า",
     "kundennummer", "kunden_id", "kunde", "id_cliente", "cliente", "client", "numero_client",
+    "customer_email", "email", "email_address",  # last: an id column wins over personal data
 )  # fmt: skip
 _TIME = _names(
     "ts", "event_timestamp", "timestamp", "event_time", "event_datetime", "datetime",
