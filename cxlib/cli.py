@@ -33,11 +33,14 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_DATA = 2
 EXIT_REJECTED = 3
+EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
 EXIT_CODES = """exit codes:
   0  success
   1  a failure: a report notebook failed, or an output file could not be written
-  2  unusable input or bad arguments (one line on stderr, no traceback)
-  3  cx validate: every row, or more than --max-reject-share of them, was rejected"""
+  2  unusable input, bad arguments or a file that cannot be read or written (one line on
+     stderr, no traceback)
+  3  cx validate: every row, or more than --max-reject-share of them, was rejected
+  75 cx report: another run is writing the same --out (it is named); nothing was done"""
 # Over half the rows rejected: the file is being misread (date format, separator, column
 # mapping), not holding a few bad rows.
 DEFAULT_MAX_REJECT_SHARE = 0.5
@@ -55,8 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success, 2 for unusable input or bad arguments, 3 when ``cx validate``
-        rejects every row or more than ``--max-reject-share`` of them, 1 for other
-        failures.
+        rejects every row or more than ``--max-reject-share`` of them, 75 when another
+        ``cx report`` is writing the same ``--out``, 1 for other failures.
 
     Examples
     --------
@@ -76,6 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_DATA
+    except OSError as err:  # permission denied, read-only folder, disk full, ...
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}{err.strerror or err}; check the path and its permissions",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
 
 
 def _show_warning(
@@ -427,20 +438,24 @@ def _parameters(pairs: Sequence[str]) -> dict[str, object]:
 def _report(args: argparse.Namespace) -> int:
     import logging
 
-    from cxlib.report import run_report
+    from cxlib.report import ReportBusy, run_report
 
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     logging.getLogger("cx.report").addHandler(handler)
     logging.getLogger("cx.report").setLevel(logging.INFO)
-    result = run_report(
-        args.config or args.data or "data/sample",
-        args.out,
-        parameters=_parameters(args.parameter),
-        notebooks_dir=args.notebooks,
-        jobs=args.jobs,
-        timeout=args.timeout,
-    )
+    try:
+        result = run_report(
+            args.config or args.data or "data/sample",
+            args.out,
+            parameters=_parameters(args.parameter),
+            notebooks_dir=args.notebooks,
+            jobs=args.jobs,
+            timeout=args.timeout,
+        )
+    except ReportBusy as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BUSY
     if result.ok:
         print(f"report published: {result.out / 'index.html'} ({result.seconds:.0f}s)")
         return EXIT_OK

@@ -554,3 +554,16 @@ def test_validate_config_refuses_file_options(touchpoints, tmp_path, capsys, ext
     code = main(argv + [arg.format(tp=touchpoints) for arg in extra])
     assert code == 2
     assert capsys.readouterr().err.count("\n") >= 1
+
+
+def test_an_os_error_is_one_line_and_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["sample", "--out", str(blocker / "sample"), "--customers", "5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "a-file" in err
+
+
+def test_a_sample_without_customers_is_a_data_error(tmp_path, capsys):
+    assert main(["sample", "--out", str(tmp_path), "--customers", "0"]) == 2
+    assert "at least 1 customer" in capsys.readouterr().err

@@ -23,7 +23,8 @@ sample dataset. A complete example::
     touchpoint = "purchase"                # (a purchase log; or survey = "nps" for surveys)
 
     [stages]
-    model = "5-stage"
+    model = "5-stage"                      # a preset (4-stage, 5-stage, 6-stage), or "custom"
+    # order = ["find", "buy", "stay"]      # the stages of a custom model, in journey order
     [stages.mapping]
     webinar = "consideration"
 
@@ -59,6 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cxlib._engine import did_you_mean
 from cxlib._errors import DataError
 from cxlib.io._stages import DEFAULT_MODEL, StageModel, stage_model
 from cxlib.io._timestamps import check_date_format
@@ -113,6 +115,90 @@ class Config:
         """Path of the file for ``kind``, or None when the project has none."""
         name = self.files.get(kind)
         return None if name is None else self.root / name
+
+
+# The keys of cx.toml and the type of each value: a typo or a wrong type is an error, not
+# a setting silently ignored. "names": a list of non-empty strings; "table": a table of
+# strings; "kinds": a table per table kind (touchpoints, surveys, customers).
+SCHEMA: dict[str, dict[str, str]] = {
+    "data": {
+        "touchpoints": "str", "surveys": "str", "customers": "str", "timezone": "str",
+        "encoding": "str", "date_format": "str or kinds", "currency": "str", "locale": "str",
+    },
+    "columns": {kind: "table" for kind in KINDS},
+    "constants": {kind: "table" for kind in KINDS},
+    "stages": {"model": "str", "order": "names", "mapping": "table"},
+    "journey": {"conversion": "str", "friction": "names", "funnel": "names"},
+    "channels": {"normalize": "table", "groups": "groups"},
+    "report": {"skip": "names"},
+    "churn": {"label": "str", "inactivity_days": "days"},
+    "privacy": {"pseudonym_key_env": "str"},
+}  # fmt: skip
+_TYPES = {
+    "str": "a string in quotes",
+    "names": 'a list of names, e.g. ["visit", "purchase"]',
+    "table": 'a table of names, e.g. WEB = "web"',
+    "str or kinds": 'a string, e.g. "%d/%m/%Y %H:%M", or a table per table kind',
+    "groups": 'a table of lists, e.g. online = ["web", "app"]',
+    "days": "a whole number of days above zero, e.g. 90",
+}
+
+
+def check_schema(doc: dict[str, Any], source: str) -> None:
+    """Raise ``DataError`` naming ``cx.toml``, the key and the fix for an unknown section or
+    key (with a close match) or a value of the wrong type.
+
+    Examples
+    --------
+    >>> check_schema({"journey": {"funel": ["visit"]}}, "cx.toml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cxlib._errors.DataError: cx.toml: [journey] funel is not a setting; did you mean 'funnel'? ...
+    """
+    for section, body in doc.items():
+        if section not in SCHEMA:
+            raise DataError(
+                f"{source}: [{section}] is not a section of cx.toml; "
+                f"{_close(section, list(SCHEMA))}the sections: {', '.join(SCHEMA)}"
+            )
+        if not isinstance(body, dict):
+            raise DataError(f"{source}: [{section}] must be a table of settings, not a value")
+        for key, value in body.items():
+            kind = SCHEMA[section].get(key)
+            if kind is None:
+                known = ", ".join(SCHEMA[section])
+                raise DataError(
+                    f"{source}: [{section}] {key} is not a setting; "
+                    f"{_close(key, list(SCHEMA[section]))}the settings: {known}"
+                )
+            if not _fits(kind, value):
+                raise DataError(
+                    f"{source}: [{section}] {key} must be {_TYPES[kind]}, not {value!r}"
+                )
+
+
+def _close(name: str, known: list[str]) -> str:
+    hint = did_you_mean(name, known)
+    return f"{hint} " if hint.startswith("did you mean") else ""
+
+
+def _fits(kind: str, value: object) -> bool:
+    def texts(values: object) -> bool:
+        return isinstance(values, list) and all(isinstance(v, str) and v for v in values)
+
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "names":
+        return texts(value)
+    if kind == "table":
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if kind == "groups":
+        return isinstance(value, dict) and all(texts(v) for v in value.values())
+    if kind == "days":
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return isinstance(value, str) or (  # "str or kinds"
+        isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    )
 
 
 def _section(doc: dict[str, Any], key: str, source: str) -> dict[str, Any]:
@@ -210,6 +296,7 @@ def read_config(path: str | Path) -> Config:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise DataError(f"{source}: not valid TOML ({err}); fix the syntax") from None
 
+    check_schema(doc, source)
     data = _section(doc, "data", source)
     columns = _section(doc, "columns", source)
     constants = _section(doc, "constants", source)

@@ -16,11 +16,13 @@ run exits non-zero, keeps the failed executed notebook (with its traceback) in
 
 from cxlib.report._html import export_html, index_page, unavailable_page
 from cxlib.report._plan import Job, default_notebooks_dir, plan
+from cxlib.report._publish import ReportBusy
 from cxlib.report._run import Outcome, ReportResult, run_report
 
 __all__ = [
     "Job",
     "Outcome",
+    "ReportBusy",
     "ReportResult",
     "default_notebooks_dir",
     "export_html",

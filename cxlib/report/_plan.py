@@ -10,6 +10,7 @@ per stage).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,19 @@ def needs_of(notebook: Path) -> tuple[str, ...]:
     return tuple(declared)
 
 
+def slug(name: str) -> str:
+    """A name from the data or cx.toml (a stage) as a file name that stays in its folder:
+    letters and digits of any script kept, everything else (``/``, ``..``, spaces) a ``-``.
+
+    Examples
+    --------
+    >>> slug("../../etc/passwd"), slug("chăm sóc"), slug("หลังการขาย")
+    ('etc-passwd', 'chăm-sóc', 'หลังการขาย')
+    """
+    words = re.sub(r"[^\w\u0e00-\u0e7f]+|_+", "-", name).strip("-")
+    return words[:60] or "stage"
+
+
 def plan(
     notebooks_dir: Path, data: Path, parameters: Mapping[str, Any], stages: Sequence[str]
 ) -> list[Job]:
@@ -97,7 +111,7 @@ def plan(
                     Job(
                         notebook,
                         {**base, "stage": stage},
-                        f"{notebook.stem}-{i}-{stage}",
+                        f"{notebook.stem}-{i}-{slug(stage)}",
                         f"Stage: {stage}",
                         page_needs,
                     )

@@ -32,6 +32,7 @@ from cxlib.report._plan import (
     plan,
     report_notebooks,
 )
+from cxlib.report._publish import exclusive, publish
 
 if TYPE_CHECKING:
     from cxlib.io import Dataset
@@ -203,18 +204,6 @@ def _progress(total: int):  # noqa: ANN202 - a tqdm bar or None
     return None
 
 
-def _publish(site: Path, out: Path, run_id: str) -> None:
-    """Swap the finished site into ``out`` so readers never see half a report."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staged = out.parent / f".{out.name}.new-{run_id}"
-    shutil.move(str(site), staged)
-    old = out.parent / f".{out.name}.old-{run_id}"
-    if out.exists():
-        os.replace(out, old)
-    os.replace(staged, out)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def run_report(
     data: str | Path = "data/sample",
     out: str | Path = "reports/latest",
@@ -274,6 +263,22 @@ def run_report(
     dataset = load(data)  # fails fast, with a DataError, on unusable input
     check_skip(dataset.config.report_skip, pages, dataset.config.source)
     todo = plan(notebooks, data, dict(parameters or {}), dataset.stages.stages)
+    with exclusive(out):
+        return _run(dataset, data, out, todo, pages, jobs=jobs, timeout=timeout, started=started)
+
+
+def _run(
+    dataset: Dataset,
+    data: Path,
+    out: Path,
+    todo: list[Job],
+    pages: list[str],
+    *,
+    jobs: int,
+    timeout: int,
+    started: float,
+) -> ReportResult:
+    """One run, under the lock of ``out``: execute, write the site, publish or keep."""
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     workdir = out.parent / f".{out.name}.run-{run_id}"
     (workdir / "site").mkdir(parents=True)
@@ -311,7 +316,7 @@ def run_report(
     index_page(workdir / "site" / "index.html", dataset, result.outcomes, run_id=run_id)
     result.seconds = time.perf_counter() - started
     if result.ok:
-        _publish(workdir / "site", out, run_id)
+        publish(workdir / "site", out, run_id)
         shutil.rmtree(workdir, ignore_errors=True)
     else:
         failed = out.parent / f"{out.name}.failed-{run_id}"

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from cxlib._errors import DataError
 from cxlib.io import SURVEYS, TOUCHPOINTS, UTC_TS, stage_model
 from cxlib.sample._simulate import DEFAULT_CUSTOMERS, DEFAULT_SEED, _Counters, _Journey
 from cxlib.sample._truths import PLANTED
@@ -172,7 +173,7 @@ def make_sample(
     ['C000001', 'C000002']
     """
     if customers < 1:
-        raise ValueError(f"customers must be at least 1, got {customers}")
+        raise DataError(f"customers={customers}: the sample needs at least 1 customer")
     counters = _Counters()
     journeys = []
     for index in range(customers):

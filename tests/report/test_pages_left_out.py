@@ -228,3 +228,23 @@ def test_a_stage_no_touchpoint_maps_to_gets_a_not_available_page(tmp_path):
         assert (escape(needs.explain("stage_touchpoints")) in page) is empty, name
     log = done.stdout + done.stderr
     assert "no touchpoint maps to stage 'retention'" in log
+
+
+def test_a_stage_named_like_a_path_stays_in_the_report_folder(tmp_path):
+    toml = (
+        '[stages]\nmodel = "custom"\norder = ["../../escaped", "a/b"]\n'
+        '[stages.mapping]\nad_click = "../../escaped"\nsocial_view = "a/b"\n'
+    )
+    data = _tiny_data(tmp_path / "data", toml)
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / "20-stage.ipynb", "print('ran')", needs=[], stage=True)
+    out = tmp_path / "reports" / "latest"
+    done = _run_report(data, out, "--notebooks", str(notebooks))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in out.glob("20-stage-*.html")) == [
+        "20-stage-1-escaped.html",
+        "20-stage-2-a-b.html",
+    ]
+    written = [p for p in tmp_path.rglob("*escaped*") if p.suffix == ".html"]
+    assert written and all(p.parent == out for p in written)

@@ -1,0 +1,90 @@
+"""Publishing is atomic and exclusive (issue 17, item 1): a reader of ``--out`` always finds
+one complete report; a second run into the same folder stops with exit 75 and one line
+naming the run that holds it; folders a killed run left behind are cleaned up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from cxlib.report import ReportBusy
+from cxlib.report._publish import _exchange, exclusive, publish
+
+CX = str(Path(sys.executable).parent / "cx")
+
+
+def _site(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "index.html").write_text(text, encoding="utf-8")
+    (folder / "page.html").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_the_exchange_is_available_here(tmp_path):
+    # the atomic path is the one taken on Linux; the two-rename fallback is elsewhere
+    a, b = tmp_path / "a", tmp_path / "b"
+    for path, text in ((a, "a"), (b, "b")):
+        path.mkdir()
+        (path / "x").write_text(text)
+    assert _exchange(a, b) is True
+    assert (a / "x").read_text() == "b" and (b / "x").read_text() == "a"
+
+
+def test_a_reader_always_finds_a_complete_report_while_runs_publish(tmp_path):
+    out = tmp_path / "latest"
+    publish(_site(tmp_path / "s0", "0"), out, "r0")
+    seen, stop = [], threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            index, page = out / "index.html", out / "page.html"
+            try:
+                seen.append((index.read_text(encoding="utf-8"), page.exists()))
+            except FileNotFoundError:
+                seen.append((None, False))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for run in range(1, 60):
+        publish(_site(tmp_path / f"s{run}", str(run)), out, f"r{run}")
+    stop.set()
+    reader.join()
+    assert seen and all(text is not None and page for text, page in seen)
+    assert (out / "index.html").read_text(encoding="utf-8") == "59"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest"]  # nothing left behind
+
+
+def test_a_second_run_into_the_same_folder_stops_with_75_naming_the_first(tmp_path):
+    out = tmp_path / "reports" / "latest"
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "touchpoints.csv").write_text(
+        "customer_id,ts,touchpoint,channel\na,2025-01-01T10:00:00Z,visit,web\n", encoding="utf-8"
+    )
+    with exclusive(out):
+        with pytest.raises(ReportBusy, match=r"pid \d+"), exclusive(out):
+            pass
+        run = subprocess.run(
+            [CX, "report", "--data", str(data), "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert run.returncode == 75, run.stderr
+    assert run.stderr.count("\n") == 1 and "is writing this report" in run.stderr
+    assert not out.exists()
+
+
+def test_folders_a_killed_run_left_behind_are_removed_by_the_next(tmp_path):
+    out = tmp_path / "latest"
+    for stale in (".latest.run-20250101T000000-abc", ".latest.new-x", ".latest.old-y"):
+        (tmp_path / stale / "site").mkdir(parents=True)
+    kept = tmp_path / "latest.failed-20250101T000000-abc"  # a failed run's notebooks: kept
+    kept.mkdir()
+    with exclusive(out):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".latest.lock", kept.name]
