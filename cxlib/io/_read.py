@@ -37,6 +37,7 @@ SEPARATORS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 1 << 16
 _LINE_SEPARATOR = "\x1f"  # a byte that does not occur in text: read each line whole
 _EXTRA = ("__cx_extra_1", "__cx_extra_2")  # fields beyond the header land here
+_BLANK = "__cx_blank"
 _UTF8 = ("utf-8", "utf-8-sig")
 _MAGIC = {  # leading bytes of files that are not text, and what they probably are
     b"PAR1": "a Parquet file; give it the .parquet extension",
@@ -432,7 +433,14 @@ def _scan_csv(path: Path, source: str | Path | bytes, *, separator: str, encodin
         )
     )
     blank = pl.all_horizontal(pl.col(*names, *_EXTRA).is_null())
-    frame = frame.filter(~blank).with_columns(ragged.alias(RAGGED)).drop(_EXTRA)
+    # the mask as a column first: a filter on the expression itself is pushed into the scan,
+    # where its cost grows with the square of the column count (10 GB for 3,000 columns)
+    frame = (
+        frame.with_columns(blank.alias(_BLANK))
+        .filter(~pl.col(_BLANK))
+        .with_columns(ragged.alias(RAGGED))
+        .drop(*_EXTRA, _BLANK)
+    )
     return Raw(frame, label, names, "csv")
 
 
