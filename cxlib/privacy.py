@@ -36,7 +36,6 @@ _PERSONAL_NAMES = frozenset(
         "เบอร์โทร", "เบอร์โทรศัพท์", "อีเมล", "ที่อยู่",
     }
 )  # fmt: skip
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _process_key: bytes | None = None
 
 
@@ -123,12 +122,12 @@ def neutralize_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     Examples
     --------
     >>> import polars as pl
-    >>> neutralize_formulas(pl.DataFrame({"c": ["=1+1", "ok"]}))["c"].to_list()
-    ["'=1+1", 'ok']
+    >>> cells = pl.DataFrame({"c": ["=1+1", " =HYPERLINK()", "＝1", "ok"]})
+    >>> neutralize_formulas(cells)["c"].to_list()
+    ["'=1+1", "' =HYPERLINK()", "'＝1", 'ok']
     """
-    risky = pl.col(pl.String).str.starts_with(_FORMULA_PREFIXES[0])
-    for prefix in _FORMULA_PREFIXES[1:]:
-        risky = risky | pl.col(pl.String).str.starts_with(prefix)
+    # a spreadsheet skips leading spaces and reads full-width ＝＋－＠ as formula signs too
+    risky = pl.col(pl.String).str.contains(r"^[\s\u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20\t\r]")
     return frame.with_columns(
         pl.when(risky)
         .then(pl.lit("'") + pl.col(pl.String))

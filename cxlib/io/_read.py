@@ -73,10 +73,17 @@ def read_raw(src: Any, *, encoding: str = "utf8", separator: str | None = None) 
     table, e.g. ``events/*.parquet`` for daily exports), or an in-memory frame."""
     if isinstance(src, (str, os.PathLike)):
         path = Path(src)
-        files = source_files(path)
-        if len(files) == 1 and files[0] == path:
-            return _read_path(path, encoding=encoding, separator=separator)
-        parts = [_read_path(f, encoding=encoding, separator=separator) for f in files]
+        try:
+            files = source_files(path)
+            if len(files) == 1 and files[0] == path:
+                return _read_path(path, encoding=encoding, separator=separator)
+            parts = [_read_path(f, encoding=encoding, separator=separator) for f in files]
+        except OSError as err:  # permission denied, an unreadable disk, ...
+            where = err.filename or path
+            raise DataError(
+                f"{where}: cannot be read ({err.strerror or err}); check the path and its "
+                "permissions"
+            ) from None
         return _concat(str(path), parts)
     return _read_frame(src)
 
@@ -405,6 +412,13 @@ def _scan_csv(path: Path, source: str | Path | bytes, *, separator: str, encodin
     except pl.exceptions.PolarsError as err:
         raise polars_error(label, err, "csv") from None
     _check_internal_names(label, names)
+    twice = [n for n in names if "_duplicated_" in n and n.rsplit("_duplicated_", 1)[0] in names]
+    if twice:
+        first = twice[0].rsplit("_duplicated_", 1)[0]
+        raise DataError(
+            f"{label}: column {first!r} appears more than once in the header; rename or "
+            "remove the extra one"
+        )
     schema = {name: pl.String for name in (*names, *_EXTRA)}
     frame = pl.scan_csv(
         source,

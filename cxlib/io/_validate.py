@@ -59,6 +59,8 @@ ABSURD_TIMESTAMP = "absurd timestamp"
 UNKNOWN_SURVEY = "unknown survey type"
 NON_NUMERIC_SCORE = "non-numeric score"
 SCORE_OUT_OF_SCALE = "score out of scale"
+SCORE_NOT_WHOLE = "NPS score not a whole number"
+CONTROL_CHARACTER = "control character in text"
 NON_NUMERIC_REVENUE = "non-numeric revenue"
 NEGATIVE_REVENUE = "negative revenue"
 UNPARSEABLE_BOOLEAN = "unparseable boolean"
@@ -92,6 +94,8 @@ _OUT = "__cx_out_"  # prefix of converted canonical columns until the final sele
 
 # Text that means "no value" in number and timestamp columns (compared lower-cased).
 _NULL_TOKENS = ["", "na", "n/a", "nan", "null", "none"]
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # not tab, newline or carriage return
+_INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff\u00ad]"  # zero-width characters, soft hyphen
 _TRUE = ["true", "t", "yes", "y", "1"]
 _FALSE = ["false", "f", "no", "n", "0"]
 _EARLIEST = datetime.fromisoformat(EARLIEST_TS).replace(tzinfo=UTC)
@@ -436,10 +440,25 @@ class _Column:
 
     def text(self, *, strip: bool = True) -> Conversion:
         value = self.as_text.str.strip_chars() if strip else self.as_text
-        if self.name == "customer_id":  # "13085.0" in a CSV is the id 13085 of another table
-            value = value.str.replace(r"^(\d+)\.0+$", "${1}")
+        control = self.check(CONTROL_CHARACTER, self.as_text.str.contains(_CONTROL))
+        if self.name != "customer_id":
+            return Conversion(
+                (self.present(null_tokens=False),),
+                pl.when(self.is_present).then(value),
+                [*self.missing(), control],
+            )
+        # an id is no id when invisible (zero-width characters) or a null word ("null",
+        # "None", "NaN", "N/A"): those rows are rejected as missing, not loaded as a customer
+        value = value.str.replace_all(_INVISIBLE, "").str.strip_chars()
+        value = value.str.replace(r"^(\d+)\.0+$", "${1}")  # "13085.0" is the id 13085
         return Conversion(
-            (self.present(null_tokens=False),), pl.when(self.is_present).then(value), self.missing()
+            (self.present(null_tokens=True),),
+            pl.when(self.is_present).then(value),
+            [
+                *self.missing(),
+                self.check(MISSING_CUSTOMER_ID, self.is_present & (self.out == "")),
+                control,
+            ],
         )
 
     def survey(self) -> Conversion:
@@ -472,6 +491,8 @@ class _Column:
                 {k: v[1] for k, v in SURVEY_SCALES.items()}, default=None, return_dtype=pl.Float64
             )
             checks.append(self.check(SCORE_OUT_OF_SCALE, (self.out < low) | (self.out > high)))
+            fraction = (survey == "nps") & (self.out != self.out.round())  # 0-10, whole
+            checks.append(self.check(SCORE_NOT_WHOLE, fraction))
         return Conversion((self.present(null_tokens=True),), value, checks)
 
     def boolean(self) -> Conversion:

@@ -518,3 +518,64 @@ def test_revenue_written_with_thousands_separators_or_decimal_commas(amounts, ex
         }
     )
     assert cx.read_touchpoints(frame)["revenue"].to_list() == expected
+
+
+@pytest.mark.parametrize("value", ["null", "None", "NaN", "N/A", "\u200b", "\u200b\ufeff "])
+def test_a_null_word_or_invisible_id_is_a_missing_customer_id(value):
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["a", value],
+            "ts": ["2025-01-01T00:00:00Z"] * 2,
+            "touchpoint": ["visit"] * 2,
+            "channel": ["web"] * 2,
+        }
+    )
+    loaded = cx.read_touchpoints(frame, with_rejects=True)
+    assert loaded.data["customer_id"].to_list() == ["a"]
+    assert loaded.rejects.select("row", "reason").rows() == [(2, reasons.MISSING_CUSTOMER_ID)]
+
+
+def test_control_characters_in_text_reject_the_row_but_tabs_and_newlines_do_not():
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "ts": ["2025-01-01T00:00:00Z"] * 3,
+            "survey": ["nps"] * 3,
+            "score": ["9"] * 3,
+            "comment": ["fine\tand\nfast", "bad\x00byte", "ok\x1b[31m"],
+        }
+    )
+    loaded = cx.read_surveys(frame, with_rejects=True)
+    assert loaded.data["comment"].to_list() == ["fine\tand\nfast"]
+    assert set(loaded.rejects["reason"]) == {reasons.CONTROL_CHARACTER}
+
+
+def test_an_nps_that_is_not_a_whole_number_is_rejected_but_csat_decimals_are_not():
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "ts": ["2025-01-01T00:00:00Z"] * 3,
+            "survey": ["nps", "nps", "csat"],
+            "score": [8.7, 9.0, 4.5],
+        }
+    )
+    loaded = cx.read_surveys(frame, with_rejects=True)
+    assert loaded.data["customer_id"].to_list() == ["b", "c"]
+    assert loaded.rejects.select("row", "reason").rows() == [(1, reasons.SCORE_NOT_WHOLE)]
+
+
+def test_a_column_twice_in_the_header_is_a_one_line_error(tmp_path):
+    path = tmp_path / "touchpoints.csv"
+    path.write_text("customer_id,ts,touchpoint,channel,ts\na,2025-01-01,x,web,2025-01-02\n")
+    assert "column 'ts' appears more than once in the header" in data_error(path)
+
+
+def test_a_file_that_cannot_be_opened_is_a_one_line_data_error(tmp_path, monkeypatch):
+    path = tmp_path / "touchpoints.csv"
+    path.write_text("customer_id,ts,touchpoint,channel\na,2025-01-01T00:00:00Z,x,web\n")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "open", denied)  # root ignores file modes: deny by hand
+    assert "cannot be read (Permission denied)" in data_error(path)
