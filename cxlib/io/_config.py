@@ -9,6 +9,8 @@ sample dataset. A complete example::
     surveys = "surveys.parquet"
     customers = "customers.parquet"
     timezone = "Asia/Ho_Chi_Minh"          # for naive timestamps
+    ambiguous = "earliest"                 # a wall time a DST change repeats: earliest,
+                                           # latest or reject (into the rejects ledger)
     encoding = "utf8"                      # CSV encoding
     date_format = "%d/%m/%Y %H:%M"         # text timestamps written day-first (optional)
     currency = "VND"
@@ -85,6 +87,7 @@ class Config:
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     constants: dict[str, dict[str, str]] = field(default_factory=dict)
     timezone: str = "UTC"
+    ambiguous: str = "earliest"
     encoding: str = "utf8"
     date_formats: dict[str, str] = field(default_factory=dict)
     currency: str = "USD"
@@ -124,6 +127,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "data": {
         "touchpoints": "str", "surveys": "str", "customers": "str", "timezone": "str",
         "encoding": "str", "date_format": "str or kinds", "currency": "str", "locale": "str",
+        "ambiguous": "ambiguous",
     },
     "columns": {kind: "table" for kind in KINDS},
     "constants": {kind: "table" for kind in KINDS},
@@ -141,6 +145,7 @@ _TYPES = {
     "str or kinds": 'a string, e.g. "%d/%m/%Y %H:%M", or a table per table kind',
     "groups": 'a table of lists, e.g. online = ["web", "app"]',
     "days": "a whole number of days above zero, e.g. 90",
+    "ambiguous": '"earliest", "latest" or "reject"',
 }
 
 
@@ -194,6 +199,8 @@ def _fits(kind: str, value: object) -> bool:
         return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
     if kind == "groups":
         return isinstance(value, dict) and all(texts(v) for v in value.values())
+    if kind == "ambiguous":
+        return value in ("earliest", "latest", "reject")
     if kind == "days":
         return isinstance(value, int) and not isinstance(value, bool) and value > 0
     return isinstance(value, str) or (  # "str or kinds"
@@ -321,6 +328,7 @@ def read_config(path: str | Path) -> Config:
         columns={k: {str(a): str(b) for a, b in v.items()} for k, v in columns.items()},
         constants={k: {str(a): str(b) for a, b in v.items()} for k, v in constants.items()},
         timezone=str(data.get("timezone", "UTC")),
+        ambiguous=str(data.get("ambiguous", "earliest")),
         encoding=str(data.get("encoding", "utf8")),
         date_formats=date_formats,
         currency=str(data.get("currency", "USD")),

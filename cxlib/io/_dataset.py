@@ -156,6 +156,7 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
             timezone=config.timezone,
             encoding=config.encoding,
             date_format=config.date_format_of(kind),
+            ambiguous=config.ambiguous,
             lazy=lazy,
             stages=model,
             constants=config.constants.get(kind),

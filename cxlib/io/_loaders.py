@@ -316,6 +316,7 @@ def load_table(
     lazy: bool = False,
     stages: StageModel | str | None = None,
     constants: Mapping[str, str] | None = None,
+    ambiguous: str = "earliest",
 ) -> Loaded:
     """Read one table of ``kind`` with its ledger; what every public loader calls.
 
@@ -328,7 +329,12 @@ def load_table(
     if constants:
         raw = _with_constants(raw, constants)
     plan = _validate.validate(
-        raw, SCHEMAS[kind], columns=columns, timezone=timezone, date_format=date_format
+        raw,
+        SCHEMAS[kind],
+        columns=columns,
+        timezone=timezone,
+        date_format=date_format,
+        ambiguous=ambiguous,
     )
     model = _stage_model(stages) if kind == "touchpoints" else None
     if lazy:

@@ -94,7 +94,7 @@ def gregorian_years(text: pl.Expr) -> pl.Expr:
     return pl.when(found.is_not_null()).then(gregorian).otherwise(text)
 
 
-def parse_timestamps(text: pl.Expr, timezone: str) -> pl.Expr:
+def parse_timestamps(text: pl.Expr, timezone: str, ambiguous: str = "earliest") -> pl.Expr:
     """Parse normalized timestamp text to ``Datetime("us", "UTC")``; null where it cannot.
 
     An offset (``+07:00``, ``+0700``) is honoured per value; text without one is local time
@@ -109,10 +109,13 @@ def parse_timestamps(text: pl.Expr, timezone: str) -> pl.Expr:
     epoch = pl.when(text.str.contains(r"^\d{9,}(?:\.\d+)?$")).then(
         from_epoch(text.cast(pl.Float64, strict=False))
     )
-    return pl.coalesce(aware, localize(naive, timezone).dt.convert_time_zone("UTC"), epoch)
+    local = localize(naive, timezone, ambiguous).dt.convert_time_zone("UTC")
+    return pl.coalesce(aware, local, epoch)
 
 
-def parse_with_format(text: pl.Expr, date_format: str, timezone: str) -> pl.Expr:
+def parse_with_format(
+    text: pl.Expr, date_format: str, timezone: str, ambiguous: str = "earliest"
+) -> pl.Expr:
     """Parse stripped text with the user's ``date_format`` to UTC; null where it does not fit.
 
     A format with an offset directive (``%z``) honours each value's offset; otherwise the
@@ -125,7 +128,7 @@ def parse_with_format(text: pl.Expr, date_format: str, timezone: str) -> pl.Expr
             date_format, strict=False, cache=False, time_unit="us", time_zone="UTC"
         )
     naive = text.str.to_datetime(date_format, strict=False, cache=False, time_unit="us")
-    return localize(naive, timezone).dt.convert_time_zone("UTC")
+    return localize(naive, timezone, ambiguous).dt.convert_time_zone("UTC")
 
 
 def check_date_format(date_format: object) -> None:
@@ -158,11 +161,15 @@ def check_date_format(date_format: object) -> None:
         )
 
 
-def localize(naive: pl.Expr, timezone: str) -> pl.Expr:
-    """Naive wall times in ``timezone``."""
-    # Ambiguous wall times (clocks going back) take the first; times skipped by a
-    # daylight-saving jump do not exist and become null (rejected as unparseable).
-    return naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+def localize(naive: pl.Expr, timezone: str, ambiguous: str = "earliest") -> pl.Expr:
+    """Naive wall times in ``timezone``.
+
+    A wall time that occurs twice (clocks going back) is the first (``"earliest"``), the
+    second (``"latest"``) or null (``"reject"``); one skipped by a daylight-saving jump does
+    not exist and is null. The loaders give each null its own ledger reason.
+    """
+    policy = "null" if ambiguous == "reject" else ambiguous
+    return naive.dt.replace_time_zone(timezone, ambiguous=policy, non_existent="null")
 
 
 def from_epoch(number: pl.Expr) -> pl.Expr:

@@ -27,6 +27,8 @@ Everything is a polars expression, so it runs lazily and streams.
 from __future__ import annotations
 
 import difflib
+import functools
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +63,8 @@ NON_NUMERIC_SCORE = "non-numeric score"
 SCORE_OUT_OF_SCALE = "score out of scale"
 SCORE_NOT_WHOLE = "NPS score not a whole number"
 CONTROL_CHARACTER = "control character in text"
+NONEXISTENT_LOCAL_TIME = "local time skipped by a daylight-saving change"
+AMBIGUOUS_LOCAL_TIME = "ambiguous local time (occurs twice)"
 NON_NUMERIC_REVENUE = "non-numeric revenue"
 NEGATIVE_REVENUE = "negative revenue"
 UNPARSEABLE_BOOLEAN = "unparseable boolean"
@@ -152,10 +156,13 @@ def validate(
     columns: Mapping[str, str] | None = None,
     timezone: str = "UTC",
     date_format: str | None = None,
+    ambiguous: str = "earliest",
 ) -> Plan:
     """Convert ``raw`` to the canonical columns of ``schema`` and flag bad rows.
 
-    ``date_format`` (checked by the caller) is tried first on text timestamps.
+    ``date_format`` (checked by the caller) is tried first on text timestamps; a wall time
+    that occurs twice in ``timezone`` is read as ``ambiguous`` says (``"earliest"``,
+    ``"latest"``, or ``"reject"``: into the ledger).
     """
     mapping = resolve_columns(raw, schema, columns)
     source_schema = raw.frame.collect_schema()
@@ -169,7 +176,7 @@ def validate(
             source_dtype = pl.String()
         column = _Column(raw.label, name, source, source_dtype, required=name in schema.required)
         if dtype == UTC_TS:
-            conversions[name] = column.timestamp(timezone, date_format)
+            conversions[name] = column.timestamp(timezone, date_format, ambiguous)
         elif dtype == pl.Float64:
             conversions[name] = column.number(has_survey="survey" in conversions)
         elif dtype == pl.Boolean:
@@ -514,39 +521,59 @@ class _Column:
             ],
         )
 
-    def timestamp(self, timezone: str, date_format: str | None) -> Conversion:
+    def timestamp(
+        self, timezone: str, date_format: str | None, ambiguous: str = "earliest"
+    ) -> Conversion:
         dtype, helpers = self.dtype, (self.present(null_tokens=True),)
+
+        def parse(zone: str, policy: str) -> pl.Expr:
+            if dtype == pl.String:
+                value = parse_timestamps(pl.col(padded), zone, policy)
+                if date_format:  # the user's format first, then the built-in ones
+                    own = parse_with_format(self.raw.str.strip_chars(), date_format, zone, policy)
+                    value = pl.coalesce(own, value)
+                return value
+            if isinstance(dtype, pl.Datetime):
+                value = self.raw.dt.cast_time_unit("us")
+                if dtype.time_zone is None:
+                    value = localize(value, zone, policy)
+                return value.dt.convert_time_zone("UTC")
+            if dtype == pl.Date:
+                return localize(self.raw.cast(pl.Datetime("us")), zone, policy)
+            if dtype.is_numeric():
+                return from_epoch(self.raw.cast(pl.Float64))
+            raise self.unsupported("timestamps")
+
+        text, padded = f"__cx_text_{self.name}", f"__cx_padded_{self.name}"
         if dtype == pl.String:
-            text, padded = f"__cx_text_{self.name}", f"__cx_padded_{self.name}"
             helpers = (
                 {**helpers[0], text: normalize_timestamps(self.raw)},
                 {padded: pad_timestamps(pl.col(text))},
             )
-            value = parse_timestamps(pl.col(padded), timezone)
-            if date_format:  # the user's format first, then the built-in ones
-                own = parse_with_format(self.raw.str.strip_chars(), date_format, timezone)
-                value = pl.coalesce(own, value)
-        elif isinstance(dtype, pl.Datetime):
-            value = self.raw.dt.cast_time_unit("us")
-            if dtype.time_zone is None:
-                value = localize(value, timezone)
-            value = value.dt.convert_time_zone("UTC")
-        elif dtype == pl.Date:
-            value = localize(self.raw.cast(pl.Datetime("us")), timezone)
-        elif dtype.is_numeric():
-            value = from_epoch(self.raw.cast(pl.Float64))
-        else:
-            raise self.unsupported("timestamps")
+        value = parse(timezone, ambiguous)
+        checks = [*self.missing()]
+        if _changes_clocks(timezone):  # wall times a daylight-saving change skips or repeats
+            anywhere = self.is_present & parse("UTC", "earliest").is_not_null()
+            first = parse(timezone, "earliest").is_not_null()
+            checks.append(self.check(NONEXISTENT_LOCAL_TIME, anywhere & ~first))
+            checks.append(self.check(AMBIGUOUS_LOCAL_TIME, first & self.out.is_null()))
         absurd = (self.out < pl.lit(_EARLIEST)) | (self.out >= pl.lit(_LATEST))
-        return Conversion(
-            helpers,
-            pl.when(self.is_present).then(value),
-            [
-                *self.missing(),
-                self.check(UNPARSEABLE_TIMESTAMP, self.is_present & self.out.is_null()),
-                self.check(ABSURD_TIMESTAMP, absurd),
-            ],
-        )
+        checks.append(self.check(UNPARSEABLE_TIMESTAMP, self.is_present & self.out.is_null()))
+        checks.append(self.check(ABSURD_TIMESTAMP, absurd))
+        return Conversion(helpers, pl.when(self.is_present).then(value), checks)
+
+
+@functools.cache
+def _changes_clocks(timezone: str) -> bool:
+    """Whether ``timezone`` has had daylight saving since 1990 (Europe/Berlin yes,
+    Asia/Ho_Chi_Minh and Asia/Bangkok no): only then are wall times checked for it."""
+    try:
+        zone = zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    offsets = {datetime(year, month, 1, tzinfo=zone).utcoffset() for year in range(1990, 2031)
+               for month in (1, 4, 7, 10)}  # fmt: skip
+    return len(offsets) > 1
 
 
 # -- the ledger ---------------------------------------------------------------------------

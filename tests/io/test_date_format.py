@@ -3,6 +3,7 @@ that name it when timestamps do not parse."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -221,3 +222,41 @@ def test_bad_cx_toml_date_format_is_a_data_error(tmp_path, toml, match):
     (tmp_path / "cx.toml").write_text(toml, encoding="utf-8")
     with pytest.raises(cx.DataError, match=match):
         cx.read_config(tmp_path / "cx.toml")
+
+
+@pytest.mark.parametrize(
+    ("policy", "ambiguous_hour", "reasons"),
+    [
+        ("earliest", 0, [(1, "local time skipped by a daylight-saving change")]),
+        ("latest", 1, [(1, "local time skipped by a daylight-saving change")]),
+        ("reject", None, [(1, "local time skipped by a daylight-saving change"),
+                          (2, "ambiguous local time (occurs twice)")]),
+    ],
+)  # fmt: skip
+def test_wall_times_a_daylight_saving_change_skips_or_repeats(
+    tmp_path, policy, ambiguous_hour, reasons
+):
+    pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "ts": ["2025-03-30 02:30", "2025-10-26 02:30", "2025-06-01 10:00"],
+            "touchpoint": ["visit"] * 3,
+            "channel": ["web"] * 3,
+        }
+    ).write_csv(tmp_path / "touchpoints.csv")
+    (tmp_path / "cx.toml").write_text(
+        f'[data]\ntimezone = "Europe/Berlin"\nambiguous = "{policy}"\n', encoding="utf-8"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = cx.load(tmp_path / "cx.toml")
+    assert ds.rejects.select("row", "reason").rows() == reasons
+    loaded = ds.touchpoints.lazy().collect().sort("customer_id")
+    repeated = loaded.filter(pl.col("customer_id") == "b")["ts"].dt.hour().to_list()
+    assert repeated == ([] if ambiguous_hour is None else [ambiguous_hour])  # UTC hours
+
+
+def test_ambiguous_must_be_one_of_three_words(tmp_path):
+    (tmp_path / "cx.toml").write_text('[data]\nambiguous = "first"\n', encoding="utf-8")
+    with pytest.raises(cx.DataError, match='ambiguous must be "earliest", "latest" or "reject"'):
+        cx.read_config(tmp_path)
