@@ -174,6 +174,11 @@ def validate(
         source_dtype = source_schema[source]
         if isinstance(source_dtype, (pl.Categorical, pl.Enum)):
             source_dtype = pl.String()
+        if isinstance(source_dtype, (pl.List, pl.Array, pl.Struct, pl.Object)):
+            raise DataError(
+                f"{raw.label}: column '{source}' ({name}) holds lists or objects, not one "
+                f"value per row; map {name} to another column, or flatten the export"
+            )
         column = _Column(raw.label, name, source, source_dtype, required=name in schema.required)
         if dtype == UTC_TS:
             conversions[name] = column.timestamp(timezone, date_format, ambiguous)

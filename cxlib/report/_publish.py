@@ -6,7 +6,8 @@ call on Linux (both names always exist; the old report is removed afterwards). W
 exchange is not available (another OS, a file system without it) two renames are made and
 a reader may, for that instant, find no folder. A second run into the same ``--out`` does
 not wait: it stops at once with :class:`ReportBusy` (``cx report`` exits 75) naming the run
-that holds the lock. Folders a killed run left behind are removed by the next run.
+that holds the lock. Workers die with their run (Linux ``PR_SET_PDEATHSIG``) and kernels
+with their worker; folders a killed run left behind are removed by the next run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ except ImportError:  # not a POSIX system: runs are not locked
     fcntl = None
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _AT_FDCWD = -100
 
 
@@ -84,6 +87,18 @@ def publish(site: Path, out: Path, run_id: str) -> None:
         os.replace(out, old)
     os.replace(staged, out)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (``PR_SET_PDEATHSIG``), so a
+    report run killed with ``kill -9`` leaves no worker behind; the Jupyter kernels a worker
+    starts watch their parent and stop with it. Elsewhere nothing is done."""
+    name = ctypes.util.find_library("c")
+    if name is None or not hasattr(os, "uname") or os.uname().sysname != "Linux":
+        return
+    prctl = getattr(ctypes.CDLL(name, use_errno=True), "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _exchange(a: Path, b: Path) -> bool:

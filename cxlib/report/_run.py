@@ -32,7 +32,7 @@ from cxlib.report._plan import (
     plan,
     report_notebooks,
 )
-from cxlib.report._publish import exclusive, publish
+from cxlib.report._publish import die_with_parent, exclusive, publish
 
 if TYPE_CHECKING:
     from cxlib.io import Dataset
@@ -91,6 +91,13 @@ class ReportResult:
     def left_out(self) -> list[Outcome]:
         """Pages not run: not available for this data, or skipped by configuration."""
         return [o for o in self.outcomes if o.status in ("not available", "skipped")]
+
+
+def _start_worker(folder: str) -> None:
+    """In a worker: die with the run (:func:`cxlib.report._publish.die_with_parent`; the
+    notebook kernels a worker starts stop when it does) and log to a file."""
+    die_with_parent()
+    _log_to_files(folder)
 
 
 def _log_to_files(folder: str) -> None:
@@ -291,7 +298,7 @@ def _run(
             unavailable_page(target, outcome.job.title, outcome.missing)
     bar = _progress(len(todo))
     quiet = (str(workdir / "worker-logs"),)
-    with ProcessPoolExecutor(max(1, jobs), initializer=_log_to_files, initargs=quiet) as pool:
+    with ProcessPoolExecutor(max(1, jobs), initializer=_start_worker, initargs=quiet) as pool:
         futures = {pool.submit(_execute, job, workdir, timeout): job for job in todo}
         for future in as_completed(futures):
             outcome = future.result()

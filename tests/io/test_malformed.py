@@ -579,3 +579,16 @@ def test_a_file_that_cannot_be_opened_is_a_one_line_data_error(tmp_path, monkeyp
 
     monkeypatch.setattr(Path, "open", denied)  # root ignores file modes: deny by hand
     assert "cannot be read (Permission denied)" in data_error(path)
+
+
+def test_a_canonical_column_of_lists_is_a_one_line_error_and_other_lists_pass(tmp_path):
+    base = {"customer_id": ["a", "b"], "ts": ["2025-01-01T00:00:00Z"] * 2, "channel": ["web"] * 2}
+    lists = tmp_path / "touchpoints.parquet"
+    pl.DataFrame({**base, "touchpoint": [["x"], ["y"]]}).write_parquet(lists)
+    assert "column 'touchpoint' (touchpoint) holds lists or objects" in data_error(lists)
+    assert "holds lists" in data_error(lists, lazy=True)
+    extra = tmp_path / "extra.parquet"
+    pl.DataFrame({**base, "touchpoint": ["x", "y"], "tags": [["a"], []]}).write_parquet(extra)
+    for lazy in (False, True):
+        loaded = cx.read_touchpoints(extra, lazy=lazy)
+        assert (loaded.collect() if lazy else loaded).height == 2

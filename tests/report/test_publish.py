@@ -88,3 +88,74 @@ def test_folders_a_killed_run_left_behind_are_removed_by_the_next(tmp_path):
     with exclusive(out):
         pass
     assert sorted(p.name for p in tmp_path.iterdir()) == [".latest.lock", kept.name]
+
+
+def _tagged(tag: str) -> list[int]:
+    """Processes whose environment carries ``tag`` (a run and everything it started)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if tag.encode() in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+def _notebook(path: Path, body: str) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    notebook = new_notebook(
+        cells=[
+            new_code_cell('data = "."\nrender = "static"', metadata={"tags": ["parameters"]}),
+            new_code_cell(body),
+        ]
+    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(notebook, path)
+
+
+def test_a_killed_run_leaves_no_process_and_the_last_report_stands(tmp_path):
+    import os
+    import signal
+    import time
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "touchpoints.csv").write_text(
+        "customer_id,ts,touchpoint,channel\na,2025-01-01T10:00:00Z,visit,web\n", encoding="utf-8"
+    )
+    quick, slow = tmp_path / "quick", tmp_path / "slow"
+    quick.mkdir()
+    slow.mkdir()
+    _notebook(quick / "01-page.ipynb", "print('first report')")
+    _notebook(slow / "01-page.ipynb", "import time\ntime.sleep(120)")
+    out = tmp_path / "reports" / "latest"
+
+    def report(notebooks: Path, **options) -> subprocess.Popen:
+        command = [CX, "report", "--data", str(data), "--out", str(out), "--notebooks"]
+        return subprocess.Popen([*command, str(notebooks)], **options)
+
+    assert report(quick).wait(timeout=300) == 0
+    tag = f"CX_TEST_RUN={os.getpid()}-{time.time_ns()}"
+    env = {**os.environ, tag.split("=")[0]: tag.split("=")[1]}
+    run = report(slow, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120  # until the notebook's kernel is up
+    while time.time() < deadline and len(_tagged(tag)) < 3:
+        time.sleep(0.5)
+    assert len(_tagged(tag)) >= 3, "the run, a worker and a kernel should be running"
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.time() + 30
+    while time.time() < deadline and _tagged(tag):
+        time.sleep(0.5)
+    assert _tagged(tag) == [], "processes of the killed run are still running"
+    assert "first report" in (out / "01-page.html").read_text(encoding="utf-8")
+    assert report(quick).wait(timeout=300) == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == [".latest.lock", "latest"]
