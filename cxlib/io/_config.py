@@ -58,6 +58,7 @@ sample dataset. A complete example::
 from __future__ import annotations
 
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -322,7 +323,7 @@ def read_config(path: str | Path) -> Config:
             )
     order = stages.get("order")
     date_formats = _date_formats(data.get("date_format"), source)
-    return Config(
+    config = Config(
         root=root,
         files={k: str(data[k]) for k in KINDS if k in data},
         columns={k: {str(a): str(b) for a, b in v.items()} for k, v in columns.items()},
@@ -347,3 +348,21 @@ def read_config(path: str | Path) -> Config:
         pseudonym_key_env=str(privacy.get("pseudonym_key_env", "CX_PSEUDONYM_KEY")),
         source=source,
     )
+    _check_values(config, source)
+    return config
+
+
+def _check_values(config: Config, source: str) -> None:
+    """Settings whose values must exist: the stage model and the time zone; the error
+    names cx.toml and the section."""
+    try:
+        config.stage_model()
+    except DataError as err:
+        raise DataError(f"{source}: [stages] {err}") from None
+    try:
+        zoneinfo.ZoneInfo(config.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise DataError(
+            f"{source}: [data] timezone {config.timezone!r} is not a time zone; use an IANA "
+            "name such as 'UTC' or 'Asia/Ho_Chi_Minh'"
+        ) from None

@@ -29,6 +29,9 @@ CX = str(Path(sys.executable).parent / "cx")
         ("[churn]\ninactivity_days = true\n", r"\[churn\] inactivity_days must be a whole number"),
         ("[channels.groups]\nonline = 'web'\n", r"\[channels\] groups must be a table of lists"),
         ("title = 'x'\n", r"\[title\] is not a section of cx.toml"),
+        ('[stages]\nmodel = "7-stage"\n', r"\[stages\] unknown stage model '7-stage'"),
+        ('[stages.mapping]\nvisit = "nowhere"\n', r"\[stages\] .*\['nowhere'\]"),
+        ('[data]\ntimezone = "Mars/Olympus"\n', r"\[data\] timezone 'Mars/Olympus' is not a"),
     ],
 )  # fmt: skip
 def test_a_wrong_key_or_type_names_cx_toml_the_key_and_the_fix(tmp_path, toml, message):
