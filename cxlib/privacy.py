@@ -23,6 +23,8 @@ from pathlib import Path
 
 import polars as pl
 
+from cxlib._errors import os_errors_as_data_errors
+
 KEY_ENV = "CX_PSEUDONYM_KEY"
 # Columns that hold personal data and never reach a stakeholder page as they are.
 PERSONAL_COLUMNS = ("customer_id", "name", "email", "phone", "first_name", "last_name")
@@ -136,6 +138,7 @@ def neutralize_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@os_errors_as_data_errors
 def write_csv_safe(frame: pl.DataFrame, path: str | Path) -> Path:
     """Write a CSV that is safe to open in a spreadsheet (see :func:`neutralize_formulas`).
 

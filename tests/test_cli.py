@@ -567,3 +567,18 @@ def test_an_os_error_is_one_line_and_exit_2(tmp_path, capsys):
 def test_a_sample_without_customers_is_a_data_error(tmp_path, capsys):
     assert main(["sample", "--out", str(tmp_path), "--customers", "0"]) == 2
     assert "at least 1 customer" in capsys.readouterr().err
+
+
+def test_os_errors_from_the_api_are_data_errors_naming_the_path(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    frame = pl.DataFrame({"customer_id": ["a"], "probability": [0.5]})
+    calls = [
+        lambda: cxlib.sample.write_sample(blocker / "sample", customers=5),
+        lambda: cxlib.churn.export_at_risk(frame, blocker / "at_risk.csv"),
+        lambda: cxlib.io.write_config(cxlib.io.infer_project("data/sample"), blocker / "cx.toml"),
+    ]
+    for call in calls:
+        with pytest.raises(cxlib.DataError, match="a-file") as caught:
+            call()
+        assert "\n" not in str(caught.value)

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from cxlib._engine import parse_duration, to_polars
+from cxlib._errors import os_errors_as_data_errors
 from cxlib.churn import _definition as _d
 from cxlib.churn import _features as _f
 from cxlib.churn._drivers import DEFAULT_ACTION
@@ -285,6 +286,7 @@ def at_risk(
     return pseudonymize(out, "customer_id", key=key) if pseudonymize_ids else out
 
 
+@os_errors_as_data_errors
 def export_at_risk(frame: pl.DataFrame, path: str | Path) -> Path:
     """Write an at-risk list as CSV, spreadsheet formulas neutralized (``= + - @``).
 

@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from cxlib._engine import did_you_mean
-from cxlib._errors import DataError
+from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io._stages import DEFAULT_MODEL, StageModel, stage_model
 from cxlib.io._timestamps import check_date_format
 
@@ -271,6 +271,7 @@ def _channel_groups(value: object, source: str) -> dict[str, tuple[str, ...]] | 
     return {str(k): tuple(v) for k, v in value.items()}
 
 
+@os_errors_as_data_errors
 def read_config(path: str | Path) -> Config:
     """Read a ``cx.toml`` file.
 

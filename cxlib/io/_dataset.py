@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from cxlib._engine import check_values
-from cxlib._errors import DataError
+from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io._config import KINDS, Config, read_config
 from cxlib.io._explain import explain_rejects
 from cxlib.io._loaders import RejectedRowsWarning, load_table
@@ -105,6 +105,7 @@ class Dataset:
         return "\n".join(lines)
 
 
+@os_errors_as_data_errors
 def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Dataset:
     """Load a project's touchpoints, surveys and customers.
 

@@ -40,7 +40,7 @@ from pathlib import Path
 import polars as pl
 
 from cxlib._engine import eager
-from cxlib._errors import DataError
+from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io._discover import Choice, FileGuess, data_files, profile_file, sample_frame, survey_of
 from cxlib.io._explain import explain_rejects
 from cxlib.io._loaders import load_table
@@ -116,6 +116,7 @@ class Draft:
         return PRESETS[self.model][0] if self.model in PRESETS else ()
 
 
+@os_errors_as_data_errors
 def infer_project(
     data_dir: str | os.PathLike[str], *, model: str = DEFAULT_MODEL, timezone: str | None = None
 ) -> Draft:

@@ -18,7 +18,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from cxlib._errors import DataError
+from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io._discover import FileGuess, commentable
 from cxlib.io._infer import KIND_ORDER, Draft, columns_of, constants_of
 
@@ -26,6 +26,7 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _COMMENT_AT = 36  # column where same-line comments start
 
 
+@os_errors_as_data_errors
 def write_config(
     draft: Draft,
     path: str | os.PathLike[str],

@@ -20,7 +20,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from cxlib._errors import DataError
+from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io import load
 from cxlib.pages import needs
 from cxlib.report._html import export_html, index_page, unavailable_page
@@ -211,6 +211,7 @@ def _progress(total: int):  # noqa: ANN202 - a tqdm bar or None
     return None
 
 
+@os_errors_as_data_errors
 def run_report(
     data: str | Path = "data/sample",
     out: str | Path = "reports/latest",

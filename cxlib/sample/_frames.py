@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from cxlib._errors import DataError
+from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io import SURVEYS, TOUCHPOINTS, UTC_TS, stage_model
 from cxlib.sample._simulate import DEFAULT_CUSTOMERS, DEFAULT_SEED, _Counters, _Journey
 from cxlib.sample._truths import PLANTED
@@ -184,6 +184,7 @@ def make_sample(
     return _add_bad_rows(tables, seed) if bad_rows else tables
 
 
+@os_errors_as_data_errors
 def write_sample(
     out: str | Path, *, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEED
 ) -> dict[str, Path]:

@@ -159,3 +159,31 @@ def test_a_killed_run_leaves_no_process_and_the_last_report_stands(tmp_path):
     assert "first report" in (out / "01-page.html").read_text(encoding="utf-8")
     assert report(quick).wait(timeout=300) == 0
     assert sorted(p.name for p in out.parent.iterdir()) == [".latest.lock", "latest"]
+
+
+@pytest.mark.parametrize("step", ["move", "exchange", "cleanup"])
+def test_a_publish_stopped_at_any_step_leaves_a_complete_report(tmp_path, monkeypatch, step):
+    import cxlib.report._publish as publishing
+
+    out = tmp_path / "latest"
+    publish(_site(tmp_path / "old", "old"), out, "r0")
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt(step)  # a kill at this step
+
+    target = {"move": "shutil.move", "exchange": "_exchange", "cleanup": "shutil.rmtree"}[step]
+    if target == "_exchange":
+        monkeypatch.setattr(publishing, "_exchange", stop)
+    else:
+        module, name = target.split(".")
+        monkeypatch.setattr(getattr(publishing, module), name, stop)
+    with pytest.raises(KeyboardInterrupt):
+        publish(_site(tmp_path / "new", "new"), out, "r1")
+    monkeypatch.undo()
+    assert (out / "index.html").read_text(encoding="utf-8") in ("old", "new")
+    assert (out / "page.html").exists()
+    with exclusive(out):  # the next run removes what the stopped one left
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".latest")) == [
+        ".latest.lock"
+    ]
