@@ -23,6 +23,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import polars as pl
 
@@ -491,11 +492,19 @@ _HELP = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's promise: a bad argument is one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {self.prog}: {message}; see {self.prog} --help", file=sys.stderr)
+        raise SystemExit(EXIT_DATA)
+
+
 def _parser() -> argparse.ArgumentParser:
     from importlib.metadata import version
 
     __version__ = version("cxlib")
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cx",
         description="Customer-experience workbench.",
         epilog=EXIT_CODES,
