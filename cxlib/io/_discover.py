@@ -29,6 +29,7 @@ import charset_normalizer
 import polars as pl
 
 from cxlib._errors import DataError
+from cxlib.io._numbers import text_number
 from cxlib.io._read import INTERNAL, Raw, file_format, read_raw
 from cxlib.io._schema import EARLIEST_TS, LATEST_TS, SCHEMAS, SURVEY_SCALES
 from cxlib.io._synonyms import COLUMN_SYNONYMS, COLUMN_WORDS, normalize_name
@@ -39,7 +40,6 @@ from cxlib.io._timestamps import (
     parse_timestamps,
     parse_with_format,
 )
-from cxlib.io._validate import text_number
 
 SAMPLE_ROWS = 5000
 # Formats tried when text timestamps are neither ISO nor numeric day/month-first dates.
