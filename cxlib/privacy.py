@@ -41,6 +41,35 @@ _PERSONAL_NAMES = frozenset(
 _process_key: bytes | None = None
 
 
+# Contact details people write into comments, with what replaces them (checked in this
+# order: a link's query may hold an email, a card number looks like a long phone number).
+PII_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    ("link", r"https?://\S*[?#]\S+", "[link]"),  # a URL with a query or fragment: tokens
+    ("email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "[email]"),
+    ("card", r"\b\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{1,7}\b", "[card]"),
+    ("phone", r"\+\d{1,3}[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}", "[phone]"),
+    ("phone", r"\(?\b0\d{1,3}\)?(?:[\s.-]?\d{3,4}){2,3}\b", "[phone]"),  # VN / TH local
+)
+
+
+def mask_pii(text: pl.Expr) -> pl.Expr:
+    """Free text with emails, phone numbers (Vietnamese, Thai, international), card-like
+    numbers and links carrying tokens replaced by ``[email]``, ``[phone]``, ``[card]``,
+    ``[link]``; dates, prices and order numbers are left alone.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> comments = pl.DataFrame({"c": ["gọi tôi 0987 555 394", "mail a.b@shop.vn now",
+    ...                                 "โทร 081-234-5678", "order 12345 on 2025-01-01"]})
+    >>> comments.select(mask_pii(pl.col("c")))["c"].to_list()
+    ['gọi tôi [phone]', 'mail [email] now', 'โทร [phone]', 'order 12345 on 2025-01-01']
+    """
+    for _, pattern, placeholder in PII_PATTERNS:
+        text = text.str.replace_all(pattern, placeholder)
+    return text
+
+
 def is_personal(column: str) -> bool:
     """Whether a column name says it holds personal data (names, emails, phones, addresses),
     whatever its case or punctuation: ``Email``, ``E-Mail``, ``Phone Number``, ``Số điện thoại``.
@@ -50,7 +79,8 @@ def is_personal(column: str) -> bool:
     >>> [is_personal(c) for c in ["Email", "E-Mail", "phone_number", "Số điện thoại", "plan"]]
     [True, True, True, True, False]
     """
-    words = " ".join(re.sub(r"[\W_]+", " ", column.lower()).split())
+    # letters of any script stay together: Thai vowel marks and Vietnamese accents are marks
+    words = " ".join(re.sub(r"[^\w\u0300-\u036f\u0e00-\u0e7f]+|_+", " ", column.lower()).split())
     return words.replace(" ", "_") in PERSONAL_COLUMNS or words in _PERSONAL_NAMES
 
 

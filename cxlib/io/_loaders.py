@@ -28,6 +28,7 @@ from cxlib.io._read import Raw, polars_error, read_raw
 from cxlib.io._schema import SCHEMAS
 from cxlib.io._stages import StageModel, stage_model
 from cxlib.io._timestamps import check_date_format
+from cxlib.privacy import mask_pii
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -366,7 +367,11 @@ def _with_constants(raw: Raw, constants: Mapping[str, str]) -> Raw:
 
 
 def _finish(frame: pl.LazyFrame, model: StageModel | None) -> pl.LazyFrame:
-    """Add the journey stage to touchpoints, keeping canonical columns in schema order."""
+    """Mask contact details in comments (:func:`cxlib.privacy.mask_pii`: no page or export
+    can show what was never loaded); add the journey stage to touchpoints, keeping
+    canonical columns in schema order."""
+    if "comment" in frame.collect_schema().names():
+        frame = frame.with_columns(mask_pii(pl.col("comment")))
     if model is None:
         return frame
     names = frame.collect_schema().names()

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from cxlib._engine import eager
-from cxlib.privacy import PERSONAL_COLUMNS
+from cxlib.privacy import PERSONAL_COLUMNS, PII_PATTERNS
 
 __all__ = [
     "UNMAPPED",
     "activity_over_time",
     "coverage_by_channel",
+    "masked_in_comments",
     "reject_examples",
     "rejects_by_reason",
     "stage_order",
@@ -47,6 +48,39 @@ def rejects_by_reason(ds: Dataset) -> pl.DataFrame:
         .with_columns((pl.col("rows") / pl.col("__read")).alias("share_of_read"))
         .drop("__read")
         .sort(["kind", "rows"], descending=[False, True])
+    )
+
+
+def masked_in_comments(ds: Dataset) -> pl.DataFrame:
+    """Contact details masked in survey comments on load (:func:`cxlib.privacy.mask_pii`):
+    ``masked`` (email, phone, card, link), ``comments`` holding one, ``share`` of the
+    comments with text. Empty without comments.
+
+    Examples
+    --------
+    >>> import warnings; warnings.simplefilter("ignore")
+    >>> import cxlib as cx
+    >>> masked_in_comments(cx.load("data/sample")).columns
+    ['masked', 'comments', 'share']
+    """
+    schema = {"masked": pl.String, "comments": pl.Int64, "share": pl.Float64}
+    surveys = None if ds.surveys is None else eager(ds.surveys)
+    if surveys is None or "comment" not in surveys.columns:
+        return pl.DataFrame(schema=schema)
+    comments = surveys.get_column("comment").drop_nulls()
+    comments = comments.filter(comments.str.strip_chars() != "")
+    kinds = dict.fromkeys(kind for kind, _, _ in PII_PATTERNS)
+    counts = [
+        comments.str.contains(f"[{kind}]", literal=True).sum() for kind in kinds
+    ]  # the placeholders the masking wrote
+    total = comments.len()
+    return pl.DataFrame(
+        {
+            "masked": list(kinds),
+            "comments": counts,
+            "share": [c / total if total else 0.0 for c in counts],
+        },
+        schema=schema,
     )
 
 

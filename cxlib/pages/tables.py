@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from cxlib._engine import to_polars
-from cxlib.privacy import escape, is_personal, pseudonymize
+from cxlib.privacy import escape, is_personal, mask_pii, pseudonymize
 
 __all__ = ["Table", "table"]
 
@@ -163,6 +163,8 @@ def table(
     frame = to_polars(frame)
     if pseudonymize_ids:
         frame = pseudonymize(frame, [c for c in frame.columns if is_personal(c)])
+    text = [c for c, dtype in frame.schema.items() if dtype == pl.String and not is_personal(c)]
+    frame = frame.with_columns(mask_pii(pl.col(c)) for c in text)  # what comments may hold
     if percent is None:
         words = ("conversion", "rate", "share", "nps_share", "retained_share", "csat")
         percent = [

@@ -24,6 +24,13 @@ NOTEBOOKS = ROOT / "notebooks"
 CX = str(Path(sys.executable).parent / "cx")
 HOSTILE_COMMENT = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 HOSTILE_TOUCHPOINT = "<b onmouseover=alert(2)>promo</b>"
+# contact details customers write into comments: never on a page
+CONTACTS = (
+    " gọi 0987 555 394",
+    " mail khach78@gmail.com",
+    " โทร 081-234-5678",
+    " tel +66 81 234 5678",
+)
 
 pytestmark = pytest.mark.xdist_group("report")
 
@@ -54,7 +61,7 @@ def hostile_report(tmp_path_factory) -> Path:
     surveys = pl.read_parquet(data / "surveys.parquet")
     surveys = surveys.with_columns(
         pl.when(pl.col("comment").is_not_null())
-        .then(pl.lit(HOSTILE_COMMENT) + pl.col("comment"))
+        .then(pl.lit(HOSTILE_COMMENT) + pl.col("comment") + pl.lit("".join(CONTACTS)))
         .otherwise(pl.col("comment"))
         .alias("comment")
     )
@@ -152,6 +159,18 @@ def test_hostile_text_is_escaped_on_every_page(hostile_report):
         assert "<b onmouseover" not in text, page.name
         shown += text.count("&lt;script&gt;alert") + text.count("&lt;b onmouseover")
     assert shown > 0, "the hostile strings should appear, escaped, somewhere in the report"
+
+
+def test_contact_details_in_comments_are_masked_on_every_page(hostile_report):
+    for page in _pages(hostile_report):
+        text = page.read_text(encoding="utf-8")
+        for contact in CONTACTS:
+            assert contact.split(maxsplit=1)[1] not in text, (page.name, contact)
+    health = (hostile_report / "00-data-health.html").read_text(encoding="utf-8")
+    with pytest.warns(cx.io.RejectedRowsWarning):
+        comments = cx.load(SAMPLE).surveys["comment"].drop_nulls()
+    written = comments.filter(comments.str.strip_chars() != "").len()
+    assert f">{written:,}<" in health  # every comment had an email, a phone, ...
 
 
 def _tiny_notebook(path: Path, body: str) -> None:
