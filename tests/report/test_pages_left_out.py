@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_notebook
+from tiny_notebooks import write_notebook
 
 import cxlib as cx
 from cxlib.pages import needs
@@ -37,25 +37,6 @@ def _run_report(data: Path, out: Path, *extra: str) -> subprocess.CompletedProce
         timeout=600,
         cwd=ROOT,
     )
-
-
-def _notebook(path: Path, body: str, *, needs: list[str] | None = None, stage: bool = False):
-    parameters = 'data = "."\nrender = "static"' + ('\nstage = "awareness"' if stage else "")
-    notebook = new_notebook(
-        cells=[
-            new_code_cell(parameters, metadata={"tags": ["parameters"]}),
-            new_markdown_cell("A tiny page"),
-            new_code_cell(body),
-        ]
-    )
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    if needs is not None:
-        notebook.metadata["cx"] = {"needs": needs}
-    nbformat.write(notebook, path)
 
 
 def _tiny_data(folder: Path, toml: str = "") -> Path:
@@ -85,10 +66,10 @@ def left_out_report(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path
         "import cxlib as cx\nfrom cxlib.pages import needs\nfrom IPython.display import HTML\n"
         'HTML(needs.unavailable(cx.load(data), "nps"))'
     )
-    _notebook(notebooks / "01-good.ipynb", section, needs=[])
-    _notebook(notebooks / "02-voice.ipynb", MUST_NOT_RUN, needs=["surveys", "comments"])
-    _notebook(notebooks / "03-stage.ipynb", MUST_NOT_RUN, needs=["stages"], stage=True)
-    _notebook(notebooks / "04-off.ipynb", MUST_NOT_RUN)
+    write_notebook(notebooks / "01-good.ipynb", section, needs=[])
+    write_notebook(notebooks / "02-voice.ipynb", MUST_NOT_RUN, needs=["surveys", "comments"])
+    write_notebook(notebooks / "03-stage.ipynb", MUST_NOT_RUN, needs=["stages"], stage=True)
+    write_notebook(notebooks / "04-off.ipynb", MUST_NOT_RUN)
     out = root / "reports" / "latest"
     return _run_report(data, out, "--notebooks", str(notebooks)), out
 
@@ -167,7 +148,7 @@ def test_failing_notebook_message_is_whole_in_the_log_and_the_index(tmp_path):
     assert len(LONG_ERROR) > 300
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    _notebook(notebooks / "01-broken.ipynb", f"raise ValueError({LONG_ERROR!r})")
+    write_notebook(notebooks / "01-broken.ipynb", f"raise ValueError({LONG_ERROR!r})")
     out = tmp_path / "reports" / "latest"
     done = _run_report(_tiny_data(tmp_path / "data"), out, "--notebooks", str(notebooks))
     assert done.returncode == 1
@@ -206,7 +187,7 @@ def test_every_report_notebook_declares_needs_from_the_vocabulary():
 
 
 def test_an_unknown_need_in_a_notebook_is_a_data_error(tmp_path):
-    _notebook(tmp_path / "01-typo.ipynb", "", needs=["survey"])
+    write_notebook(tmp_path / "01-typo.ipynb", "", needs=["survey"])
     with pytest.raises(cx.DataError, match=r"01-typo.ipynb: metadata cx.needs: unknown need "):
         needs_of(tmp_path / "01-typo.ipynb")
 
@@ -215,7 +196,9 @@ def test_a_stage_no_touchpoint_maps_to_gets_a_not_available_page(tmp_path):
     data = _tiny_data(tmp_path / "data")  # every touchpoint is in awareness
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    _notebook(notebooks / "20-stage.ipynb", "print('the stage page ran')", needs=[], stage=True)
+    write_notebook(
+        notebooks / "20-stage.ipynb", "print('the stage page ran')", needs=[], stage=True
+    )
     out = tmp_path / "reports" / "latest"
     done = _run_report(data, out, "--notebooks", str(notebooks))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -238,7 +221,7 @@ def test_a_stage_named_like_a_path_stays_in_the_report_folder(tmp_path):
     data = _tiny_data(tmp_path / "data", toml)
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    _notebook(notebooks / "20-stage.ipynb", "print('ran')", needs=[], stage=True)
+    write_notebook(notebooks / "20-stage.ipynb", "print('ran')", needs=[], stage=True)
     out = tmp_path / "reports" / "latest"
     done = _run_report(data, out, "--notebooks", str(notebooks))
     assert done.returncode == 0, done.stdout + done.stderr

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from tiny_notebooks import write_notebook
 
 from cxlib.report import ReportBusy
 from cxlib.report._publish import _exchange, exclusive, publish
@@ -103,24 +104,6 @@ def _tagged(tag: str) -> list[int]:
     return found
 
 
-def _notebook(path: Path, body: str) -> None:
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
-    notebook = new_notebook(
-        cells=[
-            new_code_cell('data = "."\nrender = "static"', metadata={"tags": ["parameters"]}),
-            new_code_cell(body),
-        ]
-    )
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, path)
-
-
 def test_a_killed_run_leaves_no_process_and_the_last_report_stands(tmp_path):
     import os
     import signal
@@ -134,8 +117,8 @@ def test_a_killed_run_leaves_no_process_and_the_last_report_stands(tmp_path):
     quick, slow = tmp_path / "quick", tmp_path / "slow"
     quick.mkdir()
     slow.mkdir()
-    _notebook(quick / "01-page.ipynb", "print('first report')")
-    _notebook(slow / "01-page.ipynb", "import time\ntime.sleep(120)")
+    write_notebook(quick / "01-page.ipynb", "print('first report')")
+    write_notebook(slow / "01-page.ipynb", "import time\ntime.sleep(120)")
     out = tmp_path / "reports" / "latest"
 
     def report(notebooks: Path, **options) -> subprocess.Popen:

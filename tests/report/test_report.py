@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import polars as pl
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from tiny_notebooks import write_notebook
 
 import cxlib as cx
 from cxlib.report import plan
@@ -173,32 +172,16 @@ def test_contact_details_in_comments_are_masked_on_every_page(hostile_report):
     assert f">{written:,}<" in health  # every comment had an email, a phone, ...
 
 
-def _tiny_notebook(path: Path, body: str) -> None:
-    notebook = new_notebook(
-        cells=[
-            new_code_cell('data = "."\nrender = "static"', metadata={"tags": ["parameters"]}),
-            new_markdown_cell("A tiny page"),
-            new_code_cell(body),
-        ]
-    )
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, path)
-
-
 def test_failed_notebook_keeps_the_last_good_report_and_is_named(tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    _tiny_notebook(notebooks / "01-good.ipynb", "print('all good')")
+    write_notebook(notebooks / "01-good.ipynb", "print('all good')")
     out = tmp_path / "reports" / "latest"
     first = _run_report(SAMPLE, out, "--notebooks", str(notebooks))
     assert first.returncode == 0, first.stderr
     good_index = (out / "index.html").read_text(encoding="utf-8")
 
-    _tiny_notebook(notebooks / "02-broken.ipynb", "raise RuntimeError('planted failure')")
+    write_notebook(notebooks / "02-broken.ipynb", "raise RuntimeError('planted failure')")
     second = _run_report(SAMPLE, out, "--notebooks", str(notebooks))
     assert second.returncode == 1
     assert "02-broken" in second.stderr
