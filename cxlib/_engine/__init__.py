@@ -24,7 +24,13 @@ from cxlib._engine._frames import (
     user_frame,
     with_micros,
 )
-from cxlib._engine._names import MissingNameWarning, check_values, did_you_mean, report_missing
+from cxlib._engine._names import (
+    MissingNameWarning,
+    check_values,
+    close_match,
+    did_you_mean,
+    report_missing,
+)
 
 __all__ = [
     "CUSTOMER",
@@ -33,6 +39,7 @@ __all__ = [
     "NEVER",
     "MissingNameWarning",
     "check_values",
+    "close_match",
     "did_you_mean",
     "eager",
     "lazy",

@@ -58,6 +58,19 @@ def did_you_mean(name: str, known: Sequence[Any]) -> str:
     return f"the data has {len(values)}: {shown}{more}"
 
 
+def close_match(name: str, known: Sequence[Any]) -> str:
+    """``"did you mean 'a'? "`` when ``known`` has close matches of ``name``, else ``""``:
+    for messages that list the known names themselves.
+
+    Examples
+    --------
+    >>> close_match("skipp", ["skip", "notify"]), close_match("zzz", ["skip"])
+    ("did you mean 'skip'? ", '')
+    """
+    hint = did_you_mean(name, known)
+    return f"{hint} " if hint.startswith("did you mean") else ""
+
+
 def check_values(
     frame: Any, column: str, names: Iterable[str], *, argument: str, what: str | None = None
 ) -> None:

@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cxlib._engine import did_you_mean
+from cxlib._engine import close_match
 from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io._stages import DEFAULT_MODEL, StageModel, stage_model
 from cxlib.io._timestamps import check_date_format
@@ -165,7 +165,7 @@ def check_schema(doc: dict[str, Any], source: str) -> None:
         if section not in SCHEMA:
             raise DataError(
                 f"{source}: [{section}] is not a section of cx.toml; "
-                f"{_close(section, list(SCHEMA))}the sections: {', '.join(SCHEMA)}"
+                f"{close_match(section, list(SCHEMA))}the sections: {', '.join(SCHEMA)}"
             )
         if not isinstance(body, dict):
             raise DataError(f"{source}: [{section}] must be a table of settings, not a value")
@@ -175,17 +175,12 @@ def check_schema(doc: dict[str, Any], source: str) -> None:
                 known = ", ".join(SCHEMA[section])
                 raise DataError(
                     f"{source}: [{section}] {key} is not a setting; "
-                    f"{_close(key, list(SCHEMA[section]))}the settings: {known}"
+                    f"{close_match(key, list(SCHEMA[section]))}the settings: {known}"
                 )
             if not _fits(kind, value):
                 raise DataError(
                     f"{source}: [{section}] {key} must be {_TYPES[kind]}, not {value!r}"
                 )
-
-
-def _close(name: str, known: list[str]) -> str:
-    hint = did_you_mean(name, known)
-    return f"{hint} " if hint.startswith("did you mean") else ""
 
 
 def _fits(kind: str, value: object) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from cxlib._engine import user_frame
-from cxlib._errors import DataError
+from cxlib._errors import DataError, os_errors_as_data_errors
 
 ROW = "__cx_row"  # 1-based data row number (header excluded)
 RAGGED = "__cx_ragged"  # CSV only: why a row has the wrong number of fields, else null
@@ -68,22 +68,16 @@ class Raw:
     format: str = "frame"  # "csv", "parquet", "ndjson" or "frame"
 
 
+@os_errors_as_data_errors  # permission denied, an unreadable disk, ...
 def read_raw(src: Any, *, encoding: str = "utf8", separator: str | None = None) -> Raw:
     """Read ``src`` into a :class:`Raw`: a path, a glob pattern (several files read as one
     table, e.g. ``events/*.parquet`` for daily exports), or an in-memory frame."""
     if isinstance(src, (str, os.PathLike)):
         path = Path(src)
-        try:
-            files = source_files(path)
-            if len(files) == 1 and files[0] == path:
-                return _read_path(path, encoding=encoding, separator=separator)
-            parts = [_read_path(f, encoding=encoding, separator=separator) for f in files]
-        except OSError as err:  # permission denied, an unreadable disk, ...
-            where = err.filename or path
-            raise DataError(
-                f"{where}: cannot be read ({err.strerror or err}); check the path and its "
-                "permissions"
-            ) from None
+        files = source_files(path)
+        if len(files) == 1 and files[0] == path:
+            return _read_path(path, encoding=encoding, separator=separator)
+        parts = [_read_path(f, encoding=encoding, separator=separator) for f in files]
         return _concat(str(path), parts)
     return _read_frame(src)
 

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from cxlib._engine import did_you_mean
+from cxlib._engine import close_match
 from cxlib._errors import DataError
 from cxlib.io._numbers import text_number
 from cxlib.io._read import RAGGED, ROW, SOURCE, Raw
@@ -287,11 +287,9 @@ def resolve_columns(
     found = _names(raw.columns)
     for target, source in mapping.items():
         if source not in raw.columns:
-            close = did_you_mean(source, raw.columns)
-            hint = f"{close} columns found" if close.startswith("did") else "columns found"
             raise DataError(
                 f"{raw.label}: column '{source}' (mapped to {target}) is not in the "
-                f"file; {hint}: {found}"
+                f"file; {close_match(source, raw.columns)}columns found: {found}"
             )
     for name in schema.columns:
         if name not in mapping and name in raw.columns:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cxlib._engine import did_you_mean
+from cxlib._engine import close_match, did_you_mean
 from cxlib._errors import DataError
 from cxlib.pages import needs
 
@@ -139,8 +139,7 @@ def check_skip(skip: Sequence[str], pages: Sequence[str], source: str | None) ->
     """
     for name in skip:
         if name not in pages:
-            hint = did_you_mean(name, pages)
-            close = f"{hint} " if hint.startswith("did you mean") else ""
+            close = close_match(name, pages)
             known = ", ".join(repr(p) for p in pages) or "none"
             raise DataError(
                 f"{source or 'cx.toml'}: [report] skip: {name!r} is not a report page; "

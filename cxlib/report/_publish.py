@@ -93,22 +93,23 @@ def die_with_parent() -> None:
     """Ask Linux to kill this process when its parent dies (``PR_SET_PDEATHSIG``), so a
     report run killed with ``kill -9`` leaves no worker behind; the Jupyter kernels a worker
     starts watch their parent and stop with it. Elsewhere nothing is done."""
-    name = ctypes.util.find_library("c")
-    if name is None or not hasattr(os, "uname") or os.uname().sysname != "Linux":
-        return
-    prctl = getattr(ctypes.CDLL(name, use_errno=True), "prctl", None)
+    prctl = _linux_call("prctl")
     if prctl is not None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux ``renameat2``); False where that is not possible."""
-    name = ctypes.util.find_library("c")
-    if name is None or not hasattr(os, "uname") or os.uname().sysname != "Linux":
-        return False
-    libc = ctypes.CDLL(name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+    renameat2 = _linux_call("renameat2")
     if renameat2 is None:
         return False
     done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     return done == 0
+
+
+def _linux_call(name: str):  # noqa: ANN202 - a ctypes function or None
+    """The C library function ``name`` on Linux; None elsewhere or when it is missing."""
+    library = ctypes.util.find_library("c")
+    if library is None or not hasattr(os, "uname") or os.uname().sysname != "Linux":
+        return None
+    return getattr(ctypes.CDLL(library, use_errno=True), name, None)

@@ -578,7 +578,7 @@ def test_a_file_that_cannot_be_opened_is_a_one_line_data_error(tmp_path, monkeyp
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(Path, "open", denied)  # root ignores file modes: deny by hand
-    assert "cannot be read (Permission denied)" in data_error(path)
+    assert "cannot be read or written (Permission denied)" in data_error(path)
 
 
 def test_a_canonical_column_of_lists_is_a_one_line_error_and_other_lists_pass(tmp_path):
