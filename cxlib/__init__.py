@@ -70,6 +70,7 @@ NAMESPACES = {
     "cli": "cxlib.cli",
     "explore": "cxlib.pages.explore",
     "health": "cxlib.pages.health",
+    "i18n": "cxlib.i18n",
     "io": "cxlib.io",
     "journey": "cxlib.journey",
     "omnichannel": "cxlib.omnichannel",

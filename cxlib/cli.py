@@ -459,6 +459,11 @@ def _report(args: argparse.Namespace) -> int:
         return EXIT_BUSY
     if result.ok:
         print(f"report published: {result.out / 'index.html'} ({result.seconds:.0f}s)")
+        changes = [c for c in result.summary.get("changes", []) if c["credible"]]
+        if result.summary.get("compared_with"):
+            print(f"credible changes since the last report: {len(changes)}")
+        if result.notify_error:
+            print(f"warning: {result.notify_error}; the report is published", file=sys.stderr)
         return EXIT_OK
     failed = ", ".join(o.job.name for o in result.outcomes if not o.ok)
     kept = (

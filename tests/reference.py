@@ -327,4 +327,11 @@ def funnel_trend(
                 members[(period, *key)].append(counted)
     records = _summarise(members, ["period", *keys], [step_label(s) for s in steps], confidence)
     leading = {"period": pl.Datetime("us", "UTC"), **_key_dtypes(touchpoints, customers, keys)}
-    return _frame(records, leading)
+    # complete: every customer entering in the period had the whole window before the last
+    # timestamp of the data (any touchpoint); without a window, the period itself had ended
+    events = [e for per_customer in _events_by_customer(touchpoints).values() for e in per_customer]
+    length = timedelta(days=1 if every == "1d" else 7) + (window or timedelta(0))
+    for record in records:
+        record["complete"] = record["period"] + length <= max(e.ts for e in events)
+    schema = {**leading, **_SCHEMA, "complete": pl.Boolean}
+    return pl.DataFrame(records, schema=schema) if records else pl.DataFrame(schema=schema)

@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+import cxlib.i18n as i18n
 from cxlib._engine import parse_duration, to_polars
 from cxlib._errors import os_errors_as_data_errors
 from cxlib.churn import _definition as _d
@@ -279,7 +280,7 @@ def at_risk(
         .join(summary, on="customer_id", how="left")
         .with_columns(
             pl.col("reasons").fill_null("no single feature stands out"),
-            pl.col("action").fill_null(DEFAULT_ACTION),
+            pl.col("action").fill_null(i18n._(DEFAULT_ACTION)),
         )
         .sort("churn_probability", descending=True)
     )

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+import cxlib.i18n as i18n
 from cxlib._engine import eager, parse_duration
 from cxlib._errors import DataError
 from cxlib.churn import _features as _f
@@ -69,20 +70,24 @@ class ChurnDefinition:
     @property
     def text(self) -> str:
         """The definition in one sentence, for a report page."""
-        if self.kind == "inactivity":
-            days = f"{self.inactivity_days:g}"
-            return (
-                f"A customer has churned when {days} days pass without a touchpoint "
-                f"([churn] inactivity_days in cx.toml); they left at their last touchpoint. "
-                f"Customers seen in the last {days} days of the data are still active."
+        if self.kind == "inactivity":  # in the report's language (cxlib.i18n)
+            return i18n.t(
+                "A customer has churned when {days} days pass without a touchpoint ([churn] "
+                "inactivity_days in cx.toml); they left at their last touchpoint. Customers seen "
+                "in the last {days} days of the data are still active.",
+                days=f"{self.inactivity_days:g}",
             )
-        when = (
-            "dated by churn_ts"
-            if self.dated
-            else "no churn_ts, so a churned customer is taken to leave at their last touchpoint"
+        if self.dated:
+            return i18n.t(
+                "Churn is the '{label}' column on customers (dated by churn_ts; [churn] label in "
+                "cx.toml).",
+                label=self.label,
+            )
+        return i18n.t(
+            "Churn is the '{label}' column on customers (no churn_ts, so a churned customer is "
+            "taken to leave at their last touchpoint; [churn] label in cx.toml).",
+            label=self.label,
         )
-        where = "[churn] label in cx.toml"
-        return f"Churn is the '{self.label}' column on customers ({when}; {where})."
 
 
 def definition(

@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+import cxlib.i18n as i18n
 from cxlib.churn._models import CrossValidated, Encoding
 
 # Plain-language names of the journey features of cxlib.churn.features.
@@ -52,12 +53,14 @@ FEATURE_TEXT: dict[str, str] = {
 
 def feature_label(column: str) -> str:
     """Plain-language name of a feature column."""
-    if column in FEATURE_TEXT:
-        return FEATURE_TEXT[column]
+    if column in FEATURE_TEXT:  # in the report's language (cxlib.i18n)
+        return i18n._(FEATURE_TEXT[column])
     if column.startswith("share_"):
-        return f"share of touchpoints on {column.removeprefix('share_').replace('_', ' ')}"
+        channel = column.removeprefix("share_").replace("_", " ")
+        return i18n.t("share of touchpoints on {channel}", channel=channel)
     if column.startswith("stage_"):
-        return f"touchpoints in the {column.removeprefix('stage_').replace('_', ' ')} stage"
+        stage = column.removeprefix("stage_").replace("_", " ")
+        return i18n.t("touchpoints in the {stage} stage", stage=stage)
     return column.replace("_", " ")
 
 
@@ -235,10 +238,10 @@ def typical_row(encoding: Encoding, X: np.ndarray) -> np.ndarray:
 
 def _shown(value: float, column: str, encoding: Encoding) -> str:
     if np.isnan(value):
-        return "none" if column.startswith("days_since") else "missing"
+        return i18n._("none") if column.startswith("days_since") else i18n._("missing")
     if column in encoding.categories:
         return encoding.categories[column][int(value)]
-    return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:,.2f}"
+    return i18n.number(value, 0 if abs(value) >= 10 or value == int(value) else 2)
 
 
 def action_for(column: str, actions: Mapping[str, str] | None = None) -> str:
@@ -246,8 +249,8 @@ def action_for(column: str, actions: Mapping[str, str] | None = None) -> str:
     table = {**ACTIONS, **(actions or {})}
     for prefix in sorted(table, key=len, reverse=True):
         if column.startswith(prefix):
-            return table[prefix]
-    return DEFAULT_ACTION
+            return i18n._(table[prefix])
+    return i18n._(DEFAULT_ACTION)
 
 
 def reasons(
@@ -287,7 +290,9 @@ def reasons(
     value = [_shown(v, c, encoding) for v, c in zip(long["value"].to_list(), names, strict=True)]
     usual = [_shown(v, c, encoding) for v, c in zip(long["typical"].to_list(), names, strict=True)]
     text = [
-        f"{feature_label(c)}: {v} (typical {u})"
+        i18n.t(
+            "{feature}: {value} (typical {typical})", feature=feature_label(c), value=v, typical=u
+        )
         for c, v, u in zip(names, value, usual, strict=True)
     ]
     return long.select(

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+import cxlib.i18n as i18n
 from cxlib._engine import eager
 from cxlib._errors import DataError
 from cxlib.churn import _definition as _d
@@ -151,7 +152,7 @@ def bin_label(edges: list[float], i: int, *, counts: bool) -> str:
 
 
 def _name(column: str) -> str:
-    return CHANNEL_SEGMENTS.get(column) or feature_label(column)
+    return i18n._(CHANNEL_SEGMENTS[column]) if column in CHANNEL_SEGMENTS else feature_label(column)
 
 
 def _groups(table: pl.DataFrame, column: str, bins: Sequence[float] | None) -> list[str]:
@@ -202,18 +203,24 @@ def survival_segments(
     moment = snapshot(ds, as_of, rule)
     table = population_at(ds, moment, rule)
     if table.height == 0:
-        return None, f"No customers were active and not yet churned on {moment:%Y-%m-%d}."
+        return None, i18n.t(
+            "No customers were active and not yet churned on {date}.", date=i18n.date(moment)
+        )
     why = ""
     if preferred is not None:
         if preferred not in table.columns or preferred.startswith("_"):
-            why = f"This data has no '{preferred}'"
+            why = i18n.t("This data has no '{column}'", column=preferred)
         else:
             groups = _groups(table, preferred, bins)
             if len(groups) >= 2:
-                return preferred, f"Split by {_name(preferred)} ({len(groups)} groups)."
-            why = (
-                f"All {table.height:,} customers at risk have the same "
-                f"{_name(preferred)} ({groups[0]})"
+                return preferred, i18n.t(
+                    "Split by {name} ({n} groups).", name=_name(preferred), n=len(groups)
+                )
+            why = i18n.t(
+                "All {n} customers at risk have the same {name} ({value})",
+                n=i18n.number(table.height),
+                name=_name(preferred),
+                value=groups[0],
             )
     candidates = [*_attributes(ds, moment, table), *CHANNEL_SEGMENTS]
     for column in candidates:
@@ -221,11 +228,21 @@ def survival_segments(
             continue
         groups = [g for g in _groups(table, column, None) if g != MISSING]
         if 2 <= len(groups) <= MAX_GROUPS:
-            instead = "instead " if why else ""
-            lead = f"{why}; split " if why else "Split "
-            return column, f"{lead}by {_name(column)} {instead}({len(groups)} groups)."
-    lead = f"{why}, and no" if why else "No"
-    return None, (
-        f"{lead} customer attribute or channel splits the customers into 2 to {MAX_GROUPS} "
-        "groups: one curve for everyone, no log-rank test."
+            values = {"name": _name(column), "n": len(groups)}
+            if why:
+                return column, i18n.t(
+                    "{why}; split by {name} instead ({n} groups).", why=why, **values
+                )
+            return column, i18n.t("Split by {name} ({n} groups).", **values)
+    if why:
+        return None, i18n.t(
+            "{why}, and no customer attribute or channel splits the customers into 2 to {most} "
+            "groups: one curve for everyone, no log-rank test.",
+            why=why,
+            most=MAX_GROUPS,
+        )
+    return None, i18n.t(
+        "No customer attribute or channel splits the customers into 2 to {most} groups: one "
+        "curve for everyone, no log-rank test.",
+        most=MAX_GROUPS,
     )

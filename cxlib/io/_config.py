@@ -14,7 +14,8 @@ sample dataset. A complete example::
     encoding = "utf8"                      # CSV encoding
     date_format = "%d/%m/%Y %H:%M"         # text timestamps written day-first (optional)
     currency = "VND"
-    locale = "vi_VN"
+    locale = "vi_VN"                       # the report's language: en, vi or th (or en_US,
+                                           # vi_VN, th_TH); numbers and dates written so
 
     # or one format per table:  [data.date_format]  surveys = "%d/%m/%Y %H:%M"
 
@@ -46,6 +47,10 @@ sample dataset. A complete example::
 
     [report]
     skip = ["40-churn"]                    # notebooks (NN-topic names) not to run
+    settle_days = 30                       # headline rates count customers first seen this
+                                           # long before the data's end (others may still act)
+    notify = "curl -s -X POST -H 'Content-Type: application/json' -d @- $HOOK_URL"
+                                           # run after a publish: summary + changes as JSON on stdin
 
     [churn]
     label = "churned"          # a boolean column on customers ("" for none), or:
@@ -63,6 +68,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cxlib.i18n as i18n
 from cxlib._engine import close_match
 from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io._stages import DEFAULT_MODEL, StageModel, stage_model
@@ -104,6 +110,8 @@ class Config:
     churn_label: str | None = "churned"
     churn_inactivity_days: int | None = None
     report_skip: tuple[str, ...] = ()
+    report_settle_days: int = 30
+    report_notify: str | None = None
     pseudonym_key_env: str = "CX_PSEUDONYM_KEY"
     source: str | None = None
 
@@ -135,7 +143,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "stages": {"model": "str", "order": "names", "mapping": "table"},
     "journey": {"conversion": "str", "friction": "names", "funnel": "names"},
     "channels": {"normalize": "table", "groups": "groups"},
-    "report": {"skip": "names"},
+    "report": {"skip": "names", "settle_days": "days", "notify": "str"},
     "churn": {"label": "str", "inactivity_days": "days"},
     "privacy": {"pseudonym_key_env": "str"},
 }  # fmt: skip
@@ -339,6 +347,8 @@ def read_config(path: str | Path) -> Config:
         channel_map=_channel_map(channels.get("normalize", {}), source),
         channel_groups=_channel_groups(channels.get("groups"), source),
         report_skip=_names(report.get("skip", []), "[report] skip", source) or (),
+        report_settle_days=report.get("settle_days", 30),
+        report_notify=(str(report.get("notify", "")).strip() or None),
         churn_label=churn.get("label", "churned") or None,  # label = "": no label column
         churn_inactivity_days=churn.get("inactivity_days"),
         pseudonym_key_env=str(privacy.get("pseudonym_key_env", "CX_PSEUDONYM_KEY")),
@@ -349,8 +359,9 @@ def read_config(path: str | Path) -> Config:
 
 
 def _check_values(config: Config, source: str) -> None:
-    """Settings whose values must exist: the stage model and the time zone; the error
-    names cx.toml and the section."""
+    """Settings whose values must exist: the stage model, the time zone and the locale (a
+    language reports are written in); the error names cx.toml and the section."""
+    i18n.language(config.locale, source=source)
     try:
         config.stage_model()
     except DataError as err:

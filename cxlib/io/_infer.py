@@ -39,6 +39,7 @@ from pathlib import Path
 
 import polars as pl
 
+import cxlib.i18n as i18n
 from cxlib._engine import eager
 from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io._discover import Choice, FileGuess, data_files, profile_file, sample_frame, survey_of
@@ -302,7 +303,8 @@ def _place(draft: Draft) -> None:
     if place is None:
         place, _ = _script_place(texts)
         zone, reason = _script_place(local)
-    draft.locale = place[1] if place else None
+    # a language reports are written in (cxlib.i18n); elsewhere the default, English
+    draft.locale = place[1] if place and place[1] in i18n.LOCALES.values() else None
     place = zone
     if not any(g.naive for g in draft.tables.values()):
         return

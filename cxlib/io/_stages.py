@@ -163,8 +163,8 @@ class StageModel:
         return found
 
     def to_frame(self) -> pl.DataFrame:
-        """The mapping as a tidy frame: stage_index, stage, touchpoint."""
-        rows = [(self.index_of(s), s, tp) for tp, s in self.mapping.items()]
+        """The mapping as a tidy frame: stage_index (1-based), stage, touchpoint."""
+        rows = [(self.index_of(s) + 1, s, tp) for tp, s in self.mapping.items()]
         return pl.DataFrame(
             rows,
             schema={"stage_index": pl.Int32, "stage": pl.String, "touchpoint": pl.String},

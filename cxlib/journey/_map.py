@@ -114,7 +114,7 @@ def _moved_on(events: nw.LazyFrame, firsts: nw.LazyFrame, stages: int) -> nw.Laz
 def _stage_frame(model: StageModel) -> pl.DataFrame:
     return pl.DataFrame(
         {
-            "stage_index": pl.Series(range(len(model.stages)), dtype=pl.Int64),
+            "stage_index": pl.Series(range(1, len(model.stages) + 1), dtype=pl.Int64),
             "stage": list(model.stages),
         }
     )
@@ -139,7 +139,7 @@ def stage_summary(
     -------
     frame
         Same library as ``touchpoints``, one row per stage in model order:
-        ``stage_index`` (0-based, as :meth:`StageModel.to_frame`), ``stage``, ``customers``
+        ``stage_index`` (1-based, as :meth:`StageModel.to_frame`), ``stage``, ``customers``
         (who reached it: any touchpoint of the stage), ``reached_next`` (of those, who had a
         touchpoint of any later stage at or after their first touchpoint in this one),
         ``conversion_to_next`` (``reached_next / customers``; null for the last stage and for
@@ -164,8 +164,10 @@ def stage_summary(
         nw.col("__ok").sum().alias("reached_next"),
         nw.col("__dt").median().alias("__median"),
     )
-    counts = to_polars(counts).with_columns(pl.col("__s").cast(pl.Int64).alias("stage_index"))
-    last = len(model.stages) - 1
+    counts = to_polars(counts).with_columns(
+        (pl.col("__s").cast(pl.Int64) + 1).alias("stage_index")  # 1-based, as people count
+    )
+    last = len(model.stages)
     out = (
         _stage_frame(model)
         .join(counts.drop("__s"), on="stage_index", how="left")
@@ -303,7 +305,7 @@ def _survey_scores(answers: nw.LazyFrame) -> pl.DataFrame:
     )
     counts = counts.with_columns(pl.col("responses", *flags).cast(pl.Int64))
     return counts.select(
-        pl.col("__s").cast(pl.Int64).alias("stage_index"),
+        (pl.col("__s").cast(pl.Int64) + 1).alias("stage_index"),
         "channel",
         "responses",
         pl.when(pl.col("__nps") > 0)
@@ -336,7 +338,7 @@ def journey_map(
     frame
         Same library as ``touchpoints``, one row per stage × channel cell that occurs in the
         data (touchpoints or, with ``surveys``, answers), by model order then channel:
-        ``stage_index`` (0-based), ``stage``, ``channel``, ``customers`` (with a touchpoint of
+        ``stage_index`` (1-based), ``stage``, ``channel``, ``customers`` (with a touchpoint of
         the stage on the channel), ``touchpoints`` (events), ``conversion_to_next`` (share of
         those customers who had a later-stage touchpoint, on any channel, at or after their
         first touchpoint in the cell; null for the last stage). With ``surveys``: also
@@ -365,11 +367,13 @@ def journey_map(
     cells = to_polars(moved).join(
         volume, on=["__s", "channel"], how="full", coalesce=True, nulls_equal=True
     )
-    cells = cells.rename({"__s": "stage_index"}).with_columns(pl.col("stage_index").cast(pl.Int64))
+    cells = cells.rename({"__s": "stage_index"}).with_columns(
+        pl.col("stage_index").cast(pl.Int64) + 1  # 1-based, as people count
+    )
     if surveys is not None:
         scores = _survey_scores(_attributed(surveys, events, model))
         cells = cells.join(scores, on=keys, how="full", coalesce=True, nulls_equal=True)
-    last = len(model.stages) - 1
+    last = len(model.stages)
     cells = cells.with_columns(
         pl.col("customers", "touchpoints", "__moved").fill_null(0).cast(pl.Int64)
     ).with_columns(

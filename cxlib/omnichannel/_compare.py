@@ -33,6 +33,7 @@ import narwhals as nw
 import numpy as np
 import polars as pl
 
+import cxlib.i18n as i18n
 from cxlib._engine import (
     CUSTOMER,
     MICROS,
@@ -102,13 +103,20 @@ def _per_customer(
     return data, lo, hi
 
 
+_UNITS = {  # a window's unit -> its words (one, several)
+    "d": (i18n.N_("{n} day"), i18n.N_("{n} days")),
+    "w": (i18n.N_("{n} week"), i18n.N_("{n} weeks")),
+    "h": (i18n.N_("{n} hour"), i18n.N_("{n} hours")),
+    "m": (i18n.N_("{n} minute"), i18n.N_("{n} minutes")),
+}
+
+
 def _readable(window: str) -> str:
     """ "90d" -> "90 days" (labels read as language, not as parameters)."""
-    units = {"d": "day", "w": "week", "h": "hour", "m": "minute"}
     text = str(window).strip()
     number, unit = text[:-1], text[-1:]
-    if number.isdigit() and unit in units:
-        return f"{int(number)} {units[unit]}{'' if int(number) == 1 else 's'}"
+    if number.isdigit() and unit in _UNITS:
+        return i18n.nt(*_UNITS[unit], int(number))
     return text
 
 
@@ -128,24 +136,55 @@ def _verdict(
     claim: float | None,
     window: str,
 ) -> str:
+    """One plain sentence in the report's language (:mod:`cxlib.i18n`)."""
     if not np.isfinite(uplift):
-        return f"{what}: not enough customers in both segments to compare."
-    size = f"{abs(uplift):.1%} {'more' if uplift >= 0 else 'less'}"
-    lead = {
-        "orders": f"Omnichannel customers place {size} orders",
-        "retention": f"Omnichannel customers are {size} likely to be active in the last "
-        f"{window} of the period",
-        "value": f"Omnichannel customers are worth {size} per customer over the period",
-    }.get(metric, f"Omnichannel customers spend {size} {what.lower().replace('spend ', '')}")
-    distinct = low > 0 or high < 0
-    text = (
-        f"{lead} than single-channel customers ({confidence:.0%} CI {low:+.1%} to "
-        f"{high:+.1%}); the difference is {'' if distinct else 'not '}distinguishable "
-        "from zero."
+        return i18n.t("{what}: not enough customers in both segments to compare.", what=what)
+    share = i18n.percent(abs(uplift))
+    size = (
+        i18n.t("{share} more", share=share) if uplift >= 0 else i18n.t("{share} less", share=share)
     )
+    if metric == "orders":
+        lead = i18n.t("Omnichannel customers place {size} orders", size=size)
+    elif metric == "retention":
+        lead = i18n.t(
+            "Omnichannel customers are {size} likely to be active in the last {window} of the "
+            "period",
+            size=size,
+            window=window,
+        )
+    elif metric == "value":
+        lead = i18n.t(
+            "Omnichannel customers are worth {size} per customer over the period", size=size
+        )
+    else:  # spend per order of a channel group
+        group = metric.removesuffix("_order_value")
+        lead = i18n.t(
+            "Omnichannel customers spend {size} per {group} order", size=size, group=group
+        )
+    values = {
+        "lead": lead,
+        "level": i18n.percent(confidence, 0),
+        "low": i18n.percent(low, sign=True),
+        "high": i18n.percent(high, sign=True),
+    }
+    if low > 0 or high < 0:
+        text = i18n.t(
+            "{lead} than single-channel customers ({level} CI {low} to {high}); the difference "
+            "is distinguishable from zero.",
+            **values,
+        )
+    else:
+        text = i18n.t(
+            "{lead} than single-channel customers ({level} CI {low} to {high}); the difference "
+            "is not distinguishable from zero.",
+            **values,
+        )
     if claim is not None:
-        inside = low <= claim <= high
-        text += f" The claimed {claim:+.0%} is {'within' if inside else 'outside'} the interval."
+        claimed = i18n.percent(claim, 0, sign=True)
+        if low <= claim <= high:
+            text += " " + i18n.t("The claimed {claim} is within the interval.", claim=claimed)
+        else:
+            text += " " + i18n.t("The claimed {claim} is outside the interval.", claim=claimed)
     return text
 
 
@@ -234,12 +273,23 @@ def compare(
     omni = (data.get_column("__groups") >= needed).to_numpy()
     single = (data.get_column("__groups") == 1).to_numpy()
     metrics: list[tuple[str, str, str, str | None]] = [
-        (f"{g}_order_value", f"Spend per {g} order", f"{g}_revenue", f"{g}_orders") for g in names
+        (
+            f"{g}_order_value",
+            i18n.t("Spend per {group} order", group=g),
+            f"{g}_revenue",
+            f"{g}_orders",
+        )
+        for g in names
     ]
     metrics += [
-        ("orders", "Orders per customer", "orders", None),
-        ("retention", f"Active in the last {_readable(active_window)}", "active", None),
-        ("value", "Value per customer", "revenue", None),
+        ("orders", i18n._("Orders per customer"), "orders", None),
+        (
+            "retention",
+            i18n.t("Active in the last {window}", window=_readable(active_window)),
+            "active",
+            None,
+        ),
+        ("value", i18n._("Value per customer"), "revenue", None),
     ]
     rng = np.random.default_rng(seed)
     segments = {"omni": omni, "single": single}

@@ -12,7 +12,7 @@ import altair as alt
 import polars as pl
 
 from cxlib._engine import to_polars
-from cxlib.pages._chart_base import WIDTH, _plain
+from cxlib.pages._chart_base import COUNT, WIDTH, _interval_described, _plain
 
 # --- churn (cxlib.churn, cxlib.churn.survival) ------------------------------------------------
 
@@ -22,8 +22,8 @@ def calibration_chart(
 ) -> alt.Chart:
     """Observed churn (with its interval) against the mean predicted probability per score bin
     of a :meth:`cxlib.churn.ChurnModel.calibration` frame; the diagonal is perfect calibration."""
-    data = to_polars(calibration)
-    top = float(max(data["predicted"].max(), data["observed_high"].max(), 0.05))
+    data = _plain(to_polars(calibration))
+    top = float(max(data["predicted"].max() or 0, data["observed_high"].max() or 0, 0.05))
     diagonal = (
         alt.Chart(pl.DataFrame({"p": [0.0, top]}))
         .mark_line(color="#999", strokeDash=[4, 4])
@@ -34,6 +34,7 @@ def calibration_chart(
     color = alt.Color("model:N", title="Model")
     points = (
         alt.Chart(data)
+        .transform_filter("isValid(datum.predicted) && isValid(datum.observed)")
         .mark_line(point=True)
         .encode(
             x=x,
@@ -48,10 +49,24 @@ def calibration_chart(
             ],
         )
     )
-    bars = (
+    bars = _interval_described(
         alt.Chart(data)
+        .transform_filter("isValid(datum.predicted) && isValid(datum.observed_low)")
         .mark_rule()
-        .encode(x=x, y="observed_low:Q", y2="observed_high:Q", color=color)
+        .encode(
+            x=x,
+            y="observed_low:Q",
+            y2="observed_high:Q",
+            color=color,
+            tooltip=[
+                alt.Tooltip("model:N"),
+                alt.Tooltip("observed_low:Q", title="95% low", format=".1%"),
+                alt.Tooltip("observed_high:Q", title="95% high", format=".1%"),
+            ],
+        ),
+        "observed_low",
+        "observed_high",
+        ".1%",
     )
     return (diagonal + bars + points).properties(title=title, width=WIDTH)
 
@@ -59,7 +74,7 @@ def calibration_chart(
 def lift_chart(lift: Any, *, title: str = "Lift by score decile") -> alt.Chart:
     """Lift (churn rate in the decile ÷ overall) by decile, 1 = riskiest, per model; the rule
     at 1 is a random list."""
-    data = to_polars(lift)
+    data = _plain(to_polars(lift))
     bars = (
         alt.Chart(data)
         .mark_bar()
@@ -68,7 +83,7 @@ def lift_chart(lift: Any, *, title: str = "Lift by score decile") -> alt.Chart:
                 "decile:O", title="Score decile (1 = highest risk)", axis=alt.Axis(labelAngle=0)
             ),
             xOffset=alt.XOffset("model:N"),
-            y=alt.Y("lift:Q", title="Lift (× overall churn rate)"),
+            y=alt.Y("lift:Q", title="Lift (× overall churn rate)", axis=alt.Axis(format=".1~f")),
             color=alt.Color("model:N", title="Model"),
             tooltip=[
                 alt.Tooltip("model:N"),
@@ -82,7 +97,7 @@ def lift_chart(lift: Any, *, title: str = "Lift by score decile") -> alt.Chart:
     rule = (
         alt.Chart(pl.DataFrame({"one": [1.0]}))
         .mark_rule(color="#333", strokeDash=[4, 4])
-        .encode(y="one:Q")
+        .encode(y="one:Q", tooltip=alt.Tooltip("one:Q", title="A random list", format=".0f"))
     )
     return (bars + rule).properties(title=title, width=WIDTH)
 
@@ -92,9 +107,9 @@ def importance_chart(
 ) -> alt.Chart:
     """Horizontal bars of the drop in ROC AUC when a feature is shuffled, with 95 % intervals,
     from :meth:`cxlib.churn.ChurnModel.importance`."""
-    data = to_polars(importance).sort("importance", descending=True).head(top)
+    data = _plain(to_polars(importance)).sort("importance", descending=True).head(top)
     y = alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320))
-    x = alt.X("importance:Q", title="Drop in ROC AUC when shuffled")
+    x = alt.X("importance:Q", title="Drop in ROC AUC when shuffled", axis=alt.Axis(format=".2~f"))
     bars = (
         alt.Chart(data)
         .mark_bar()
@@ -109,10 +124,22 @@ def importance_chart(
             ],
         )
     )
-    whiskers = (
+    whiskers = _interval_described(
         alt.Chart(data)
         .mark_rule(color="#333")
-        .encode(y=y, x="importance_low:Q", x2="importance_high:Q")
+        .encode(
+            y=y,
+            x="importance_low:Q",
+            x2="importance_high:Q",
+            tooltip=[
+                alt.Tooltip("label:N", title="Feature"),
+                alt.Tooltip("importance_low:Q", title="95% low", format=".3f"),
+                alt.Tooltip("importance_high:Q", title="95% high", format=".3f"),
+            ],
+        ),
+        "importance_low",
+        "importance_high",
+        ".3f",
     )
     # the SVG renderer measures label text narrower than browsers draw it: leave room
     return (bars + whiskers).properties(
@@ -125,7 +152,7 @@ def partial_dependence_chart(
 ) -> alt.VConcatChart:
     """One small line chart per feature of a partial-dependence frame: average predicted
     churn probability over the feature's values (categories as points)."""
-    data = to_polars(dependence)
+    data = _plain(to_polars(dependence))
     charts = []
     for feature in data.get_column("feature").unique(maintain_order=True).to_list():
         part = data.filter(pl.col("feature") == feature)
@@ -133,7 +160,11 @@ def partial_dependence_chart(
         categorical = (
             bool(part.get_column("categorical")[0]) if "categorical" in part.columns else False
         )
-        x = alt.X("value:N", title=label, sort=None) if categorical else alt.X("x:Q", title=label)
+        x = (
+            alt.X("value:N", title=label, sort=None)
+            if categorical
+            else alt.X("x:Q", title=label, axis=alt.Axis(format=COUNT))
+        )
         charts.append(
             alt.Chart(part)
             .mark_line(point=True)
@@ -157,8 +188,8 @@ def survival_chart(
 ) -> alt.Chart:
     """Kaplan–Meier step curves with their confidence bands, from
     :func:`cxlib.churn.survival.kaplan_meier`; one colour per ``by`` segment."""
-    data = to_polars(curves)
-    x = alt.X("time:Q", title=x_title)
+    data = _plain(to_polars(curves))
+    x = alt.X("time:Q", title=x_title, axis=alt.Axis(format=COUNT))
     enc = {"color": alt.Color(f"{by}:N", title=by.replace("_", " "))} if by else {}
     band_enc = {"color": alt.Color(f"{by}:N", legend=None)} if by else {}
     band = (
@@ -196,7 +227,7 @@ def drivers_chart(drivers: Any, *, title: str = "What moves the score") -> alt.C
     """Horizontal bars of each attribute's share of the explained variance with bootstrap
     whiskers, coloured by direction, from :func:`cxlib.voc.drivers` /
     :func:`cxlib.voc.key_drivers`."""
-    data = to_polars(drivers).with_columns(
+    data = _plain(to_polars(drivers)).with_columns(
         pl.col("attribute").str.replace_all("_", " ").alias("label"),
         pl.col("direction")
         .replace(
@@ -226,8 +257,11 @@ def drivers_chart(drivers: Any, *, title: str = "What moves the score") -> alt.C
             ],
         )
     )
-    whiskers = (
-        alt.Chart(data).mark_rule(color="#333").encode(y=y, x="share_low:Q", x2="share_high:Q")
+    whiskers = _interval_described(
+        alt.Chart(data).mark_rule(color="#333").encode(y=y, x="share_low:Q", x2="share_high:Q"),
+        "share_low",
+        "share_high",
+        ".1%",
     )
     # padding: the browser's font may be wider than the one the SVG was measured with
     return (bars + whiskers).properties(title=title, width=WIDTH, padding={"left": 40})
@@ -273,7 +307,10 @@ def share_comparison_chart(
         )
     )
     if low and high:
-        bars = bars + alt.Chart(data).mark_rule(color="#333").encode(
-            y=y, yOffset=offset, x=f"{low}:Q", x2=f"{high}:Q"
+        rule = (
+            alt.Chart(data)
+            .mark_rule(color="#333")
+            .encode(y=y, yOffset=offset, x=f"{low}:Q", x2=f"{high}:Q")
         )
+        bars = bars + _interval_described(rule, low, high, ".1%")
     return bars.properties(title=title, width=WIDTH, padding={"left": 40})

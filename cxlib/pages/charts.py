@@ -31,7 +31,17 @@ import altair as alt
 import polars as pl
 
 from cxlib._engine import to_polars
-from cxlib.pages._chart_base import FONT, PALETTE, WIDTH, _plain
+from cxlib.pages._chart_base import (
+    COUNT,
+    FONT,
+    PALETTE,
+    WIDTH,
+    _interval_described,
+    _plain,
+    _tip,
+    _with_text,
+    renderer,
+)
 from cxlib.pages._model_charts import (
     calibration_chart,
     drivers_chart,
@@ -79,10 +89,10 @@ def use(mode: Mode = "interactive") -> Mode:
     >>> use("static")
     'static'
     """
-    if mode == "static":
-        alt.renderers.enable("svg")
+    if mode == "static":  # both in the report's language (_chart_base.localize)
+        alt.renderers.enable(renderer("svg"))
     elif mode == "interactive":
-        alt.renderers.enable("default")
+        alt.renderers.enable(renderer("default"))
     else:
         raise ValueError(f"mode={mode!r}; use 'interactive' or 'static'")
     alt.data_transformers.disable_max_rows()
@@ -101,21 +111,24 @@ def funnel_chart(funnel: Any, *, title: str = "Funnel", by: str | None = None) -
     tooltip = [
         alt.Tooltip("step:N", title="Step"),
         alt.Tooltip("customers:Q", title="Customers", format=","),
-        alt.Tooltip("conversion:Q", title="Conversion from step 1", format=".1%"),
-        alt.Tooltip("step_conversion:Q", title="From previous step", format=".1%"),
+        _tip("conversion", "Conversion from step 1"),
+        _tip("step_conversion", "From previous step"),
     ]
-    base = alt.Chart(data).encode(x=x)
+    base = _with_text(alt.Chart(data), {"conversion": ".1%", "step_conversion": ".1%"}).encode(x=x)
+    y = alt.Y("customers:Q", title="Customers", axis=alt.Axis(format=COUNT))
     if by:
         bars = base.mark_bar().encode(
-            y=alt.Y("customers:Q", title="Customers"),
+            y=y,
             xOffset=alt.XOffset(f"{by}:N"),
             color=alt.Color(f"{by}:N", title=by.replace("_", " ")),
             tooltip=[alt.Tooltip(f"{by}:N"), *tooltip],
         )
         return bars.properties(title=title, width=WIDTH)
-    bars = base.mark_bar().encode(y=alt.Y("customers:Q", title="Customers"), tooltip=tooltip)
-    labels = base.mark_text(dy=-8, fontSize=12, color="#333").encode(
-        y="customers:Q", text=alt.Text("conversion:Q", format=".1%")
+    bars = base.mark_bar().encode(y=y, tooltip=tooltip)
+    labels = (
+        base.transform_filter("isValid(datum.conversion)")  # no label on a step nobody began
+        .mark_text(dy=-8, fontSize=12, color="#333")
+        .encode(y="customers:Q", text=alt.Text("conversion:Q", format=".1%"))
     )
     return (bars + labels).properties(title=title, width=WIDTH)
 
@@ -133,7 +146,14 @@ def trend_chart(
     y_title: str | None = None,
     percent: bool = True,
 ) -> alt.Chart:
-    """A line over time with an optional interval band (``low``/``high`` columns)."""
+    """A line over time with an optional interval band (``low``/``high`` columns).
+
+    With a ``complete`` column (:func:`cxlib.funnel_trend`, :func:`cxlib.with_period` then
+    ``by=["period", "complete"]``, :func:`cxlib.lifecycle`, the data-health activity), a
+    period still open (``complete`` False or missing) is drawn as a hollow point at the end
+    of a dashed, lighter segment, without a band, and a subtitle says it is not final: its
+    customers or answers are still coming in, so a dip there is not a drop.
+    """
     data = _plain(to_polars(frame))
     fmt = ".0%" if percent else ",.0f"
     enc = {
@@ -142,18 +162,57 @@ def trend_chart(
     }
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=color.replace("_", " "))
-    line = (
-        alt.Chart(data)
-        .mark_line(point=True)
-        .encode(**enc, tooltip=[alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=fmt)])
-    )
+    tooltip = [alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=fmt)]
+    if "complete" not in data.columns:
+        line = alt.Chart(data).mark_line(point=True).encode(**enc, tooltip=tooltip)
+        if low and high:
+            band_enc = {"x": enc["x"], "y": alt.Y(f"{low}:Q"), "y2": alt.Y2(f"{high}:Q")}
+            if color:
+                band_enc["color"] = enc["color"]
+            band = alt.Chart(data).mark_area(opacity=0.18).encode(**band_enc)
+            band = _interval_described(band, low, high, fmt)
+            return (band + line).properties(title=title, width=WIDTH)
+        return line.properties(title=title, width=WIDTH)
+    data = _with_open_periods(data, x, color)
+    final, still_open = alt.Chart(data).transform_filter("datum.complete"), alt.Chart(data)
+    still_open = still_open.transform_filter("!datum.complete")
+    fixed = {} if color else {"color": PALETTE[0]}  # the theme colours lines, not points
+    layers = [
+        final.mark_line(**fixed).encode(**enc),
+        alt.Chart(data)  # from the last final point on, dashed and lighter
+        .transform_filter("!datum.complete || datum.leads_to_open")
+        .mark_line(strokeDash=[5, 4], opacity=0.55, **fixed)
+        .encode(**enc),
+        final.mark_point(filled=True, size=40, opacity=1, **fixed).encode(**enc, tooltip=tooltip),
+        still_open.mark_point(filled=False, size=60, strokeWidth=2, opacity=0.8, **fixed).encode(
+            **enc, tooltip=tooltip
+        ),
+    ]
     if low and high:
         band_enc = {"x": enc["x"], "y": alt.Y(f"{low}:Q"), "y2": alt.Y2(f"{high}:Q")}
         if color:
             band_enc["color"] = enc["color"]
-        band = alt.Chart(data).mark_area(opacity=0.18).encode(**band_enc)
-        return (band + line).properties(title=title, width=WIDTH)
-    return line.properties(title=title, width=WIDTH)
+        band = final.mark_area(opacity=0.18, **fixed).encode(**band_enc)
+        layers.insert(0, _interval_described(band, low, high, fmt))
+    if data.get_column("complete").all():
+        return alt.layer(*layers).properties(title=title, width=WIDTH)
+    heading = alt.Title(
+        title, subtitle="Hollow points, dashed: open period, not final, left out of comparisons"
+    )
+    return alt.layer(*layers).properties(title=heading, width=WIDTH)
+
+
+def _with_open_periods(data: pl.DataFrame, x: str, color: str | None) -> pl.DataFrame:
+    """``complete`` without nulls (missing: open) and ``leads_to_open``: the last final
+    point of each line that goes on into open periods (where the dashed segment starts)."""
+    data = data.with_columns(pl.col("complete").fill_null(False))
+    last_final = pl.col(x).filter(pl.col("complete")).max()
+    any_open = (~pl.col("complete")).any()
+    if color:
+        last_final, any_open = last_final.over(color), any_open.over(color)
+    return data.with_columns(
+        (pl.col("complete") & any_open & (pl.col(x) == last_final)).alias("leads_to_open")
+    )
 
 
 def bar_chart(
@@ -191,7 +250,13 @@ def bar_chart(
             rule_enc = {"y": cat, "x": alt.X(f"{low}:Q"), "x2": alt.X2(f"{high}:Q")}
         else:
             rule_enc = {"x": cat, "y": alt.Y(f"{low}:Q"), "y2": alt.Y2(f"{high}:Q")}
-        bars = bars + alt.Chart(data).mark_rule(color="#333").encode(**rule_enc)
+        rule_enc["tooltip"] = [
+            alt.Tooltip(f"{x}:N"),
+            alt.Tooltip(f"{low}:Q", title="95% low", format=fmt),
+            alt.Tooltip(f"{high}:Q", title="95% high", format=fmt),
+        ]
+        rule = alt.Chart(data).mark_rule(color="#333").encode(**rule_enc)
+        bars = bars + _interval_described(rule, low, high, fmt)
     return bars.properties(title=title, width=WIDTH)
 
 
@@ -208,10 +273,16 @@ def heatmap(
     percent: bool = False,
     x_sort: list[str] | None = None,
     y_sort: list[str] | None = None,
+    value_format: str | None = None,
 ) -> alt.Chart:
-    """A labelled heatmap (e.g. stage × channel journey map, cohort × period retention)."""
+    """A labelled heatmap (e.g. stage × channel journey map, cohort × period retention).
+
+    ``value_format`` is the d3 format of the cell labels, tooltips and legend (default:
+    ``.0%`` with ``percent``, else ``,.2~f``); cells without a value are left blank.
+    """
     data = _plain(to_polars(frame))
-    fmt = ".0%" if percent else ",.2~f"  # ",": Vega writes 5e+3 on a gradient legend
+    # an explicit format everywhere: without one Vega writes 5e+3 on a gradient legend
+    fmt = value_format or (".0%" if percent else ",.2~f")
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:O", title=x_title or x.replace("_", " "), sort=x_sort),
         y=alt.Y(f"{y}:O", title=y_title or y.replace("_", " "), sort=y_sort),
@@ -251,7 +322,11 @@ def journey_heatmap(
     stages: list[str] | None = None,
     title: str = "Journey map: customers by stage and channel",
 ) -> alt.Chart:
-    """Stage × channel heatmap of a :func:`cxlib.journey_map` frame."""
+    """Stage × channel heatmap of a :func:`cxlib.journey_map` frame.
+
+    Shares read as whole percentages, NPS in whole points, counts with thousands
+    separators; a cell without customers or answers stays blank.
+    """
     percent = value in {"conversion_to_next", "csat", "share"}
     return heatmap(
         journey,
@@ -261,26 +336,27 @@ def journey_heatmap(
         title=title,
         x_title="Stage",
         y_title="Channel",
-        value_title=value.replace("_", " "),
+        value_title="NPS" if value == "nps" else value.replace("_", " "),
         percent=percent,
         x_sort=stages,
+        value_format=".0%" if percent else ",.0f",
     )
 
 
 def stage_flow(summary: Any, *, title: str = "Customers reaching each stage") -> alt.Chart:
     """Customers per stage in journey order, labelled with conversion to the next stage."""
-    data = _plain(to_polars(summary)).with_columns(  # stage_index is 0-based
-        ((pl.col("stage_index") + 1).cast(pl.String) + ". " + pl.col("stage")).alias("label")
+    data = _plain(to_polars(summary)).with_columns(  # stage_index is 1-based
+        (pl.col("stage_index").cast(pl.String) + ". " + pl.col("stage")).alias("label")
     )
-    base = alt.Chart(data).encode(
+    base = _with_text(alt.Chart(data), {"conversion_to_next": ".1%"}).encode(
         x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0))
     )
     bars = base.mark_bar().encode(
-        y=alt.Y("customers:Q", title="Customers"),
+        y=alt.Y("customers:Q", title="Customers", axis=alt.Axis(format=COUNT)),
         tooltip=[
             alt.Tooltip("stage:N", title="Stage"),
-            alt.Tooltip("customers:Q", format=","),
-            alt.Tooltip("conversion_to_next:Q", title="Went on", format=".1%"),
+            alt.Tooltip("customers:Q", title="Customers", format=","),
+            _tip("conversion_to_next", "Went on"),
         ],
     )
     text = (
@@ -292,25 +368,49 @@ def stage_flow(summary: Any, *, title: str = "Customers reaching each stage") ->
 
 
 def retention_heatmap(retention: Any, *, title: str = "Retention by cohort") -> alt.Chart:
-    """Cohort × period heatmap of a :func:`cxlib.retention` frame; incomplete cells greyed."""
+    """Cohort × period heatmap of a :func:`cxlib.retention` frame.
+
+    Cells of a period not over yet (``complete`` False: customers may still come back in
+    it) are pale with a dashed outline, and a subtitle says they are not final.
+    """
     data = _plain(to_polars(retention)).with_columns(pl.col("cohort").dt.strftime("%Y-%m-%d"))
-    if "complete" in data.columns:
-        data = data.with_columns(
-            pl.when(pl.col("complete")).then(pl.col("rate")).alias("rate_shown")
-        )
-    else:
-        data = data.with_columns(pl.col("rate").alias("rate_shown"))
-    return heatmap(
-        data,
-        x="period_index",
-        y="cohort",
-        value="rate_shown",
-        title=title,
-        x_title="Periods since first visit",
-        y_title="Cohort",
-        value_title="Retained",
-        percent=True,
+    final = pl.col("complete").fill_null(False) if "complete" in data.columns else pl.lit(True)
+    data = data.with_columns(final.alias("complete"))
+    base = alt.Chart(data).encode(
+        x=alt.X("period_index:O", title="Periods since first visit"),
+        y=alt.Y("cohort:O", title="Cohort"),
     )
+    cells = base.mark_rect().encode(
+        color=alt.Color("rate:Q", title="Retained", legend=alt.Legend(format=".0%")),
+        opacity=alt.condition("datum.complete", alt.value(1.0), alt.value(0.35)),
+        tooltip=[
+            alt.Tooltip("cohort:O", title="Cohort"),
+            alt.Tooltip("period_index:O", title="Periods since first visit"),
+            alt.Tooltip("rate:Q", title="Retained", format=".0%"),
+        ],
+    )
+    outline = (
+        base.transform_filter("!datum.complete")
+        .mark_rect(filled=False, stroke="#777", strokeDash=[3, 2], strokeWidth=1)
+        .encode()
+    )
+    top = data.get_column("rate").max() if data.height else None
+    threshold = float(top) * 0.6 if isinstance(top, int | float) else 0.0
+    text = (
+        base.transform_filter("isValid(datum.rate)")
+        .mark_text(fontSize=11)
+        .encode(
+            text=alt.Text("rate:Q", format=".0%"),
+            color=alt.condition(
+                f"datum.complete && datum.rate > {threshold}", alt.value("white"), alt.value("#222")
+            ),
+        )
+    )
+    chart = alt.layer(cells, outline, text)
+    if data.get_column("complete").all():
+        return chart.properties(title=title, width=WIDTH)
+    heading = alt.Title(title, subtitle="Pale, outlined cells: period not over yet, not final")
+    return chart.properties(title=heading, width=WIDTH)
 
 
 def histogram(
@@ -332,11 +432,16 @@ def histogram(
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X(f"{value}:Q", bin=alt.Bin(maxbins=bins), title=label),
-            y=alt.Y("count():Q", title=y_title),
+            x=alt.X(
+                f"{value}:Q",
+                bin=alt.Bin(maxbins=bins),
+                title=label,
+                axis=alt.Axis(format=COUNT),
+            ),
+            y=alt.Y("count():Q", title=y_title, axis=alt.Axis(format=COUNT)),
             tooltip=[
-                alt.Tooltip(f"{value}:Q", bin=alt.Bin(maxbins=bins), title=label),
-                alt.Tooltip("count():Q", title=y_title),
+                alt.Tooltip(f"{value}:Q", bin=alt.Bin(maxbins=bins), title=label, format=COUNT),
+                alt.Tooltip("count():Q", title=y_title, format=","),
             ],
         )
         .properties(title=title, width=WIDTH)
@@ -403,12 +508,12 @@ def funnel_explorer_chart(
     tooltip = [
         alt.Tooltip("step:N", title="Step"),
         alt.Tooltip("customers:Q", title="Customers", format=","),
-        alt.Tooltip("conversion:Q", title="Conversion from step 1", format=".1%"),
-        alt.Tooltip("step_conversion:Q", title="From previous step", format=".1%"),
+        _tip("conversion", "Conversion from step 1"),
+        _tip("step_conversion", "From previous step"),
     ]
-    base = alt.Chart(data).encode(
+    base = _with_text(alt.Chart(data), {"conversion": ".1%", "step_conversion": ".1%"}).encode(
         x=alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("customers:Q", title="Customers"),
+        y=alt.Y("customers:Q", title="Customers", axis=alt.Axis(format=COUNT)),
     )
     if by:
         base = base.encode(
@@ -420,8 +525,10 @@ def funnel_explorer_chart(
         .encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)), tooltip=tooltip)
         .add_params(pick)
     )
-    labels = base.mark_text(dy=-8, fontSize=10 if by else 12, color="#333").encode(
-        text=alt.Text("conversion:Q", format=".0%" if by else ".1%")
+    labels = (
+        base.transform_filter("isValid(datum.conversion)")
+        .mark_text(dy=-8, fontSize=10 if by else 12, color="#333")
+        .encode(text=alt.Text("conversion:Q", format=".0%" if by else ".1%"))
     )
     subtitle = "Click a bar to see who dropped off after that step"
     return (bars + labels).properties(title=alt.Title(title, subtitle=subtitle), width=WIDTH)

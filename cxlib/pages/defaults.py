@@ -13,6 +13,7 @@ plain Python values (names, dates, channel groups) to pass to the analyses.
 * :func:`snapshot_date` — the churn snapshot: the data's end minus the horizon;
 * :func:`stage` and :func:`stall_stage` — a stage to study when none is given;
 * :func:`survey_triggers` — the touchpoint each survey follows;
+* :func:`dropoff_step` — the funnel step whose drop-offs a page lists;
 * :func:`names` and :func:`claims` — comma-separated parameters as lists and mappings.
 
 Examples
@@ -31,11 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cxlib._engine import eager, parse_duration
+from cxlib._engine import eager, parse_duration, to_polars
 from cxlib._errors import DataError
 from cxlib.journey import stage as journey_stage
 from cxlib.journey import suggest_steps
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "channel_groups",
     "claims",
+    "dropoff_step",
     "funnel_steps",
     "names",
     "segment_columns",
@@ -268,3 +270,38 @@ def survey_triggers(ds: Dataset) -> dict[str, str]:
     if "nps" in kinds and "nps" not in triggers:
         triggers["nps"] = ds.config.conversion
     return {k: v for k, v in sorted(triggers.items()) if k in kinds}
+
+
+def dropoff_step(funnel: Any, at: int = 0) -> int | None:
+    """The funnel step whose drop-offs a page lists: ``at`` when given (1-based), else the
+    step after which the largest share of customers stops (as the funnel's sentence names
+    it: the lowest conversion from one step to the next). None when the funnel has no step
+    with a next one that someone reached.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> funnel = pl.DataFrame({"step_index": [1, 2, 3], "customers": [1000, 800, 200],
+    ...     "step_conversion": [1.0, 0.8, 0.25]})
+    >>> dropoff_step(funnel), dropoff_step(funnel, 1)
+    (2, 1)
+    """
+    frame = to_polars(funnel).sort("step_index")
+    last = frame.height
+    if at:
+        if not 1 <= at < last:
+            raise DataError(
+                f"dropoff_at={at}: use a step from 1 to {last - 1} (the last step has no "
+                "drop-off), or 0 for the largest drop"
+            )
+        return at
+    pairs = [
+        (rate, previous)
+        for (previous, reached), rate in zip(
+            frame.select("step_index", "customers").iter_rows(),
+            frame.get_column("step_conversion").to_list()[1:],
+            strict=False,
+        )
+        if reached and rate is not None and rate == rate  # NaN: nobody reached the step
+    ]
+    return min(pairs, default=(None, None))[1]

@@ -56,7 +56,7 @@ import traitlets
 from cxlib._engine import CUSTOMER, like_input, parse_duration
 from cxlib._errors import DataError
 from cxlib.journey import FunnelEngine, next_touchpoints
-from cxlib.pages import charts
+from cxlib.pages import charts, findings
 from cxlib.pages.tables import table
 from cxlib.privacy import escape, pseudonym
 
@@ -507,17 +507,20 @@ class FunnelExplorer:
             next_touchpoints(lost, top=TOP_NEXT),
             sample,
         )
-        self.panel.value = self._panel_html(self.dropoff)
+        self.panel.value = self._panel_html(self.dropoff, next_step=steps[step_index])
         return self.dropoff
 
     @staticmethod
-    def _panel_html(drop: DropOff) -> str:
+    def _panel_html(drop: DropOff, *, next_step: str) -> str:
         where = f" ({escape(drop.group)})" if drop.group is not None else ""
         share = f"{drop.left / drop.reached:.1%} of " if drop.reached else ""
         heading = (
             f"<h4>After step {drop.step_index}, {escape(drop.step)}{where}: "
             f"{drop.left:,} customers left ({share}{drop.reached:,} who reached it)</h4>"
         )
+        use = findings.dropoff_sentence(  # what the list is for; escaped by Finding
+            drop.next_touchpoints, step=drop.step, next_step=next_step, reached=drop.reached
+        )._repr_html_()
         top = table(
             drop.next_touchpoints,
             title="What they did next (first touchpoint after "
@@ -528,7 +531,7 @@ class FunnelExplorer:
             title="A sample of them (pseudonymized) with their path; "
             "the step they reached in [brackets]",
         ).to_html()
-        return heading + top + sample
+        return heading + use + top + sample
 
     # --------------------------------------------------------------------------- display
 

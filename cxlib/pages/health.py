@@ -127,7 +127,20 @@ def coverage_by_channel(ds: Dataset) -> pl.DataFrame:
 
 def activity_over_time(ds: Dataset, *, every: str = "1w") -> pl.DataFrame:
     """Touchpoints and active customers per period and channel: ``period, channel,
-    touchpoints, customers``. Gaps (a channel silent for a week) show as zero rows."""
+    touchpoints, customers, complete``. Gaps (a channel silent for a week) show as zero rows.
+
+    ``complete`` is False for the period the data stops in the middle of: its counts are
+    partial, not a fall. The data is taken to cover the whole day of its last touchpoint
+    (for periods of a day or longer; shorter ones end at the last touchpoint itself).
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> from cxlib import health
+    >>> weekly = health.activity_over_time(cx.load("data/sample"), every="1w")
+    >>> weekly.filter(~weekly["complete"])["period"].unique().dt.date().to_list()
+    [datetime.date(2025, 12, 29)]
+    """
     touchpoints = eager(ds.touchpoints)
     counts = (
         touchpoints.with_columns(pl.col("ts").dt.truncate(every).alias("period"))
@@ -138,16 +151,30 @@ def activity_over_time(ds: Dataset, *, every: str = "1w") -> pl.DataFrame:
         )
     )
     if counts.is_empty():
-        return counts
+        return counts.with_columns(pl.lit(True).alias("complete"))
     periods = pl.datetime_range(
         counts["period"].min(), counts["period"].max(), every, eager=True, time_zone="UTC"
     ).alias("period")
     grid = periods.to_frame().join(counts.select("channel").unique(), how="cross")
     return (
         grid.join(counts, on=["period", "channel"], how="left")
-        .with_columns(pl.col("touchpoints", "customers").fill_null(0))
+        .with_columns(
+            pl.col("touchpoints", "customers").fill_null(0),
+            (pl.col("period").dt.offset_by(every) <= _covered_until(touchpoints, every)).alias(
+                "complete"
+            ),
+        )
         .sort("period", "channel")
     )
+
+
+def _covered_until(touchpoints: pl.DataFrame, every: str) -> pl.Expr:
+    """The end of the data for periods of length ``every``: midnight after the last
+    touchpoint's day for periods of a day or more, the last touchpoint for shorter ones."""
+    last = touchpoints.get_column("ts").max()
+    start = pl.lit(last).dt.truncate("1d")
+    day_or_more = pl.select(start.dt.offset_by(every) >= start.dt.offset_by("1d")).item()
+    return start.dt.offset_by("1d") if day_or_more else pl.lit(last)
 
 
 def stage_order(ds: Dataset) -> list[str]:

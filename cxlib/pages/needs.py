@@ -61,11 +61,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cxlib._engine import eager
+import cxlib.i18n as i18n
+from cxlib._engine import eager, to_polars
 from cxlib._errors import DataError
 from cxlib.journey.stage import DEFAULT_SEGMENTS
 from cxlib.omnichannel import segments
@@ -74,9 +75,16 @@ from cxlib.pages.defaults import channel_groups, segment_columns, survey_trigger
 if TYPE_CHECKING:
     from cxlib.io import Dataset
 
-__all__ = ["NEEDS", "explain", "missing", "stage_has_touchpoints", "unavailable"]
+__all__ = [
+    "NEEDS",
+    "comparable_periods",
+    "explain",
+    "missing",
+    "stage_has_touchpoints",
+    "unavailable",
+]
 
-# need -> (what is missing, how to add it)
+# need -> (what is missing, how to add it): msgids, shown in the report's language
 NEEDS: dict[str, tuple[str, str]] = {
     "surveys": ("survey answers", "add a surveys file (customer_id, ts, survey, score)"),
     "nps": ("NPS answers", "add answers with survey = 'nps' (0-10) to the surveys file"),
@@ -339,9 +347,9 @@ def missing(ds: Dataset, *needs: str) -> list[str]:
 
 
 def explain(need: str) -> str:
-    """One line: what is missing and how to add it."""
+    """One line: what is missing and how to add it, in the report's language."""
     what, how = NEEDS[need]
-    return f"needs {what}: {how}"
+    return i18n.t("needs {what}: {how}", what=i18n._(what), how=i18n._(how))
 
 
 def unavailable(ds: Dataset, *needs: str) -> str | None:
@@ -353,5 +361,35 @@ def unavailable(ds: Dataset, *needs: str) -> str | None:
     lacking = missing(ds, *needs)
     if not lacking:
         return None
-    items = "".join(f"<li>{html.escape(explain(n))}</li>" for n in lacking)
-    return f'<div class="cx-unavailable"><b>Not available for this data</b><ul>{items}</ul></div>'
+    return _note([explain(n) for n in lacking])
+
+
+def _note(reasons: list[str]) -> str:
+    """The "Not available for this data" note with one line per reason."""
+    items = "".join(f"<li>{html.escape(reason)}</li>" for reason in reasons)
+    title = html.escape(i18n._("Not available for this data"))
+    return f'<div class="cx-unavailable"><b>{title}</b><ul>{items}</ul></div>'
+
+
+def comparable_periods(answers: Any, survey: str) -> str | None:
+    """The note for a change table that has no two complete periods of ``survey`` answers
+    to compare (:func:`cxlib.voc.with_period` marks the open one), or None when it has.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> answers = pl.DataFrame({"survey": ["nps", "nps", "csat"], "period": ["Q1", "Q2", "Q1"],
+    ...                         "complete": [True, True, True]})
+    >>> comparable_periods(answers, "nps") is None, comparable_periods(answers, "csat") is None
+    (True, False)
+    """
+    frame = to_polars(answers)
+    done = frame.filter(pl.col("complete") & (pl.col("survey") == survey))
+    if done.get_column("period").n_unique() >= 2:
+        return None
+    reason = i18n.t(
+        "needs two complete periods of {survey} answers to compare (the period the data ends "
+        "inside is still open): choose a shorter period",
+        survey=survey.upper(),
+    )
+    return _note([reason])

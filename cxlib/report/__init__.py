@@ -2,8 +2,12 @@
 
 A run executes each ``notebooks/NN-*.ipynb`` with papermill (a notebook whose parameters
 cell defines ``stage`` runs once per stage of the configured model), exports each to HTML
-without code, writes ``index.html`` with headline KPIs and a line per page, and publishes
-the folder atomically into ``--out``.
+without code, writes ``index.html`` (an executive summary: data period, KPIs with
+intervals, definitions and changes, the ranked findings, a line per page) and
+``summary.json``, and publishes the folder atomically into ``--out``. The next run into the
+same folder compares with the published ``summary.json`` and flags credible changes
+(:mod:`cxlib.report._summary`); ``[report] notify`` in cx.toml runs a command with the
+summary after each publish.
 
 A report always comes out for data that loads: a notebook whose declared needs
 (``metadata["cx"]["needs"]``, names of :mod:`cxlib.pages.needs`) the data does not meet is
@@ -14,7 +18,8 @@ run exits non-zero, keeps the failed executed notebook (with its traceback) in
 ``<out>.failed-<run id>/`` and leaves the last good report, if any, untouched.
 """
 
-from cxlib.report._html import export_html, index_page, unavailable_page
+from cxlib.report._html import export_html, unavailable_page
+from cxlib.report._index import index_page
 from cxlib.report._plan import Job, default_notebooks_dir, plan
 from cxlib.report._publish import ReportBusy
 from cxlib.report._run import Outcome, ReportResult, run_report

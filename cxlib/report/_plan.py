@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cxlib.i18n as i18n
 from cxlib._engine import close_match, did_you_mean
 from cxlib._errors import DataError
 from cxlib.pages import needs
@@ -48,8 +49,24 @@ def report_notebooks(notebooks_dir: Path) -> list[Path]:
     return sorted(notebooks_dir.glob(PATTERN))
 
 
+# The titles of the project's report pages, in the report's language; another notebook's
+# title is its file name in words.
+_TITLES = {
+    "data-health": i18n.N_("Data health"),
+    "journey-map": i18n.N_("Journey map"),
+    "stage": i18n.N_("Stage"),
+    "funnel-explorer": i18n.N_("Funnel explorer"),
+    "churn": i18n.N_("Churn"),
+    "voice-of-customer": i18n.N_("Voice of customer"),
+    "omnichannel-value": i18n.N_("Omnichannel value"),
+}
+
+
 def _title(notebook: Path) -> str:
-    words = notebook.stem.split("-", 1)[-1].replace("-", " ")
+    topic = notebook.stem.split("-", 1)[-1]
+    if topic in _TITLES:
+        return i18n._(_TITLES[topic])
+    words = topic.replace("-", " ")
     return words[:1].upper() + words[1:]
 
 
@@ -112,7 +129,7 @@ def plan(
                         notebook,
                         {**base, "stage": stage},
                         f"{notebook.stem}-{i}-{slug(stage)}",
-                        f"Stage: {stage}",
+                        i18n.t("Stage: {stage}", stage=stage),
                         page_needs,
                     )
                 )
@@ -125,7 +142,7 @@ def one_page(jobs: Sequence[Job]) -> Job:
     """The one page standing for a notebook that is not run (its jobs: one, or one per stage)."""
     first = jobs[0]
     per_stage = len(jobs) > 1 or first.name != first.notebook.stem
-    title = f"{_title(first.notebook)} pages" if per_stage else first.title
+    title = i18n.t("{page} pages", page=_title(first.notebook)) if per_stage else first.title
     return Job(first.notebook, {}, first.notebook.stem, title, first.needs)
 
 

@@ -20,10 +20,15 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import cxlib.i18n as i18n
 from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io import load
-from cxlib.pages import needs
-from cxlib.report._html import export_html, index_page, unavailable_page
+from cxlib.pages import headlines, needs
+from cxlib.pages.headlines import Headline
+from cxlib.report import _summary
+from cxlib.report._executive import write_index
+from cxlib.report._html import export_html, unavailable_page
+from cxlib.report._notify import notify
 from cxlib.report._plan import (
     Job,
     check_skip,
@@ -62,6 +67,8 @@ class Outcome:
     executed: Path | None = None
     missing: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
+    summary: str = ""
+    headlines: tuple[Headline, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -74,7 +81,9 @@ class ReportResult:
     """The outcome of a report run.
 
     ``had_report`` says whether a report was already published at ``out`` when the run
-    started (the one a failed run leaves in place).
+    started (the one a failed run leaves in place). ``summary`` is what the run wrote to
+    ``summary.json`` (with ``changes`` since the previous published run); ``notify_error``
+    says why the ``[report] notify`` command failed, if it did (the publish stands).
     """
 
     out: Path
@@ -82,6 +91,8 @@ class ReportResult:
     failed_dir: Path | None = None
     seconds: float = 0.0
     had_report: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
+    notify_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -93,11 +104,13 @@ class ReportResult:
         return [o for o in self.outcomes if o.status in ("not available", "skipped")]
 
 
-def _start_worker(folder: str) -> None:
+def _start_worker(folder: str, language: str) -> None:
     """In a worker: die with the run (:func:`cxlib.report._publish.die_with_parent`; the
-    notebook kernels a worker starts stop when it does) and log to a file."""
+    notebook kernels a worker starts stop when it does), log to a file, and speak the
+    report's language (the pages' translated prose)."""
     die_with_parent()
     _log_to_files(folder)
+    i18n.use(language)
 
 
 def _log_to_files(folder: str) -> None:
@@ -149,6 +162,7 @@ def _sections_left_out(notebook: Any) -> tuple[str, ...]:
 
 def _execute(job: Job, workdir: Path, timeout: int) -> Outcome:
     """Run one notebook with papermill and export it; runs in a worker process."""
+    import nbformat
     import papermill as pm
 
     executed = workdir / "executed" / f"{job.name}.ipynb"
@@ -164,12 +178,22 @@ def _execute(job: Job, workdir: Path, timeout: int) -> Outcome:
             progress_bar=False,
             cwd=str(job.notebook.parent),
         )
+        # the prose of markdown cells in the report's language (outputs already are)
+        nbformat.write(i18n.translate_notebook(notebook), str(executed))
         export_html(executed, workdir / "site" / f"{job.name}.html", title=job.title)
     except Exception as err:  # a failed notebook must not stop the others
         seconds = time.perf_counter() - start
         return Outcome(job, "failed", seconds, _error_message(err), executed)
     seconds = time.perf_counter() - start
-    return Outcome(job, "ran", seconds, executed=executed, sections=_sections_left_out(notebook))
+    return Outcome(
+        job,
+        "ran",
+        seconds,
+        executed=executed,
+        sections=_sections_left_out(notebook),
+        summary=headlines.page_summary(notebook),
+        headlines=tuple(headlines.harvest(notebook, job.name)),
+    )
 
 
 def _leave_out(jobs: list[Job], dataset: Dataset) -> tuple[list[Job], list[Outcome]]:
@@ -269,6 +293,7 @@ def run_report(
             f"{notebooks}: no report notebooks (NN-topic.ipynb) found; pass --notebooks DIR"
         )
     dataset = load(data)  # fails fast, with a DataError, on unusable input
+    i18n.use(dataset.config.locale)
     check_skip(dataset.config.report_skip, pages, dataset.config.source)
     todo = plan(notebooks, data, dict(parameters or {}), dataset.stages.stages)
     with exclusive(out):
@@ -291,6 +316,12 @@ def _run(
     workdir = out.parent / f".{out.name}.run-{run_id}"
     (workdir / "site").mkdir(parents=True)
     result = ReportResult(out, had_report=(out / "index.html").is_file())
+    summary = _summary.summarize(dataset, run_id=run_id)
+    previous = _summary.read_previous(out)
+    if previous is not None:
+        summary["compared_with"] = {k: previous.get(k) for k in ("run_id", "generated_at")}
+        summary["changes"] = _summary.compare(previous, summary)
+    result.summary = summary
     log.info("cx report: %d notebooks on %s -> %s", len(pages), data, out)
     todo, result.outcomes = _leave_out(todo, dataset)
     for outcome in result.outcomes:
@@ -298,7 +329,7 @@ def _run(
             target = workdir / "site" / f"{outcome.job.name}.html"
             unavailable_page(target, outcome.job.title, outcome.missing)
     bar = _progress(len(todo))
-    quiet = (str(workdir / "worker-logs"),)
+    quiet = (str(workdir / "worker-logs"), i18n.current())
     with ProcessPoolExecutor(max(1, jobs), initializer=_start_worker, initargs=quiet) as pool:
         futures = {pool.submit(_execute, job, workdir, timeout): job for job in todo}
         for future in as_completed(futures):
@@ -321,11 +352,13 @@ def _run(
     if result.left_out:
         left_out = ", ".join(f"{o.job.name} ({o.status})" for o in result.left_out)
         log.info("left out of this report: %s", left_out)
-    index_page(workdir / "site" / "index.html", dataset, result.outcomes, run_id=run_id)
+    write_index(dataset, workdir / "site", result)
     result.seconds = time.perf_counter() - started
     if result.ok:
         publish(workdir / "site", out, run_id)
         shutil.rmtree(workdir, ignore_errors=True)
+        if dataset.config.report_notify:
+            result.notify_error = notify(dataset.config.report_notify, summary, out)
     else:
         failed = out.parent / f"{out.name}.failed-{run_id}"
         os.replace(workdir, failed)

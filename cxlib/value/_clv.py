@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+import cxlib.i18n as i18n
 from cxlib._engine import lazy, like_input, require, to_polars
 from cxlib._errors import DataError
 from cxlib.value import _bgnbd, _gamma_gamma
@@ -193,10 +194,11 @@ def value_tiers(values: Any, *, cuts: tuple[float, ...] = (0.1, 0.3, 0.6)) -> An
         lazy(values).select("clv", "p_alive", "expected_purchases", "expected_spend")
     ).sort("clv", descending=True)
     n = data.height
-    labels = [f"top {cuts[0]:.0%}"] + [
-        f"next {c - b:.0%}" for b, c in zip(cuts, cuts[1:], strict=False)
-    ]
-    labels.append(f"bottom {1 - cuts[-1]:.0%}")
+    labels = [i18n.t("top {share}", share=i18n.percent(cuts[0], 0))] + [
+        i18n.t("next {share}", share=i18n.percent(c - b, 0))
+        for b, c in zip(cuts, cuts[1:], strict=False)
+    ]  # in the report's language (cxlib.i18n)
+    labels.append(i18n.t("bottom {share}", share=i18n.percent(1 - cuts[-1], 0)))
     rank = (pl.int_range(pl.len()) + 1) / max(n, 1)
     tier = pl.lit(len(cuts), dtype=pl.Int64)
     for i, cut in reversed(list(enumerate(cuts))):

@@ -37,7 +37,13 @@ from cxlib.voc._analysis import (
     stalled_comments,
     theme_matrix,
 )
-from cxlib.voc._change import ces_change, csat_change, nps_change, with_period
+from cxlib.voc._change import (
+    OpenPeriodWarning,
+    ces_change,
+    csat_change,
+    nps_change,
+    with_period,
+)
 from cxlib.voc._drivers import key_drivers, relative_weights
 from cxlib.voc._journey import category_expr, journey_answers, response_rates, touchpoints_before
 from cxlib.voc._satisfaction import ces, csat, nps
@@ -45,6 +51,7 @@ from cxlib.voc._themes import THEMES, comment_themes, terms
 
 __all__ = [
     "DRIVER_ATTRIBUTES",
+    "OpenPeriodWarning",
     "THEMES",
     "category_expr",
     "ces",

@@ -129,7 +129,7 @@ def ref_stage_summary(data, model=MODEL) -> pl.DataFrame:
         median = (
             timedelta(microseconds=round(statistics.median(times[index]))) if times[index] else None
         )
-        rows.append((index, name, n, k, rate, low, high, median))
+        rows.append((index + 1, name, n, k, rate, low, high, median))  # 1-based
     schema = {
         "stage_index": pl.Int64,
         "stage": pl.String,
@@ -185,7 +185,7 @@ def ref_journey_map(data, model=MODEL, answers=None) -> pl.DataFrame:
     for (stage, channel), cell in cells.items():
         n = cell["customers"]
         row = [
-            stage,
+            stage + 1,  # 1-based
             model.stages[stage],
             channel,
             n,
@@ -320,7 +320,7 @@ def test_stage_summary_counts_reach_and_moving_on(constructor):
     )
     expected = pl.DataFrame(
         {
-            "stage_index": [0, 1, 2, 3],
+            "stage_index": [1, 2, 3, 4],
             "stage": ["aware", "consider", "buy", "love"],
             "customers": [2, 3, 1, 0],
             "reached_next": [2, 1, 0, 0],
@@ -388,7 +388,7 @@ def test_journey_map_cells_with_survey_scores(constructor):
     )
     expected = pl.DataFrame(
         {
-            "stage_index": [1, 1, 2],
+            "stage_index": [2, 2, 3],
             "stage": ["consider", "consider", "buy"],
             "channel": ["app", "web", "web"],
             "customers": [1, 2, 1],
@@ -402,7 +402,7 @@ def test_journey_map_cells_with_survey_scores(constructor):
     )
     result = cx.journey_map(constructor(data), MODEL, surveys=constructor(answers))
     assert_frame_matches(result, expected)
-    assert to_polars(result)["stage_index"].to_list() == [1, 1, 2]  # model order, channel
+    assert to_polars(result)["stage_index"].to_list() == [2, 2, 3]  # model order, channel
 
 
 def test_answers_keep_their_own_stage_and_channel_and_may_open_a_cell():

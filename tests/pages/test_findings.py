@@ -282,8 +282,8 @@ def test_omnichannel_definition_describes_the_groups_in_use():
 
 
 def test_money_carries_the_currency_and_its_decimals():
-    assert findings.money(1234.5, "EUR") == "1,234.50 EUR"
-    assert findings.money(250000.4, "VND") == "250,000 VND"
+    assert findings.money(1234.5, "EUR") == "€1,234.50"  # Babel's format of the language
+    assert findings.money(250000.4, "VND") == "₫250,000"
     assert findings.money(float("nan"), "USD") == "an unknown amount"
 
 
@@ -302,7 +302,7 @@ def test_response_rate_definition_names_each_surveys_trigger():
 def test_stages_past_the_data_are_named_and_moving_on_into_them_is_not_a_zero():
     summary = pl.DataFrame(
         {
-            "stage_index": [0, 1, 2, 3],
+            "stage_index": [1, 2, 3, 4],
             "stage": ["awareness", "consideration", "conversion", "retention"],
             "customers": [0, 4000, 2177, 0],
             "reached_next": [0, 2177, 0, 0],

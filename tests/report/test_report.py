@@ -15,6 +15,7 @@ import pytest
 from tiny_notebooks import write_notebook
 
 import cxlib as cx
+from cxlib.privacy import escape
 from cxlib.report import plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,14 +43,6 @@ def _run_report(data: Path, out: Path, *extra: str) -> subprocess.CompletedProce
         timeout=1200,
         cwd=ROOT,
     )
-
-
-@pytest.fixture(scope="session")
-def sample_report(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("report") / "latest"
-    done = _run_report(SAMPLE, out)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return out
 
 
 @pytest.fixture(scope="session")
@@ -94,8 +87,15 @@ def test_report_has_an_index_and_a_page_per_notebook_and_stage(sample_report):
 
 def test_index_shows_headline_kpis_and_links_every_page(sample_report):
     index = (sample_report / "index.html").read_text(encoding="utf-8")
-    for label in ("Customers", "Conversion", "NPS", "Churn rate"):
+    for label in ("Customers", "Conversion", "NPS", "CSAT", "Churn (label)"):
         assert f">{label}<" in index
+    assert "What matters now" in index and "Data from " in index
+    summary = json.loads((sample_report / "summary.json").read_text(encoding="utf-8"))
+    assert 3 <= len(summary["findings"]) <= 5  # the sample has a stall, friction, omnichannel
+    for finding in summary["findings"]:
+        assert escape(finding["text"]) in index and f'href="{finding["page"]}.html"' in index
+    for kpi in summary["kpis"]:  # one definition, the same words on the index and in summary
+        assert escape(kpi["definition"]) in index
     with pytest.warns(cx.io.RejectedRowsWarning):
         loaded = cx.load(SAMPLE)
     customers = loaded.touchpoints["customer_id"].n_unique()
@@ -257,59 +257,6 @@ def test_notebooks_define_no_functions_or_classes():
                 continue
             for node in ast.walk(ast.parse("".join(cell["source"]))):
                 assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda), path.name
-
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.mark.browser
-def test_every_page_renders_in_headless_chromium_offline(sample_report):
-    """Charts drawn, no console errors, no request beyond file:// (make test installs Chromium)."""
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Chromium missing: `make test` installs it (apt-get)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for page_path in _pages(sample_report):
-                page = browser.new_page()
-                requests, problems = [], []
-                page.on("request", lambda r, seen=requests: seen.append(r.url))
-                page.on(
-                    "console",
-                    lambda m, seen=problems: seen.append(m.text) if m.type == "error" else None,
-                )
-                page.on("pageerror", lambda e, seen=problems: seen.append(str(e)))
-                page.goto(page_path.as_uri(), wait_until="load")
-                assert not problems, (page_path.name, problems)
-                assert all(url.startswith("file://") for url in requests), (
-                    page_path.name,
-                    requests,
-                )
-                if page_path.name == "index.html":
-                    assert page.locator(".kpi").count() >= 4
-                    links = page.locator("ul.pages a").count()
-                    assert links == len(_pages(sample_report)) - 1
-                else:
-                    drawn = page.locator(
-                        "svg .mark-rect path, svg .mark-rect, svg .mark-line "
-                        "path, svg .mark-symbol path, svg .mark-area path"
-                    )
-                    assert drawn.count() > 0, f"{page_path.name}: no chart marks drawn"
-                    box = page.locator("svg").first.bounding_box()
-                    assert box and box["width"] > 50 and box["height"] > 50, page_path.name
-                page.close()
-        finally:
-            browser.close()
 
 
 def test_report_workers_log_library_warnings_to_a_file_not_stderr(tmp_path):

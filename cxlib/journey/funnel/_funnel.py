@@ -20,6 +20,7 @@ from cxlib._engine import (
     lazy,
     like_input,
     materialize,
+    parse_duration,
     require,
     to_polars,
     with_micros,
@@ -303,6 +304,14 @@ def funnel_trend(
     A customer counts once per period in which they entered the funnel (did step 1), at the
     furthest step reached by an attempt starting in that period.
 
+    The newest periods are not final: a customer who entered near the end of the data has
+    not had the whole ``within`` window yet, so their conversion can only go up. Such a
+    period is flagged ``complete=False``; leave it out of comparisons (a weekly report would
+    otherwise show a false drop every week). A period is complete when its end plus
+    ``within`` is at or before the last timestamp of ``touchpoints`` (every touchpoint,
+    not only the funnel's steps); with ``within=None``, when the period itself ended by
+    then.
+
     Parameters
     ----------
     touchpoints, steps, within, order, attempt, by, exclude, customers, confidence, engine
@@ -313,15 +322,20 @@ def funnel_trend(
     Returns
     -------
     frame
-        ``period`` (UTC start of the entry period), then the :func:`funnel` columns.
+        ``period`` (UTC start of the entry period), then the :func:`funnel` columns, then
+        ``complete`` (bool: every customer of the period had the full window before the
+        data ends).
 
     Examples
     --------
     >>> import cxlib as cx
     >>> ds = cx.load("data/sample")
-    >>> trend = cx.funnel_trend(ds.touchpoints, ["checkout", "purchase"], "1d", every="1w")
+    >>> trend = cx.funnel_trend(ds.touchpoints, ["checkout", "purchase"], "30d", every="1w")
     >>> trend.columns[:3]
     ['period', 'step_index', 'step']
+    >>> open_weeks = trend.filter(~trend["complete"])["period"].unique()
+    >>> open_weeks.len()  # the last five weeks: their customers' 30 days run past the data
+    5
     """
     best, labels, cols = _counted(
         touchpoints,
@@ -337,8 +351,19 @@ def funnel_trend(
     )
     result = summarize(best, labels, ["__period", *cols], confidence=confidence)
     _check_zero_steps(result, touchpoints, steps)
+    # within and every parsed again: attempts_table has checked them
+    wait = parse_duration(every, name="every") + (parse_duration(within) or 0)
+    end = _data_end(touchpoints)
+    complete = pl.lit(False) if end is None else pl.col("__period") + wait <= end
+    result = result.with_columns(complete.alias("complete"))
     result = result.with_columns(_utc_time("__period")).rename({"__period": "period"})
     return like_input(result, touchpoints)
+
+
+def _data_end(touchpoints: Any) -> int | None:
+    """The last timestamp of ``touchpoints`` (µs; None when there is none), in its engine."""
+    latest = to_polars(with_micros(touchpoints).select(nw.col("__t").max()))
+    return None if latest.is_empty() or latest.item() is None else int(latest.item())
 
 
 def dropoffs(

@@ -414,6 +414,68 @@ def test_funnel_trend_any_order_first_attempt_is_per_period():
     assert to_polars(result)["customers"].to_list() == [1, 1]
 
 
+def _completeness(result) -> dict[datetime, bool]:
+    """period -> complete, checking that the flag is the same on every row of a period."""
+    flags = to_polars(result).group_by("period").agg(pl.col("complete").unique())
+    assert all(len(values) == 1 for values in flags["complete"]), flags
+    return {row[0]: row[1][0] for row in flags.rows()}
+
+
+@pytest.mark.parametrize("within", ["2d", "3d", None])
+@pytest.mark.parametrize("end", [-1, 0, 1], ids=["end-1min", "end-exact", "end+1min"])
+def test_funnel_trend_marks_exactly_the_periods_whose_window_runs_past_the_data(
+    constructor, within, end
+):
+    # three weekly cohorts; the data ends around Wednesday 00:00 of the third week, with a
+    # touchpoint outside the funnel: every touchpoint counts for the end of the data
+    week = 7 * 24 * 60
+    last = 2 * week + 2 * 24 * 60 - 9 * 60 + end  # minutes from MONDAY 09:00
+    data = touchpoints(
+        *[(f"w{k}", k * week, "cart") for k in range(3)],
+        ("w0", 30, "purchase"),
+        ("w1", week + 30, "purchase"),
+        ("late", last, "newsletter_open"),
+    )
+    result = cx.funnel_trend(constructor(data), ["cart", "purchase"], within, every="1w")
+    assert_frame_matches(result, reference.funnel_trend(data, ["cart", "purchase"], within))
+    flags = _completeness(result)
+    mondays = [MONDAY.replace(hour=0) + timedelta(weeks=k) for k in range(3)]
+    assert sorted(flags) == mondays
+    # by hand: week 1 ends on Monday 00:00 of week 2; with a 2-day window its last entrants
+    # are followed until Wednesday 00:00, which the data reaches unless it ends a minute
+    # early; a 3-day window needs Thursday; no window, only the week itself
+    week_1 = {"2d": end >= 0, "3d": False, None: True}[within]
+    assert [flags[m] for m in mondays] == [True, week_1, False]
+
+
+def test_funnel_trend_window_ending_exactly_at_the_data_end_is_complete():
+    # week of MONDAY ends next Monday 00:00; + 1h = 01:00 — the data's last touchpoint
+    data = touchpoints(("a", 0, "cart"), ("b", 7 * 24 * 60 - 9 * 60 + 60, "visit"))
+    trend = cx.funnel_trend(pl.DataFrame(data), ["cart"], "1h", every="1w")
+    assert _completeness(trend) == {MONDAY.replace(hour=0): True}
+    data["ts"][1] -= timedelta(microseconds=1)
+    trend = cx.funnel_trend(pl.DataFrame(data), ["cart"], "1h", every="1w")
+    assert _completeness(trend) == {MONDAY.replace(hour=0): False}
+
+
+def test_funnel_trend_only_open_periods_change_when_later_data_arrives():
+    # what the flag is for: a later extract of the same journeys revises only the periods
+    # flagged open, so a report comparing complete periods shows no false drop
+    full = _weekly_journeys([4, 4, 4, 4])  # week 3: carts at 09:00..12:00, each bought +30m
+    cutoff = MONDAY + timedelta(weeks=3, hours=2, minutes=1)  # an extract taken at 11:01
+    keep = [ts <= cutoff for ts in full["ts"]]
+    early = {c: [v for v, k in zip(vs, keep, strict=True) if k] for c, vs in full.items()}
+    before = to_polars(cx.funnel_trend(pl.DataFrame(early), ["cart", "purchase"], "1h"))
+    after = to_polars(cx.funnel_trend(pl.DataFrame(full), ["cart", "purchase"], "1h"))
+    mondays = [MONDAY.replace(hour=0) + timedelta(weeks=k) for k in range(4)]
+    assert _completeness(before) == dict(zip(mondays, [True, True, True, False], strict=True))
+    closed = pl.col("period").is_in(mondays[:3])
+    assert_frame_equal(before.filter(closed).sort(pl.all()), after.filter(closed).sort(pl.all()))
+    bought = pl.col("step_index") == 2
+    assert before.filter(bought)["conversion"].to_list() == [1.0, 1.0, 1.0, 2 / 3]
+    assert after.filter(bought & ~closed)["conversion"].item() == 1.0
+
+
 # --------------------------------------------------------------------------- parity
 
 PARITY_JOURNEYS = touchpoints(

@@ -213,3 +213,58 @@ def test_trend_counts_every_funnel_customer_in_some_period(case, options, every)
     # a customer counts at most once per period
     per_period = trend.filter(pl.col("step_index") == 1)["customers"]
     assert per_period.max() is None or per_period.max() <= len(set(log["customer_id"]))
+
+
+LATER = st.lists(  # (customer, minutes after the end of the data, step touchpoint), as indexes
+    st.tuples(st.integers(0, 5), st.sampled_from([1, 5, 10, 20, 30, 60]), st.integers(0, 3)),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    case=funnel_cases(),  # one night across a day and a week boundary: windows run past it
+    options=_any_options,
+    every=st.sampled_from(["1d", "1w"]),
+    within=st.sampled_from(["30m", "1h"]),
+    later=LATER,
+)
+# Sunday 23:50 a; the data ends at Monday 00:00; b comes 5 minutes later, inside 30m
+@example(
+    case=(
+        {
+            "customer_id": ["c0", "c0"],
+            "ts": [BASE + timedelta(minutes=20), BASE + timedelta(minutes=30)],
+            "touchpoint": ["a", "y"],
+            "channel": ["web", "web"],
+        },
+        ["a", "b"],
+    ),
+    options={"order": "sequential", "attempt": "best", "exclude": None, "by": None},
+    every="1d",
+    within="30m",
+    later=[(0, 5, 1)],
+)
+def test_complete_trend_periods_do_not_change_when_later_events_arrive(
+    case, options, every, within, later
+):
+    # "complete" means final: whatever the customers do after the data ends (later steps,
+    # new attempts) cannot change a complete period's numbers
+    log, steps = case
+    options = {**options, "within": within, "every": every}
+    customers = sorted(set(log["customer_id"]))
+    step_touchpoints = sorted({t for s in steps for t in ([s] if isinstance(s, str) else s)})
+    end = max(log["ts"])
+    grown = {column: list(values) for column, values in log.items()}
+    for customer, minutes, touchpoint in later:
+        grown["customer_id"].append(customers[customer % len(customers)])
+        grown["ts"].append(end + timedelta(minutes=minutes))
+        grown["touchpoint"].append(step_touchpoints[touchpoint % len(step_touchpoints)])
+        grown["channel"].append("web")
+    before = to_polars(cx.funnel_trend(pl.DataFrame(log), steps, **options))
+    after = to_polars(cx.funnel_trend(pl.DataFrame(grown), steps, **options))
+    final = before.filter("complete")
+    same = after.filter(pl.col("period").is_in(final["period"].implode()))
+    assert same["complete"].all()
+    assert_frame_matches(same, final)

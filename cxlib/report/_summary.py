@@ -1,0 +1,258 @@
+"""``summary.json``: what a run found, and what changed since the last published run.
+
+Every run writes ``summary.json`` next to its pages: the data period, the headline KPIs
+with their intervals and counts (:mod:`cxlib.pages.kpis`), moving on from each journey
+stage, row counts and rejects. The next run into the same folder reads the published one
+and tests each figure that both runs have:
+
+* a share (conversion, a stage's moving on, CSAT, lapsed): two-proportion z-test;
+* NPS: z-test on the difference, with each run's variance from its promoter and detractor
+  shares, ``(p + d - (p - d)^2) / n``;
+
+then controls the false discovery rate across all of them (Benjamini–Hochberg, scipy's
+``false_discovery_control``). A change is *credible*, and shown, when its adjusted p-value is
+below ``alpha``. Counts (customers) are reported, never tested.
+
+The runs usually share most of their customers; the tests treat them as independent
+samples, which overstates the variance of the difference: they flag fewer changes, never
+more (conservative). Rates that take time count settled customers only, so a period still
+open at the end of the data cannot show up as a drop.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+import cxlib.i18n as i18n
+from cxlib._engine import eager
+from cxlib.pages import kpis
+
+if TYPE_CHECKING:
+    from cxlib.io import Dataset
+
+SCHEMA = 1
+FILE = "summary.json"
+ALPHA = 0.05
+
+
+def _number(value: Any) -> float | None:
+    """A finite float for JSON, else None (JSON has no NaN)."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _stages(ds: Dataset, settle_days: int) -> list[dict[str, Any]]:
+    frame = kpis.stage_conversion(ds, settle_days=settle_days)
+    return [
+        {
+            "stage_index": row["stage_index"],
+            "stage": row["stage"],
+            "customers": row["customers"],
+            "reached_next": row["reached_next"],
+            "conversion_to_next": _number(row["conversion_to_next"]),
+            "conversion_low": _number(row["conversion_low"]),
+            "conversion_high": _number(row["conversion_high"]),
+        }
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def _rows(ds: Dataset) -> dict[str, dict[str, int]]:
+    return {
+        kind: {"read": read, "loaded": loaded, "rejected": rejected}
+        for kind, read, loaded, rejected in ds.summary().iter_rows()
+    }
+
+
+def summarize(ds: Dataset, *, run_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """The summary of a run on ``ds`` (before any comparison), as summary.json holds it."""
+    now = now or datetime.now(UTC)
+    settle = ds.config.report_settle_days
+    period = kpis.data_period(ds)
+    end = period.end if period.end.tzinfo else period.end.replace(tzinfo=UTC)
+    try:
+        stages = _stages(ds, settle) if len(ds.stages.stages) > 1 else []
+    except Exception:  # noqa: BLE001 - a stage model the data cannot fill: no stage figures
+        stages = []
+    return {
+        "schema": SCHEMA,
+        "run_id": run_id,
+        "generated_at": now.isoformat(timespec="seconds"),
+        "locale": i18n.current(),
+        "data": {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "days": period.days,
+            "age_days": max(0, (now - end).days),
+            "settle_days": settle,
+            "conversion": ds.config.conversion,
+        },
+        "kpis": [kpi.to_dict() for kpi in kpis.headline(ds)],
+        "stages": stages,
+        "rows": _rows(ds),
+        "customers": eager(ds.touchpoints).get_column("customer_id").n_unique(),
+        "pages": [],
+        "findings": [],
+        "compared_with": None,
+        "changes": [],
+    }
+
+
+def read_previous(out: Path) -> dict[str, Any] | None:
+    """The published run's summary in ``out``, or None (none yet, unreadable, another schema:
+    a run without a previous summary compares with nothing)."""
+    try:
+        previous = json.loads((out / FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(previous, dict) or previous.get("schema") != SCHEMA:
+        return None
+    return previous
+
+
+def write(summary: dict[str, Any], folder: Path) -> Path:
+    target = folder / FILE
+    target.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    return target
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """One comparable figure of a summary: a share (k of n) or an NPS (with its counts)."""
+
+    key: str
+    label: str
+    kind: str
+    value: float
+    variance: float
+    successes: int = 0
+    trials: int = 0
+    page: str = ""
+    stage: str | None = None
+
+
+def _figures(summary: dict[str, Any]) -> dict[str, _Figure]:
+    figures: dict[str, _Figure] = {}
+    for kpi in summary.get("kpis", []):
+        if kpi["kind"] == "share" and kpi.get("trials"):
+            k, n = kpi["successes"], kpi["trials"]
+            figures[kpi["key"]] = _Figure(
+                kpi["key"], kpi["label"], "share", k / n, 0.0, k, n, kpi.get("page", "")
+            )
+        elif kpi["kind"] == "nps" and kpi.get("counts", {}).get("responses"):
+            c = kpi["counts"]
+            n, p, d = (
+                c["responses"],
+                c["promoters"] / c["responses"],
+                c["detractors"] / c["responses"],
+            )
+            variance = (p + d - (p - d) ** 2) / n * 100**2
+            figures["nps"] = _Figure("nps", kpi["label"], "nps", (p - d) * 100, variance,
+                                     page=kpi.get("page", ""))  # fmt: skip
+    for stage in summary.get("stages", []):
+        if stage.get("conversion_to_next") is None or not stage.get("customers"):
+            continue
+        key = f"stage:{stage['stage']}"
+        label = i18n.t("Moving on from {stage}", stage=stage["stage"])
+        figures[key] = _Figure(key, label, "share", stage["conversion_to_next"], 0.0,
+                               stage["reached_next"], stage["customers"], "stage",
+                               stage["stage"])  # fmt: skip
+    return figures
+
+
+def _p_value(before: _Figure, after: _Figure) -> float:
+    """Two-sided p-value of the difference between two runs' values of one figure."""
+    if before.kind == "share":
+        pooled = (before.successes + after.successes) / (before.trials + after.trials)
+        variance = pooled * (1 - pooled) * (1 / before.trials + 1 / after.trials)
+    else:
+        variance = before.variance + after.variance
+    if variance <= 0:
+        return 1.0 if after.value == before.value else 0.0
+    z = (after.value - before.value) / math.sqrt(variance)
+    return 2 * (1 - NormalDist().cdf(abs(z)))
+
+
+def compare(
+    previous: dict[str, Any], current: dict[str, Any], *, alpha: float = ALPHA
+) -> list[dict[str, Any]]:
+    """Every figure both summaries have, tested for a change; ``credible`` after FDR control.
+
+    Returns
+    -------
+    list of dict
+        ``key, label, kind, page, stage, before, after, change, p_value, p_adjusted,
+        credible``, credible changes first, then by adjusted p-value. ``change`` is in
+        percentage points for shares and in points for NPS.
+
+    Examples
+    --------
+    >>> before = {"kpis": [{"key": "conversion", "label": "Conversion", "kind": "share",
+    ...     "successes": 500, "trials": 1000, "page": "journey-map"}], "stages": []}
+    >>> after = {"kpis": [{"key": "conversion", "label": "Conversion", "kind": "share",
+    ...     "successes": 400, "trials": 1000, "page": "journey-map"}], "stages": []}
+    >>> change = compare(before, after)[0]
+    >>> change["credible"], round(change["change"], 1)
+    (True, -10.0)
+    """
+    from scipy.stats import false_discovery_control
+
+    old, new = _figures(previous), _figures(current)
+    shared = [key for key in new if key in old and old[key].kind == new[key].kind]
+    if not shared:
+        return []
+    p_values = [_p_value(old[key], new[key]) for key in shared]
+    adjusted = false_discovery_control(p_values, method="bh")
+    changes = []
+    for key, p, q in zip(shared, p_values, adjusted, strict=True):
+        before, after = old[key], new[key]
+        scale = 100 if after.kind == "share" else 1
+        changes.append(
+            {
+                "key": key,
+                "label": after.label,
+                "kind": after.kind,
+                "page": after.page,
+                "stage": after.stage,
+                "before": before.value,
+                "after": after.value,
+                "change": (after.value - before.value) * scale,
+                "p_value": p,
+                "p_adjusted": float(q),
+                "credible": bool(q < alpha),
+            }
+        )
+    return sorted(changes, key=lambda c: (not c["credible"], c["p_adjusted"]))
+
+
+def change_sentence(change: dict[str, Any]) -> str:
+    """One credible change in words: "Conversion fell from 50.0% to 40.0% (−10.0 points)"."""
+    share = change["kind"] == "share"
+
+    def shown(value: float) -> str:
+        return i18n.percent(value, decimals=1) if share else i18n.number(value, decimals=0)
+
+    template = "{label} rose from {before} to {after} ({change} points, p = {p})"
+    if change["change"] < 0:
+        template = "{label} fell from {before} to {after} ({change} points, p = {p})"
+    delta = change["change"]
+    return i18n.t(
+        template,
+        label=change["label"],
+        before=shown(change["before"]),
+        after=shown(change["after"]),
+        change=("+" if delta > 0 else "−") + i18n.number(abs(delta), decimals=1),
+        p=_p_text(change["p_adjusted"]),
+    )
+
+
+def _p_text(p: float) -> str:
+    return "< " + i18n.number(0.001, decimals=3) if p < 0.001 else i18n.number(p, decimals=3)
