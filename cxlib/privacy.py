@@ -48,7 +48,9 @@ PII_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "[email]"),
     ("card", r"\b\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{1,7}\b", "[card]"),
     ("phone", r"\+\d{1,3}[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}", "[phone]"),
-    ("phone", r"\(?\b0\d{1,3}\)?(?:[\s.-]?\d{3,4}){2,3}\b", "[phone]"),  # VN / TH local
+    # VN / TH local, kept with the character before it; not the seconds of a time
+    # ("00:00:00.000000"; the regex engine has no look-behind)
+    ("phone", r"(^|[^:\d])\(?\b0\d{1,3}\)?(?:[\s.-]?\d{3,4}){2,3}\b", "${1}[phone]"),
 )
 
 

@@ -39,7 +39,8 @@ def test_contact_details_are_masked(text, masked):
 @pytest.mark.parametrize(
     "text",
     ["delivered 2025-01-01", "01/01/2025 14:05", "order 12345 late", "price 1,250,000 VND",
-     "ID 536000", "5 stars", "https://shop.vn/help", "đơn hàng 0123456 bị trễ", "0,5 kg"],
+     "ID 536000", "5 stars", "https://shop.vn/help", "đơn hàng 0123456 bị trễ", "0,5 kg",
+     "1970-01-01 00:00:00.000000+00:00", "2025-03-09 02:30:00.000000"],
 )  # fmt: skip
 def test_dates_prices_and_order_numbers_are_left_alone(text):
     assert _masked(text) == text

@@ -57,7 +57,9 @@ def translate_notebook(notebook: Any, language: str | None = None) -> Any:
     """Translate the markdown cells of ``notebook`` in place and return it.
 
     Every heading, and every block of prose (paragraphs separated by a blank line) that is
-    a msgid of the catalog once its line breaks are spaces, becomes its translation;
+    a msgid of the catalog once its line breaks are spaces, becomes its translation (on one
+    line: a block is a paragraph, so a list or a table in notebook prose would need a msgid
+    per block and would lose its line breaks);
     anything else (code, outputs, text the catalog lacks) stays as it is. Outputs were
     already written in the language by the kernel (:func:`use` in the notebook).
 

@@ -9,6 +9,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+import cxlib.i18n as i18n
 from cxlib._engine import CUSTOMER, check_values, like_input, to_polars
 from cxlib._errors import DataError
 from cxlib.io import StageModel
@@ -190,7 +191,7 @@ def segments(
         pl.when(omni)
         .then(pl.lit("omnichannel"))
         .when(pl.col("groups") == 1)
-        .then(joined + pl.lit(" only"))
+        .then(pl.format(i18n.t("{groups} only", groups="{}"), joined))  # report's language
         .otherwise(joined)
         .alias("segment"),
         omni.alias("omnichannel"),

@@ -40,18 +40,20 @@ class Finding:
     text: str
     heading: int | None = None  # shown as a heading of this level instead of a paragraph
     items: tuple[str, ...] = ()  # shown as a bulleted list under the text
+    definition: bool = False  # says what a term means (no finding: never a page's summary)
 
     def __str__(self) -> str:
         return "\n".join([self.text, *(f"- {item}" for item in self.items)]).strip()
 
     def _repr_html_(self) -> str:
+        css = "cx-definition" if self.definition else "cx-finding"
         if self.items:
             lead = f"<p>{escape(self.text)}</p>" if self.text else ""
             rows = "".join(f"<li>{escape(item)}</li>" for item in self.items)
-            return f'<div class="cx-finding">{lead}<ul>{rows}</ul></div>'
+            return f'<div class="{css}">{lead}<ul>{rows}</ul></div>'
         if self.heading:
             return f"<h{self.heading}>{escape(self.text)}</h{self.heading}>"
-        return f'<p class="cx-finding">{escape(self.text)}</p>'
+        return f'<p class="{css}">{escape(self.text)}</p>'
 
 
 def _number(value: Any) -> float | None:

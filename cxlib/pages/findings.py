@@ -69,6 +69,7 @@ __all__ = [
     "money",
     "omnichannel_definition",
     "response_rate_definition",
+    "rows_sentence",
     "stage_exit_sentence",
     "stage_heading",
     "stage_sentence",
@@ -367,13 +368,17 @@ def stall_themes_sentence(stall: Any, stage: str, *, limit: int = 4) -> Finding:
 def friction_definition(friction: Sequence[str]) -> Finding:
     """What counts as a friction incident (``[journey] friction``)."""
     if not friction:
-        return Finding(i18n._("No touchpoint is set as friction ([journey] friction in cx.toml)."))
+        return Finding(
+            i18n._("No touchpoint is set as friction ([journey] friction in cx.toml)."),
+            definition=True,
+        )
     return Finding(
         i18n.t(
             "Friction incidents here are the touchpoints {touchpoints} ([journey] friction in "
             "cx.toml).",
             touchpoints=_listing(list(friction)),
-        )
+        ),
+        definition=True,
     )
 
 
@@ -397,7 +402,8 @@ def omnichannel_definition(
             i18n._(
                 "There is only one channel group, so every buyer is single-channel "
                 "([channels.groups] in cx.toml)."
-            )
+            ),
+            definition=True,
         )
     if min_groups >= len(described):
         text = i18n.t(
@@ -414,14 +420,15 @@ def omnichannel_definition(
             n=min_groups,
             groups=_listing(described),
         )
-    return Finding(text)
+    return Finding(text, definition=True)
 
 
 def response_rate_definition(triggers: Mapping[str, str]) -> Finding:
     """How a response rate is computed, naming the touchpoint each survey follows."""
     if not triggers:
         return Finding(
-            i18n._("No survey can be tied to a touchpoint, so no response rate is computed.")
+            i18n._("No survey can be tied to a touchpoint, so no response rate is computed."),
+            definition=True,
         )
     pairs = [f"{touchpoint} → {survey.upper()}" for survey, touchpoint in triggers.items()]
     return Finding(
@@ -429,7 +436,8 @@ def response_rate_definition(triggers: Mapping[str, str]) -> Finding:
             "Response rate = customers who answered / customers who had the touchpoint that "
             "the survey follows ({pairs}). Silence is a signal too: compare segments.",
             pairs=", ".join(pairs),
-        )
+        ),
+        definition=True,
     )
 
 
@@ -482,5 +490,41 @@ def attribution_sentence(credit: Any, *, gap: float = 0.05) -> Finding:
             "starve.",
             lead=lead,
             channels=_listing(named),
+        )
+    )
+
+
+def rows_sentence(summary: Any) -> Finding:
+    """How many rows of each table loaded, from ``Dataset.summary()``; rejected rows are in
+    no figure.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> rows = pl.DataFrame({"kind": ["touchpoints", "surveys"], "read": [1000, 50],
+    ...                      "loaded": [990, 50], "rejected": [10, 0]})
+    >>> print(rows_sentence(rows))  # doctest: +NORMALIZE_WHITESPACE
+    Rows loaded: touchpoints 990 of 1,000, surveys 50 of 50. The 10 rejected rows are in no
+    figure of the report; below, each reason with examples.
+    """
+    rows = _rows(summary)
+    parts = ", ".join(
+        i18n.t(
+            "{kind} {loaded} of {read}",
+            kind=i18n._(r["kind"]),
+            loaded=i18n.number(r["loaded"]),
+            read=i18n.number(r["read"]),
+        )
+        for r in rows
+    )
+    rejected = sum(int(r["rejected"]) for r in rows)
+    if not rejected:
+        return Finding(i18n.t("Every row loaded: {parts}.", parts=parts))
+    return Finding(
+        i18n.t(
+            "Rows loaded: {parts}. The {rejected} rejected rows are in no figure of the "
+            "report; below, each reason with examples.",
+            parts=parts,
+            rejected=i18n.number(rejected),
         )
     )

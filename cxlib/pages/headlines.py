@@ -10,11 +10,7 @@ finds it (:func:`harvest`).
 
 Examples
 --------
->>> from cxlib._engine import eager
-from cxlib.churn import friction_churn as churn_by_friction
-from cxlib.pages._wording import _readable
-from cxlib.pages.findings import Finding, friction_churn_sentence, listing
-from cxlib.voc import stalled_comments
+>>> from cxlib.pages.findings import Finding
 >>> marked = mark(Finding("Omnichannel buyers spend more."), kind="omnichannel", customers=120)
 >>> bundle = marked._repr_mimebundle_()
 >>> bundle[MIME]["customers"], "Omnichannel buyers spend more." in bundle["text/html"]
@@ -108,6 +104,7 @@ def harvest(notebook: Any, page: str) -> list[Headline]:
 
 _FINDING = re.compile(r'class="cx-finding">(.*?)</(?:p|div)>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ỹ])")  # Thai writes no full stops
 
 
 def page_summary(notebook: Any) -> str:
@@ -119,7 +116,7 @@ def page_summary(notebook: Any) -> str:
             if match := _FINDING.search(markup):
                 text = " ".join(html.unescape(_TAG.sub(" ", match.group(1))).split())
                 if text:
-                    return text
+                    return _SENTENCE_END.split(text, maxsplit=1)[0]
     return ""
 
 
@@ -195,7 +192,7 @@ def at_risk(model: Any, features: Any, *, horizon: str) -> _Marked | None:
         "suggested action.",
         n=i18n.number(likely),
         scored=i18n.number(scored.height),
-        share=i18n.percent(likely / scored.height, decimals=0),
+        share=i18n.percent(likely / scored.height, decimals=1),
         horizon=_readable(horizon),
     )
     return mark(Finding(text), kind="at_risk", customers=likely)

@@ -149,3 +149,13 @@ def test_omnichannel_headline_prefers_value_when_the_data_can_tell(distinguishab
     bundle = headlines.omnichannel(verdict)._repr_mimebundle_()
     assert bundle[headlines.MIME]["text"] == expected
     assert "orders verdict" in bundle["text/html"] and "value verdict" in bundle["text/html"]
+
+
+def test_a_page_summary_skips_definitions_and_keeps_the_first_sentence():
+    definition = Finding("Friction incidents here are late deliveries.", definition=True)
+    finding = Finding("Churn is 68 points higher with friction. Act on the first incident.")
+    notebook = _executed(
+        new_output("display_data", data={"text/html": definition._repr_html_()}),
+        new_output("display_data", data={"text/html": finding._repr_html_()}),
+    )
+    assert headlines.page_summary(notebook) == "Churn is 68 points higher with friction."
