@@ -10,6 +10,8 @@ import re
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from i18n_msgids import all_msgids, cxlib_msgids, notebook_msgids
 
 import cxlib as cx
@@ -191,3 +193,14 @@ def test_notebook_prose_is_translated_blocks_and_headings():
     i18n.translate_notebook(notebook, "th")
     assert notebook["cells"][0]["source"] == "## ฟันเนลคอนเวอร์ชัน\n\nNot a msgid, kept."
     assert notebook["cells"][1]["source"] == "# Customers"  # code is not prose
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=False), st.integers(0, 3))
+def test_any_finite_number_is_written_in_every_language(value, decimals):
+    for language in ("en", "vi", "th"):
+        i18n.use(language)
+        assert i18n.number(value, decimals=decimals)
+        assert i18n.percent(value, decimals=decimals)
+        assert i18n.money(value, "VND")
+    i18n.use("en")

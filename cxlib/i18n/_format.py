@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 from babel import Locale, numbers
@@ -33,6 +35,18 @@ def _missing(value: Any) -> bool:
         return False
 
 
+def _wide(function: Callable[..., str]) -> Callable[..., str]:
+    """Run ``function`` with room for every digit of a float: the default 28 digits make
+    Babel's and our rounding fail (``InvalidOperation``) from about 1e25 on."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> str:
+        with decimal.localcontext(prec=400):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
 def _decimal(value: float | int | decimal.Decimal, decimals: int) -> decimal.Decimal:
     """``value`` rounded half away from zero (1234.5 -> 1235), as readers expect."""
     exact = value if isinstance(value, decimal.Decimal) else decimal.Decimal(repr(value))
@@ -45,6 +59,7 @@ def _pattern(decimals: int, suffix: str = "") -> str:
     return "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + suffix
 
 
+@_wide
 def number(value: float | int | None, decimals: int = 0) -> str:
     """``value`` with the language's grouping and decimal separators.
 
@@ -70,6 +85,7 @@ def number(value: float | int | None, decimals: int = 0) -> str:
     )
 
 
+@_wide
 def percent(share: float | None, decimals: int = 1, *, sign: bool = False) -> str:
     """``share`` (0.1234) as a percentage ("12.3%"), ``sign=True`` for a change ("+1.5%").
 
@@ -92,6 +108,7 @@ def percent(share: float | None, decimals: int = 1, *, sign: bool = False) -> st
     return ("+" + text) if sign and value > 0 else text
 
 
+@_wide
 def money(amount: float | None, currency: str, decimals: int | None = None) -> str:
     """``amount`` of ``currency`` (ISO 4217) with its symbol where the language puts it,
     and the currency's own decimals (none for VND) unless ``decimals`` says otherwise.

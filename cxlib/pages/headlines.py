@@ -188,8 +188,7 @@ def at_risk(model: Any, features: Any, *, horizon: str) -> _Marked | None:
     likely = scored.filter(pl.col("churn_probability") > 0.5).height
     text = i18n.t(
         "{n} of {scored} active customers ({share}) have a predicted risk above 50% of leaving "
-        "within {horizon}; the churn page lists the riskiest first, each with the reason and a "
-        "suggested action.",
+        "within {horizon}: contact the riskiest first, with the action suggested for each.",
         n=i18n.number(likely),
         scored=i18n.number(scored.height),
         share=i18n.percent(likely / scored.height, decimals=1),
