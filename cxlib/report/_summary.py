@@ -234,25 +234,21 @@ def compare(
 
 
 def change_sentence(change: dict[str, Any]) -> str:
-    """One credible change in words: "Conversion fell from 50.0% to 40.0% (−10.0 points)"."""
+    """One credible change in words: "Conversion fell from 50.0% to 40.0% (−10.0 points,
+    p < 0.001)", the p-value adjusted for the number of figures tested."""
     share = change["kind"] == "share"
 
     def shown(value: float) -> str:
         return i18n.percent(value, decimals=1) if share else i18n.number(value, decimals=0)
 
-    template = "{label} rose from {before} to {after} ({change} points, p = {p})"
-    if change["change"] < 0:
-        template = "{label} fell from {before} to {after} ({change} points, p = {p})"
-    delta = change["change"]
-    return i18n.t(
-        template,
-        label=change["label"],
-        before=shown(change["before"]),
-        after=shown(change["after"]),
-        change=("+" if delta > 0 else "−") + i18n.number(abs(delta), decimals=1),
-        p=_p_text(change["p_adjusted"]),
-    )
-
-
-def _p_text(p: float) -> str:
-    return "< " + i18n.number(0.001, decimals=3) if p < 0.001 else i18n.number(p, decimals=3)
+    delta, p = change["change"], change["p_adjusted"]
+    values = {
+        "label": change["label"],
+        "before": shown(change["before"]),
+        "after": shown(change["after"]),
+        "change": ("+" if delta > 0 else "−") + i18n.number(abs(delta), decimals=1),
+        "p": ("< " + i18n.number(0.001, decimals=3)) if p < 0.001 else "= " + i18n.number(p, 3),
+    }
+    if delta < 0:
+        return i18n.t("{label} fell from {before} to {after} ({change} points, p {p})", **values)
+    return i18n.t("{label} rose from {before} to {after} ({change} points, p {p})", **values)
