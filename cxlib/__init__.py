@@ -35,6 +35,7 @@ from cxlib.io import (
     read_surveys,
     read_touchpoints,
     stage_model,
+    stitch,
 )
 from cxlib.journey import (
     dropoffs,
@@ -134,6 +135,7 @@ __all__ = [
     "stage_summary",
     "stickiness",
     "stickiness_ratio",
+    "stitch",
     "transitions",
     "value",
     "voc",

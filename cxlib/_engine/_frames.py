@@ -146,6 +146,11 @@ def eager(frame: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame | None:
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
 
 
+def lazy_like(result: pl.LazyFrame, original: pl.DataFrame | pl.LazyFrame) -> Any:
+    """A polars query ``result`` as lazy as ``original``: collected when it was a DataFrame."""
+    return result if isinstance(original, pl.LazyFrame) else result.collect()
+
+
 def to_polars(frame: Any) -> pl.DataFrame:
     """Any frame as a polars DataFrame: a narwhals frame (a small result) or a user's
     eager or lazy frame (polars, pandas, pyarrow, DuckDB, PySpark, ...), collected."""

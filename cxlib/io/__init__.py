@@ -4,9 +4,12 @@
   touchpoints, surveys and customers in the canonical columns, with its stage model,
   configuration and rejects ledger;
 * :func:`read_touchpoints`, :func:`read_surveys`, :func:`read_customers` read one table
-  from a file or an in-memory frame, mapping the source's columns;
+  from a file or an in-memory frame, mapping the source's columns, or with ``format=`` a
+  known export's own shape (:data:`FORMATS`: GA4, Segment, Shopify, survey tools);
 * :class:`Config` / :func:`read_config` is ``cx.toml``; :class:`StageModel` /
   :func:`stage_model` are the journey stage models (presets and custom ones);
+* :func:`stitch` links the ids that name one person (``[identity]`` in cx.toml) into one
+  ``customer_id``, with a ledger of the merges and the ids refused (:class:`Stitched`);
 * :func:`explain_rejects` sums up a rejects ledger by reason, with hints such as the
   ``date_format`` that reads day-first timestamps;
 * :func:`infer_project` looks at a shop's files and infers its settings (tables, columns,
@@ -20,6 +23,7 @@ ledger with a reason, so that loaded + rejected = read.
 from cxlib.io._config import KINDS, Config, read_config
 from cxlib.io._dataset import Dataset, load
 from cxlib.io._explain import explain_rejects
+from cxlib.io._exports import FORMATS, Export
 from cxlib.io._infer import Draft, infer_project
 from cxlib.io._loaders import (
     Loaded,
@@ -31,11 +35,13 @@ from cxlib.io._loaders import (
 )
 from cxlib.io._schema import SCHEMAS, SURVEY_SCALES, SURVEYS, TOUCHPOINTS, UTC_TS
 from cxlib.io._stages import DEFAULT_MODEL, PRESETS, StageModel, stage_model
+from cxlib.io._stitch import Stitched, hash_ids, stitch
 from cxlib.io._synonyms import role_of
 from cxlib.io._write_config import write_config
 
 __all__ = [
     "DEFAULT_MODEL",
+    "FORMATS",
     "KINDS",
     "PRESETS",
     "SCHEMAS",
@@ -46,10 +52,13 @@ __all__ = [
     "Config",
     "Dataset",
     "Draft",
+    "Export",
     "Loaded",
     "RejectedRowsWarning",
     "StageModel",
+    "Stitched",
     "explain_rejects",
+    "hash_ids",
     "infer_project",
     "load",
     "load_table",
@@ -59,5 +68,6 @@ __all__ = [
     "read_touchpoints",
     "role_of",
     "stage_model",
+    "stitch",
     "write_config",
 ]

@@ -45,6 +45,9 @@ sample dataset. A complete example::
     online = ["web", "app"]
     store = ["store"]
 
+    [formats]                              # a table that is a known export, read by its
+    touchpoints = "ga4"                    # reader (cxlib.io.FORMATS: ga4, segment, ...)
+
     [report]
     skip = ["40-churn"]                    # notebooks (NN-topic names) not to run
     settle_days = 30                       # headline rates count customers first seen this
@@ -58,6 +61,16 @@ sample dataset. A complete example::
 
     [privacy]
     pseudonym_key_env = "CX_PSEUDONYM_KEY"
+
+    [identity]                             # one person under several ids -> one customer_id
+    columns = ["user_id", "anonymous_id", "email", "loyalty_id"]
+                                           # priority order: a customer is named by its id
+                                           # from the first of these it has
+    max_ids = 20                           # an id seen with more other ids is not used to
+                                           # merge (a shared device), and is reported
+    placeholders = ["unknown", "0", "null", "none", "n/a", "-", "guest", "anonymous"]
+                                           # never ids (the default list)
+    hash = ["email", "phone"]              # hashed with the pseudonym key when loaded
 """
 
 from __future__ import annotations
@@ -110,9 +123,16 @@ class Config:
     churn_label: str | None = "churned"
     churn_inactivity_days: int | None = None
     report_skip: tuple[str, ...] = ()
+    formats: dict[str, str] = field(default_factory=dict)
     report_settle_days: int = 30
     report_notify: str | None = None
     pseudonym_key_env: str = "CX_PSEUDONYM_KEY"
+    identity: tuple[str, ...] = ()  # [identity] columns; () = customer_id taken as it is
+    identity_max_ids: int = 20
+    identity_placeholders: tuple[str, ...] = (
+        "unknown", "0", "null", "none", "n/a", "-", "guest", "anonymous",
+    )  # fmt: skip
+    identity_hash: tuple[str, ...] = ()
     source: str | None = None
 
     def stage_model(self) -> StageModel:
@@ -146,6 +166,8 @@ SCHEMA: dict[str, dict[str, str]] = {
     "report": {"skip": "names", "settle_days": "days", "notify": "str"},
     "churn": {"label": "str", "inactivity_days": "days"},
     "privacy": {"pseudonym_key_env": "str"},
+    "identity": {"columns": "names", "max_ids": "count", "placeholders": "names", "hash": "names"},
+    "formats": {kind: "str" for kind in KINDS},
 }  # fmt: skip
 _TYPES = {
     "str": "a string in quotes",
@@ -154,6 +176,7 @@ _TYPES = {
     "str or kinds": 'a string, e.g. "%d/%m/%Y %H:%M", or a table per table kind',
     "groups": 'a table of lists, e.g. online = ["web", "app"]',
     "days": "a whole number of days above zero, e.g. 90",
+    "count": "a whole number above zero, e.g. 20",
     "ambiguous": '"earliest", "latest" or "reject"',
 }
 
@@ -205,7 +228,7 @@ def _fits(kind: str, value: object) -> bool:
         return isinstance(value, dict) and all(texts(v) for v in value.values())
     if kind == "ambiguous":
         return value in ("earliest", "latest", "reject")
-    if kind == "days":
+    if kind in ("days", "count"):
         return isinstance(value, int) and not isinstance(value, bool) and value > 0
     return isinstance(value, str) or (  # "str or kinds"
         isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
@@ -247,6 +270,27 @@ def _names(value: object, key: str, source: str) -> tuple[str, ...] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise DataError(f'{source}: {key} must be a list of names, e.g. ["visit", "purchase"]')
     return tuple(value)
+
+
+def _identity(identity: dict[str, Any], source: str) -> dict[str, Any]:
+    """``[identity]`` as Config fields; ``hash`` and ``placeholders`` keep their defaults
+    when absent, and a table with keys but no ``columns`` is an error."""
+    if not identity:
+        return {}
+    columns = _names(identity.get("columns"), "[identity] columns", source) or ()
+    if not columns or len(set(columns)) != len(columns):
+        raise DataError(
+            f'{source}: [identity] columns must name the id columns once each, e.g. ["user_id", '
+            '"anonymous_id"]'
+        )
+    fields: dict[str, Any] = {
+        "identity": columns,
+        "identity_max_ids": identity.get("max_ids", 20),
+        "identity_hash": _names(identity.get("hash"), "[identity] hash", source) or (),
+    }
+    if "placeholders" in identity:
+        fields["identity_placeholders"] = tuple(identity["placeholders"])
+    return fields
 
 
 def _channel_map(value: object, source: str) -> dict[str, str]:
@@ -318,6 +362,8 @@ def read_config(path: str | Path) -> Config:
     privacy = _section(doc, "privacy", source)
     channels = _section(doc, "channels", source)
     report = _section(doc, "report", source)
+    identity = _section(doc, "identity", source)
+    formats = _section(doc, "formats", source)
     for key, tables in (("columns", columns), ("constants", constants)):
         unknown_kinds = sorted(set(tables) - set(KINDS))
         if unknown_kinds:
@@ -347,11 +393,13 @@ def read_config(path: str | Path) -> Config:
         channel_map=_channel_map(channels.get("normalize", {}), source),
         channel_groups=_channel_groups(channels.get("groups"), source),
         report_skip=_names(report.get("skip", []), "[report] skip", source) or (),
+        formats={kind: str(name) for kind, name in formats.items()},
         report_settle_days=report.get("settle_days", 30),
         report_notify=(str(report.get("notify", "")).strip() or None),
         churn_label=churn.get("label", "churned") or None,  # label = "": no label column
         churn_inactivity_days=churn.get("inactivity_days"),
         pseudonym_key_env=str(privacy.get("pseudonym_key_env", "CX_PSEUDONYM_KEY")),
+        **_identity(identity, source),
         source=source,
     )
     _check_values(config, source)

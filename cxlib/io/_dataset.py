@@ -10,17 +10,19 @@ from pathlib import Path
 
 import polars as pl
 
-from cxlib._engine import check_values
+from cxlib._engine import check_values, lazy_like
 from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io._config import KINDS, Config, read_config
 from cxlib.io._explain import explain_rejects
 from cxlib.io._loaders import RejectedRowsWarning, load_table
 from cxlib.io._read import is_supported
 from cxlib.io._stages import StageModel
+from cxlib.io._stitch import Stitched, apply, hash_ids, stitch
 from cxlib.io._synonyms import is_friction
 from cxlib.io._validate import empty_rejects
 
 Frame = pl.DataFrame | pl.LazyFrame
+DUPLICATE_STITCHED = "duplicate customer_id after stitching"
 
 
 @dataclass
@@ -41,6 +43,9 @@ class Dataset:
         The settings the data was loaded with.
     read : dict
         Data rows read per table kind.
+    stitched : Stitched or None
+        With ``[identity]`` in cx.toml: how the id columns were linked into customers
+        (``.ledger``, ``.refused``, ``.customers_before``, ``.customers_after``); else None.
 
     Examples
     --------
@@ -57,6 +62,7 @@ class Dataset:
     rejects: pl.DataFrame
     config: Config
     read: dict[str, int]
+    stitched: Stitched | None = None
 
     def __post_init__(self) -> None:
         # friction not configured: the touchpoints whose names mean a failure, so every
@@ -64,6 +70,16 @@ class Dataset:
         if self.config.friction is None:
             friction = _friction(self.config, self.touchpoints)
             object.__setattr__(self, "config", dataclasses.replace(self.config, friction=friction))
+
+    @property
+    def stitches(self) -> pl.DataFrame | None:
+        """The stitch ledger (``customer_id, column, id, rows``), or None without ``[identity]``."""
+        return None if self.stitched is None else self.stitched.ledger
+
+    @property
+    def stitch_refused(self) -> pl.DataFrame | None:
+        """Ids not used to merge (``column, id, linked_ids, reason``), or None."""
+        return None if self.stitched is None else self.stitched.refused
 
     def summary(self) -> pl.DataFrame:
         """Rows read, loaded and rejected per table: ``kind, read, loaded, rejected``.
@@ -161,12 +177,27 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
             lazy=lazy,
             stages=model,
             constants=config.constants.get(kind),
+            export=config.formats.get(kind),
+            identity=config.identity,
         )
-        tables[kind], read[kind] = _normalize_channels(loaded.data, config.channel_map), loaded.read
+        data = _hash_ids(config, loaded.data)
+        tables[kind], read[kind] = _normalize_channels(data, config.channel_map), loaded.read
         ledgers.append(loaded.rejects)
         if loaded.rejects.height:
             hints += [f"{hint}; " for hint in _date_format_hints(kind, loaded.rejects)]
     _check_names(config, tables["touchpoints"])
+    stitched = None
+    if config.identity:
+        stitched = stitch(
+            tables,
+            config.identity,
+            max_ids=config.identity_max_ids,
+            placeholders=config.identity_placeholders,
+        )
+        tables = {kind: _stitched(t, stitched) for kind, t in tables.items()}
+        if tables["customers"] is not None:
+            tables["customers"], merged = _one_row_per_customer(tables["customers"])
+            ledgers.append(merged)
     rejects = pl.concat(ledgers)
     if rejects.height:
         origin = config.source or config.root
@@ -184,7 +215,42 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
         rejects=rejects,
         config=config,
         read=read,
+        stitched=stitched,
     )
+
+
+def _hash_ids(config: Config, table: Frame) -> Frame:
+    """``[identity] hash`` columns (emails, phones) replaced by keyed hashes, before
+    anything else sees them."""
+    if not config.identity_hash:
+        return table
+    return hash_ids(
+        table,
+        config.identity_hash,
+        key=os.environ.get(config.pseudonym_key_env),
+        placeholders=config.identity_placeholders,
+    )
+
+
+def _stitched(table: Frame | None, stitched: Stitched) -> Frame | None:
+    return None if table is None else apply(table, stitched)
+
+
+def _one_row_per_customer(customers: Frame) -> tuple[Frame, pl.DataFrame]:
+    """Customers whose rows were stitched into one keep the first row; the others go to
+    the rejects ledger (no row number: the row is one of the customer's earlier ids)."""
+    frame = customers.lazy().with_columns(pl.int_range(pl.len()).alias("__cx_row"))
+    first = pl.col("__cx_row") == pl.col("__cx_row").min().over("customer_id")
+    merged = frame.filter(~first).select(
+        pl.lit("stitching", pl.String).alias("source"),
+        pl.lit("customers", pl.String).alias("kind"),
+        pl.lit(None, pl.Int64).alias("row"),
+        pl.lit("customer_id", pl.String).alias("column"),
+        pl.lit(DUPLICATE_STITCHED, pl.String).alias("reason"),
+        pl.col("customer_id").alias("value"),
+    )
+    kept = frame.filter(first).drop("__cx_row")
+    return lazy_like(kept, customers), merged.collect()
 
 
 def _check_names(config: Config, touchpoints: Frame) -> None:

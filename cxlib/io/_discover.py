@@ -29,6 +29,7 @@ import charset_normalizer
 import polars as pl
 
 from cxlib._errors import DataError
+from cxlib.io import _exports as exports
 from cxlib.io._numbers import text_number
 from cxlib.io._read import INTERNAL, Raw, file_format, read_raw
 from cxlib.io._schema import EARLIEST_TS, LATEST_TS, SCHEMAS, SURVEY_SCALES
@@ -178,6 +179,7 @@ class FileGuess:
     problem: str | None = None
     parts: int = 1  # files read as one table through the glob pattern ``path``
     encoding: str | None = None  # detected when the file is not UTF-8
+    export: str | None = None  # a known export (cxlib.io._exports), read by its reader
 
     @property
     def size(self) -> int:
@@ -334,6 +336,11 @@ def profile_file(path: Path, root: Path) -> FileGuess:
             if guess.encoding is None:
                 raise
             raw = read_raw(path, encoding=guess.encoding)
+        guess.export = next(
+            (name for kind in SCHEMAS if (name := exports.detect(kind, raw.columns))), None
+        )
+        if guess.export is not None:  # profile the export as its reader sees it
+            raw = exports.convert(guess.export, exports.FORMATS[guess.export].kind, raw)
         frame = sample_frame(raw)
     except (DataError, pl.exceptions.PolarsError) as err:
         guess.problem = str(err).split(": ", 1)[-1] if isinstance(err, DataError) else str(err)
@@ -341,11 +348,12 @@ def profile_file(path: Path, root: Path) -> FileGuess:
     guess.columns, guess.rows = tuple(raw.columns), frame.height
     guess.profiles = {
         name: Profile(name, frame[name].drop_nulls(), frame.height)
-        for name in frame.columns
+        for name in raw.columns  # not the reject columns of an export's reader
         if not isinstance(frame.schema[name], (pl.List, pl.Array, pl.Object, pl.Null))
     }
     best: tuple[int, str, dict[str, Choice]] | None = None
-    for kind in SCHEMAS:
+    kinds = [exports.FORMATS[guess.export].kind] if guess.export else list(SCHEMAS)
+    for kind in kinds:
         choices = map_columns(kind, guess.profiles)
         score = _kind_score(kind, choices, guess.profiles, path)
         if score and (best is None or score > best[0]):

@@ -374,6 +374,7 @@ def _load(draft: Draft, kind: str) -> pl.DataFrame | None:
                 columns={k: v for k, v in columns_of(guess).items() if k not in constants},
                 timezone=draft.timezone or "UTC",
                 date_format=date_format,
+                export=guess.export,
             )
 
         loaded = read(guess.date_format)

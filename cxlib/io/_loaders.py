@@ -13,15 +13,17 @@ never dropped silently: they go to a rejects ledger, one row per rejected input 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import polars as pl
 
 from cxlib._errors import DataError
+from cxlib.io import _exports as exports
 from cxlib.io import _validate
 from cxlib.io._explain import explain_rejects
 from cxlib.io._read import Raw, polars_error, read_raw
@@ -71,6 +73,7 @@ def read_touchpoints(
     with_rejects: bool = False,
     lazy: bool = False,
     stages: StageModel | str | None = None,
+    format: str | None = None,
 ) -> pl.DataFrame | pl.LazyFrame | Loaded:
     """Read touchpoints: one row per customer interaction.
 
@@ -108,6 +111,10 @@ def read_touchpoints(
         now (one pass over the columns that need checking).
     stages : StageModel or str, optional
         The journey stage model (or a preset name); default the 5-stage model.
+    format : str, optional
+        The source is this export, read by its reader before validation: ``"ga4"``,
+        ``"segment"``, ... (``cxlib.io.FORMATS`` lists them with the columns each uses).
+        Without it, the source's columns are mapped as they are (``columns``).
 
     Returns
     -------
@@ -146,6 +153,7 @@ def read_touchpoints(
         with_rejects=with_rejects,
         lazy=lazy,
         stages=stages,
+        export=format,
     )
 
 
@@ -160,6 +168,7 @@ def read_surveys(
     with_rejects: bool = False,
     lazy: bool = False,
     stages: StageModel | str | None = None,
+    format: str | None = None,
 ) -> pl.DataFrame | pl.LazyFrame | Loaded:
     """Read survey answers: one row per answer.
 
@@ -170,7 +179,7 @@ def read_surveys(
 
     Parameters
     ----------
-    src, columns, timezone, encoding, separator, date_format, with_rejects, lazy
+    src, columns, timezone, encoding, separator, date_format, with_rejects, lazy, format
         As in :func:`read_touchpoints`.
     stages : StageModel or str, optional
         Accepted for a uniform signature; surveys keep the ``stage`` they come with.
@@ -204,6 +213,7 @@ def read_surveys(
         with_rejects=with_rejects,
         lazy=lazy,
         stages=stages,
+        export=format,
     )
 
 
@@ -218,6 +228,7 @@ def read_customers(
     with_rejects: bool = False,
     lazy: bool = False,
     stages: StageModel | str | None = None,
+    format: str | None = None,
 ) -> pl.DataFrame | pl.LazyFrame | Loaded:
     """Read customers: one row per customer.
 
@@ -228,7 +239,7 @@ def read_customers(
 
     Parameters
     ----------
-    src, columns, timezone, encoding, separator, date_format, with_rejects, lazy
+    src, columns, timezone, encoding, separator, date_format, with_rejects, lazy, format
         As in :func:`read_touchpoints`.
     stages : StageModel or str, optional
         Accepted for a uniform signature; not used.
@@ -257,6 +268,7 @@ def read_customers(
         with_rejects=with_rejects,
         lazy=lazy,
         stages=stages,
+        export=format,
     )
 
 
@@ -272,10 +284,12 @@ def _load(
     with_rejects: bool,
     lazy: bool,
     stages: StageModel | str | None,
+    export: str | None = None,
 ) -> pl.DataFrame | pl.LazyFrame | Loaded:
     loaded = load_table(
         kind,
         src,
+        export=export,
         columns=columns,
         timezone=timezone,
         encoding=encoding,
@@ -318,17 +332,27 @@ def load_table(
     stages: StageModel | str | None = None,
     constants: Mapping[str, str] | None = None,
     ambiguous: str = "earliest",
+    export: str | None = None,
+    identity: Sequence[str] = (),
 ) -> Loaded:
     """Read one table of ``kind`` with its ledger; what every public loader calls.
 
     ``constants``: columns the source lacks, with the one value every row gets
-    (``[constants.<kind>]`` in cx.toml), e.g. ``{"touchpoint": "purchase"}``.
+    (``[constants.<kind>]`` in cx.toml), e.g. ``{"touchpoint": "purchase"}``. ``export``:
+    the source is that export (``"ga4"``, ``[formats]`` in cx.toml), read by its reader.
+    ``identity``: the ``[identity]`` id columns; a source without ``customer_id`` gets one
+    from the first of them each row has (stitching replaces it), so it still loads.
     """
     _check_timezone(timezone)
     check_date_format(date_format)
     raw = read_raw(src, encoding=encoding, separator=separator)
+    if export:  # a known export's own shape -> canonical columns (cxlib.io._exports)
+        raw = exports.convert(export, kind, raw, columns)
+        columns = exports.unchosen(export, columns)  # keys the reader took (nps = "<question>")
     if constants:
         raw = _with_constants(raw, constants)
+    if identity:
+        raw, columns = _with_identity(raw, identity, columns or {})
     plan = _validate.validate(
         raw,
         SCHEMAS[kind],
@@ -364,6 +388,26 @@ def _with_constants(raw: Raw, constants: Mapping[str, str]) -> Raw:
         )
     frame = raw.frame.with_columns(pl.lit(str(v), pl.String).alias(k) for k, v in constants.items())
     return Raw(frame, raw.label, (*raw.columns, *constants), raw.format)
+
+
+def _with_identity(
+    raw: Raw, identity: Sequence[str], columns: Mapping[str, str]
+) -> tuple[Raw, Mapping[str, str]]:
+    """``raw`` with a ``customer_id`` from its first id column present on each row, when it
+    has some of the ``[identity]`` columns and no customer_id of its own. A source column
+    named ``customer_id`` that ``[columns.<kind>]`` renames to an id column (``user_id =
+    "customer_id"``: a logged-in id, empty on anonymous rows) is one of those id columns."""
+    sources = [columns.get(name, name) for name in identity if name != "customer_id"]
+    sources = [source for source in sources if source in raw.columns]
+    own = "customer_id" in raw.columns and "customer_id" not in sources
+    if "customer_id" in columns or own or not sources:
+        return raw, columns
+    texts = [pl.col(source).cast(pl.String).str.strip_chars() for source in sources]
+    first = pl.coalesce([pl.when(text != "").then(text) for text in texts])
+    name = "__cx_customer_id" if "customer_id" in raw.columns else "customer_id"
+    frame = raw.frame.with_columns(first.alias(name))
+    raw = dataclasses.replace(raw, frame=frame, columns=(*raw.columns, name))
+    return raw, {**columns, "customer_id": name} if name != "customer_id" else columns
 
 
 def _finish(frame: pl.LazyFrame, model: StageModel | None) -> pl.LazyFrame:

@@ -24,6 +24,9 @@ from cxlib._errors import DataError, os_errors_as_data_errors
 
 ROW = "__cx_row"  # 1-based data row number (header excluded)
 RAGGED = "__cx_ragged"  # CSV only: why a row has the wrong number of fields, else null
+# A column an export reader adds, named this + a reason, holding the value of a row it could
+# not use (cxlib.io._exports); the validation turns it into a rejects-ledger row.
+EXPORT_REJECT = "__cx_reject:"
 SOURCE = "__cx_source"  # several files read as one table: which file a row came from
 INTERNAL = (ROW, RAGGED, SOURCE)
 _GLOB = ("*", "?", "[")
@@ -406,6 +409,13 @@ def _scan_csv(path: Path, source: str | Path | bytes, *, separator: str, encodin
     except pl.exceptions.PolarsError as err:
         raise polars_error(label, err, "csv") from None
     _check_internal_names(label, names)
+    if "" in names and any(n.startswith("_duplicated_") for n in names):
+        # several blank header cells (SurveyMonkey leaves one per extra answer of a question):
+        # named by their position, not refused as one name repeated
+        names = tuple(
+            f"column {i}" if n == "" or n.startswith("_duplicated_") else n
+            for i, n in enumerate(names, start=1)
+        )
     twice = [n for n in names if "_duplicated_" in n and n.rsplit("_duplicated_", 1)[0] in names]
     if twice:
         first = twice[0].rsplit("_duplicated_", 1)[0]

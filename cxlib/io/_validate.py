@@ -38,7 +38,7 @@ import polars as pl
 from cxlib._engine import close_match
 from cxlib._errors import DataError
 from cxlib.io._numbers import text_number
-from cxlib.io._read import RAGGED, ROW, SOURCE, Raw
+from cxlib.io._read import EXPORT_REJECT, RAGGED, ROW, SOURCE, Raw
 from cxlib.io._schema import EARLIEST_TS, LATEST_TS, SURVEY_SCALES, UTC_TS, TableSchema
 from cxlib.io._timestamps import (
     from_epoch,
@@ -193,6 +193,11 @@ def validate(
             conversions[name] = column.text(strip=name != "comment")
 
     checks = [Check("*", RAGGED_ROW, pl.col(RAGGED).is_not_null(), pl.col(RAGGED))]
+    checks += [  # rows an export reader could not use (cxlib.io._exports): value, reason
+        Check("*", name[len(EXPORT_REJECT) :], pl.col(name).is_not_null(), pl.col(name))
+        for name in source_schema.names()
+        if name.startswith(EXPORT_REJECT)
+    ]
     checks += [check for conversion in conversions.values() for check in conversion.checks]
     failed = pl.when(checks[0].failed).then(0)
     for index, check in enumerate(checks[1:], start=1):

@@ -19,8 +19,10 @@ from datetime import date
 from pathlib import Path
 
 from cxlib._errors import DataError, os_errors_as_data_errors
+from cxlib.io import _exports as exports
 from cxlib.io._discover import FileGuess, commentable
 from cxlib.io._infer import KIND_ORDER, Draft, columns_of, constants_of
+from cxlib.io._read import read_raw
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _COMMENT_AT = 36  # column where same-line comments start
@@ -200,6 +202,11 @@ def _data(draft: Draft, out: Path) -> list[str]:
         lines.append(_line('# currency = "USD"', "no currency column or code seen: the default"))
     if draft.locale:
         lines.append(_line(f"locale = {_str(draft.locale)}", "a guess, like the time zone"))
+    exported = {k: g.export for k, g in draft.tables.items() if g.export}
+    if exported:
+        lines += ["", _line("[formats]", "tables that are a known export, read by its reader")]
+        for kind, name in exported.items():
+            lines.append(_line(f"{kind} = {_str(name)}", exports.FORMATS[name].columns))
     formats = {k: g for k, g in draft.tables.items() if g.date_format}
     if formats:
         lines += ["", _line("[data.date_format]", "text timestamps cx reads with a format")]
@@ -223,9 +230,11 @@ def _format_note(guess: FileGuess) -> str:
 def _columns(draft: Draft, kind: str) -> list[str]:
     guess = draft.tables[kind]
     lines = [f"[columns.{kind}]", '# canonical column = "your column"']
+    lines += _picked(guess)
+    taken = exports.FORMATS[guess.export].choices if guess.export else ()  # by the reader
     mapped = columns_of(guess)
     for choice in guess.choices.values():
-        if choice.constant is not None:
+        if choice.constant is not None or choice.canonical in taken:
             continue
         setting = f"{choice.canonical} = {_str(choice.source or '')}"
         if choice.todo:
@@ -250,6 +259,20 @@ def _columns(draft: Draft, kind: str) -> list[str]:
             # a required column: kept as a placeholder so that the table loads
             lines.append(_line(setting, f"TODO: {choice.todo}" if choice.todo else choice.evidence))
     return lines + [""]
+
+
+def _picked(guess: FileGuess) -> list[str]:
+    """The questions a survey export's reader picks by their words (``nps = "<question>"``),
+    written as settings to be confirmed; none for other tables."""
+    if not guess.export or not exports.FORMATS[guess.export].choices:
+        return []
+    try:
+        raw = read_raw(guess.path, encoding=guess.encoding or "utf8")
+        picks = exports.chosen(guess.export, raw)
+    except DataError:
+        return []
+    why = 'the {} question, picked by its words: confirm, or name another ({} = "" for none)'
+    return [_line(f"{key} = {_str(column)}", why.format(key, key)) for key, column in picks.items()]
 
 
 def _stages(draft: Draft) -> list[str]:

@@ -5,19 +5,23 @@ Used by the ``00-data-health`` notebook; each function returns a small tidy pola
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from cxlib._engine import eager
-from cxlib.privacy import PERSONAL_COLUMNS, PII_PATTERNS
+from cxlib.privacy import PERSONAL_COLUMNS, PII_PATTERNS, pseudonymize
 
 __all__ = [
     "UNMAPPED",
     "activity_over_time",
     "coverage_by_channel",
+    "identity_links",
+    "linked_groups",
     "masked_in_comments",
     "reject_examples",
+    "refused_ids",
     "rejects_by_reason",
     "stage_order",
     "unmapped_touchpoints",
@@ -193,3 +197,71 @@ def unmapped_touchpoints(ds: Dataset) -> pl.DataFrame:
         .agg(pl.len().cast(pl.Int64).alias("rows"))
         .sort("rows", descending=True)
     )
+
+
+def identity_links(ds: Dataset) -> pl.DataFrame:
+    """What identity stitching (``[identity]`` in cx.toml) changed, in one row: customers
+    ``before`` (each row's first id taken as it is) and ``after`` linking, ``ids_merged``
+    into another id's customer and ``ids_refused`` (placeholders, shared devices). Empty
+    without ``[identity]``.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> identity_links(cx.load("data/sample")).columns
+    ['before', 'after', 'ids_merged', 'ids_refused']
+    """
+    schema = {
+        "before": pl.Int64,
+        "after": pl.Int64,
+        "ids_merged": pl.Int64,
+        "ids_refused": pl.Int64,
+    }
+    stitched = ds.stitched
+    if stitched is None:
+        return pl.DataFrame(schema=schema)
+    row = [
+        stitched.customers_before,
+        stitched.customers_after,
+        stitched.ledger.height,
+        stitched.refused.height,
+    ]
+    return pl.DataFrame([row], schema=schema, orient="row")
+
+
+def linked_groups(ds: Dataset, *, top: int = 10) -> pl.DataFrame:
+    """The customers made of the most ids: ``rank, customer`` (a pseudonym), ``ids``,
+    ``rows`` (rows of all tables carrying the ids merged into it). Empty without
+    ``[identity]``; a large group is worth a look (a shared account not caught by
+    ``max_ids``)."""
+    schema = {"rank": pl.Int64, "customer": pl.String, "ids": pl.Int64, "rows": pl.Int64}
+    if ds.stitched is None:
+        return pl.DataFrame(schema=schema)
+    groups = (
+        ds.stitched.ledger.group_by("customer_id")
+        .agg((pl.len() + 1).cast(pl.Int64).alias("ids"), pl.col("rows").sum().cast(pl.Int64))
+        .sort(["ids", "rows", "customer_id"], descending=[True, True, False])
+        .head(top)
+        .with_row_index("rank", offset=1)
+        .select(
+            pl.col("rank").cast(pl.Int64), pl.col("customer_id").alias("customer"), "ids", "rows"
+        )
+    )
+    return pseudonymize(groups, "customer", key=_key(ds))
+
+
+def refused_ids(ds: Dataset) -> pl.DataFrame:
+    """Ids not used to link customers: ``column``, ``id`` (a pseudonym), ``linked_ids``
+    (other ids seen with it), ``reason`` (placeholder value, linked to too many ids). Empty
+    without ``[identity]``."""
+    schema = {"column": pl.String, "id": pl.String, "linked_ids": pl.Int64, "reason": pl.String}
+    if ds.stitched is None:
+        return pl.DataFrame(schema=schema)
+    refused = ds.stitched.refused.sort(
+        ["linked_ids", "column", "id"], descending=[True, False, False]
+    )
+    return pseudonymize(refused.select(list(schema)), "id", key=_key(ds))
+
+
+def _key(ds: Dataset) -> str | None:
+    return os.environ.get(ds.config.pseudonym_key_env)

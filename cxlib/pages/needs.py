@@ -55,6 +55,9 @@ Needs
     one of the friction touchpoints (``[journey] friction``) occurs.
 ``stages``
     touchpoints mapped to two or more stages of the stage model.
+``identity``
+    id columns that name one person (``[identity]`` in cx.toml), linked into customers
+    when the data loaded.
 """
 
 from __future__ import annotations
@@ -159,6 +162,11 @@ NEEDS: dict[str, tuple[str, str]] = {
     "stages": (
         "touchpoints in two or more journey stages",
         "map touchpoints to stages in [stages.mapping] of cx.toml",
+    ),
+    "identity": (
+        "the id columns that name one person",
+        "list them in [identity] columns of cx.toml (e.g. user_id, anonymous_id, email) to "
+        "link a person's anonymous and known ids into one customer",
     ),
 }
 
@@ -324,6 +332,7 @@ CHECKS: dict[str, Callable[[Dataset], bool]] = {
     "omnichannel_buyers": _omnichannel_buyers,
     "friction": lambda ds: _occurs(ds, ds.config.friction or ()),
     "stages": _stages,
+    "identity": lambda ds: getattr(ds, "stitched", None) is not None,
 }
 
 
