@@ -207,12 +207,25 @@ def _data(draft: Draft, out: Path) -> list[str]:
         lines += ["", _line("[formats]", "tables that are a known export, read by its reader")]
         for kind, name in exported.items():
             lines.append(_line(f"{kind} = {_str(name)}", exports.FORMATS[name].columns))
+    lines += _identity(draft)
     formats = {k: g for k, g in draft.tables.items() if g.date_format}
     if formats:
         lines += ["", _line("[data.date_format]", "text timestamps cx reads with a format")]
         for kind, guess in formats.items():
             lines.append(_line(f"{kind} = {_str(guess.date_format or '')}", _format_note(guess)))
     return lines + [""]
+
+
+def _identity(draft: Draft) -> list[str]:
+    """``[identity]`` for an export whose rows carry a person's ids side by side (GA4:
+    user_id after login, user_pseudo_id always): stitched, earlier anonymous events join
+    the customer who logged in later."""
+    guess = draft.tables.get("touchpoints")
+    export = exports.FORMATS.get(guess.export or "") if guess is not None else None
+    if export is None or not export.identity:
+        return []
+    why = "ids of one person in this export: rows carrying both link them (see the README)"
+    return ["", "[identity]", _line(f"columns = {_list(list(export.identity))}", why)]
 
 
 def _format_note(guess: FileGuess) -> str:

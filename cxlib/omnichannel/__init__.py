@@ -23,6 +23,7 @@ Examples
 """
 
 from cxlib.omnichannel._compare import SEED_CLAIMS, compare
+from cxlib.omnichannel._linking import linking_effect, unstitched
 from cxlib.omnichannel._omnichannel import (
     DEFAULT_GROUPS,
     channel_mix,
@@ -39,9 +40,11 @@ __all__ = [
     "channel_mix",
     "channel_summary",
     "compare",
+    "linking_effect",
     "segment_summary",
     "segments",
     "stage_coverage",
     "switching",
     "switching_summary",
+    "unstitched",
 ]

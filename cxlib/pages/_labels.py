@@ -138,6 +138,10 @@ LABELS: dict[str, str] = {
     "ids_merged": N_("Ids merged"),
     "ids_refused": N_("Ids refused"),
     "linked_ids": N_("Linked ids"),
+    "linked_across_channels": N_("Omnichannel once linked"),
+    "ids": N_("Ids"),
+    "buyers": N_("Buyers"),
+    "omnichannel_share": N_("Omnichannel share"),
     "rank": N_("Rank"),
     "rate": N_("Rate"),
     "reached_next": N_("Reached next"),
@@ -212,6 +216,8 @@ LABELS: dict[str, str] = {
 # rule names): shown in the report's language in tables and charts. Data values (touchpoints,
 # channels, segments, comments) are never in here, so they are shown as written.
 WORDS: dict[str, str] = {
+    "as in the data": N_("as in the data"),
+    "linked": N_("linked"),
     **{kind: kind for kind in (N_("touchpoints"), N_("surveys"), N_("customers"))},
     "detractor": N_("detractor"),
     "passive": N_("passive"),

@@ -64,6 +64,7 @@ __all__ = [
     "friction_definition",
     "funnel_dropoff_sentence",
     "funnel_sentence",
+    "linking_sentence",
     "listing",
     "model_sentence",
     "money",
@@ -526,5 +527,39 @@ def rows_sentence(summary: Any) -> Finding:
             "report; below, each reason with examples.",
             parts=parts,
             rejected=i18n.number(rejected),
+        )
+    )
+
+
+def linking_sentence(effect: Any, columns: Sequence[str]) -> Finding:
+    """What linking a person's ids changed in the omnichannel picture, from
+    :func:`cxlib.omnichannel.linking_effect`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> effect = pl.DataFrame({"ids": ["as in the data", "linked"], "buyers": [120, 100],
+    ...     "omnichannel": [10, 25], "omnichannel_share": [10 / 120, 0.25],
+    ...     "linked_across_channels": [None, 15]})
+    >>> ids = ["user_id", "anonymous_id"]
+    >>> print(linking_sentence(effect, ids))  # doctest: +NORMALIZE_WHITESPACE
+    Linking the ids user_id and anonymous_id turns 120 buyers into 100 customers: 25 of them
+    (25.0%) are omnichannel, against 10 (8.3%) with the ids as the data gave them; 15 are
+    omnichannel only once their ids are linked.
+    """
+    before, after = _rows(effect)
+    return Finding(
+        i18n.t(
+            "Linking the ids {columns} turns {before} buyers into {after} customers: {omni} of "
+            "them ({share}) are omnichannel, against {omni_before} ({share_before}) with the ids "
+            "as the data gave them; {linked} are omnichannel only once their ids are linked.",
+            columns=_listing(list(columns)),
+            before=i18n.number(before["buyers"]),
+            after=i18n.number(after["buyers"]),
+            omni=i18n.number(after["omnichannel"]),
+            share=_pct(after["omnichannel_share"]),
+            omni_before=i18n.number(before["omnichannel"]),
+            share_before=_pct(before["omnichannel_share"]),
+            linked=i18n.number(after["linked_across_channels"]),
         )
     )

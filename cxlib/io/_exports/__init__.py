@@ -43,6 +43,10 @@ class Export:
     # not to the validation; ``choose`` tells what the reader picks when not told (cx init)
     choices: tuple[str, ...] = ()
     choose: Callable[[Raw], dict[str, str]] | None = None
+    # the columns the reader keeps that identify one person under several ids, in priority
+    # order (GA4: user_id, then the device's user_pseudo_id): what cx init suggests for
+    # [identity] columns, so that anonymous events before a login join the known customer
+    identity: tuple[str, ...] = ()
 
 
 FORMATS: dict[str, Export] = {}

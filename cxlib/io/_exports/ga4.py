@@ -223,4 +223,6 @@ def _scalar(value: pl.Expr, used: set[str]) -> pl.Expr:
     return pl.lit(None, pl.String)
 
 
-register(Export("ga4", "touchpoints", COLUMNS, detect, convert))
+register(
+    Export("ga4", "touchpoints", COLUMNS, detect, convert, identity=("user_id", "user_pseudo_id"))
+)

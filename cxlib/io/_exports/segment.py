@@ -164,4 +164,6 @@ def _channel(schema: pl.Schema) -> pl.Expr:
     )
 
 
-register(Export("segment", "touchpoints", COLUMNS, detect, convert))
+register(
+    Export("segment", "touchpoints", COLUMNS, detect, convert, identity=("user_id", "anonymous_id"))
+)
