@@ -139,7 +139,6 @@ LABELS: dict[str, str] = {
     "ids_refused": N_("Ids refused"),
     "linked_ids": N_("Linked ids"),
     "linked_across_channels": N_("Omnichannel once linked"),
-    "ids": N_("Ids"),
     "buyers": N_("Buyers"),
     "omnichannel_share": N_("Omnichannel share"),
     "rank": N_("Rank"),
