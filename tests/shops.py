@@ -168,4 +168,66 @@ def app_export(folder: Path, seed: int = 3) -> dict:
     return {"conversion": "order_completed", "channels": {"app"}, "rows": events.height}
 
 
-SHOPS = {"clickstream": clickstream, "transactions": transactions, "app_export": app_export}
+def _param(key: str, *, text: str | None = None, number: int | None = None) -> dict:
+    return {"key": key, "value": {"string_value": text, "int_value": number,
+                                  "double_value": None}}  # fmt: skip
+
+
+GF_NPS = "Bạn có sẵn lòng giới thiệu cửa hàng cho bạn bè không? (0-10)"
+GF_COMMENT = "Bạn muốn góp ý gì thêm?"
+
+
+def ga4_bigquery(folder: Path, seed: int = 4) -> dict:
+    """A GA4 BigQuery export as it is (``events_*.parquet``: nested ``event_params``,
+    ``device``, ``ecommerce``; ``user_id`` only after a login, a second device for some
+    users) and a Google Forms survey (``form_responses.csv``: question texts as columns,
+    Vietnamese, day-first timestamps, emails)."""
+    rng = np.random.default_rng(seed)
+    steps = ["session_start", "view_item", "add_to_cart", "begin_checkout", "purchase"]
+    rows = _visits(rng, 300, steps=steps, keep=[0.8, 0.45, 0.6, 0.7], per_customer=2.5)
+    logs_in = {c for c, *_ in rows if int(c) % 2 == 0}
+    events = []
+    for customer, at, step, visit in rows:
+        second_device = int(customer) % 4 == 0 and visit % 2 == 0  # the same user on the app
+        platform = "ANDROID" if second_device else "WEB"
+        device = f"{int(customer) * 7919 % 100003}.{1700000000 + int(customer)}"
+        events.append(
+            {
+                "event_date": at.strftime("%Y%m%d"),
+                "event_timestamp": int(at.timestamp() * 1_000_000),
+                "event_name": step,
+                "event_params": [
+                    _param("ga_session_id", number=visit),
+                    _param("page_location", text=f"https://shop.example/{step}"),
+                ],
+                "user_pseudo_id": ("app-" if second_device else "") + device,
+                "user_id": f"U{customer}" if customer in logs_in and step != "session_start"
+                else None,
+                "platform": platform,
+                "device": {"category": "mobile" if second_device else "desktop"},
+                "ecommerce": {
+                    "purchase_revenue": round(float(rng.gamma(2.0, 30.0)), 2)
+                    if step == "purchase" else None,
+                    "transaction_id": f"T{visit}" if step == "purchase" else "(not set)",
+                },
+            }
+        )  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    half = len(events) // 2
+    pl.DataFrame(events[:half]).write_parquet(folder / "events_20240101.parquet")
+    pl.DataFrame(events[half:]).write_parquet(folder / "events_20240601.parquet")
+    lines = [f"Timestamp,Email address,{GF_NPS},{GF_COMMENT}"]
+    for i in range(120):
+        at = START + timedelta(days=float(rng.uniform(0, DAYS)))
+        comment = ["Giao hàng nhanh", "Giá hơi cao", "", "Ứng dụng hay bị lỗi"][i % 4]
+        lines.append(f"{at:%d/%m/%Y %H:%M:%S},u{i}@example.com,{rng.integers(0, 11)},{comment}")
+    (folder / "form_responses.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {"conversion": "purchase", "channels": {"web", "app"}, "rows": len(events)}
+
+
+SHOPS = {
+    "clickstream": clickstream,
+    "transactions": transactions,
+    "app_export": app_export,
+    "ga4_bigquery": ga4_bigquery,
+}

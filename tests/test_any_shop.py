@@ -17,6 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import polars as pl
 import pytest
 import shops
 
@@ -101,3 +102,29 @@ def test_the_headline_figures_fit_the_shape_of_the_data(shop):
         assert "conversion" in kpis
     for kpi in kpis.values():  # in the report's language, whichever cx init chose
         assert f">{escape(kpi['label'])}<" in index
+
+
+def test_a_ga4_export_is_stitched_as_an_independent_count_says(tmp_path):
+    """cx init on a GA4 export suggests [identity]; the stitched customers are the devices
+    and logins linked by plain union-find over the raw rows."""
+    shops.ga4_bigquery(tmp_path)
+    assert _cx("init", str(tmp_path)).returncode == 0
+    events = pl.concat([pl.read_parquet(p) for p in sorted(tmp_path.glob("events_*.parquet"))])
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for user, device in events.select("user_id", "user_pseudo_id").iter_rows():
+        find(device)
+        if user is not None:
+            parent[find(device)] = find(user)
+    expected = len({find(d) for d in events["user_pseudo_id"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = cx.load(tmp_path / "cx.toml")
+    assert ds.config.identity == ("user_id", "user_pseudo_id")
+    assert ds.touchpoints.lazy().collect()["customer_id"].n_unique() == expected
+    assert ds.stitched.customers_before > expected  # devices and logins were linked

@@ -74,6 +74,7 @@ from cxlib._errors import DataError
 from cxlib.journey.stage import DEFAULT_SEGMENTS
 from cxlib.omnichannel import segments
 from cxlib.pages.defaults import channel_groups, segment_columns, survey_triggers
+from cxlib.voc import driver_attributes
 
 if TYPE_CHECKING:
     from cxlib.io import Dataset
@@ -162,6 +163,12 @@ NEEDS: dict[str, tuple[str, str]] = {
     "stages": (
         "touchpoints in two or more journey stages",
         "map touchpoints to stages in [stages.mapping] of cx.toml",
+    ),
+    "nps_drivers": (
+        "NPS answers placed in customers' journeys",
+        "key drivers read delivery, friction, support, channel and stage for each answer: the "
+        "answers' customer_id must be the touchpoints' customers (when the survey tool knows "
+        "customers by email, link the ids with [identity] in cx.toml)",
     ),
     "identity": (
         "the id columns that name one person",
@@ -309,6 +316,10 @@ def _stages(ds: Dataset) -> bool:
     return "stage" in touchpoints.columns and touchpoints["stage"].drop_nulls().n_unique() >= 2
 
 
+def _nps_drivers(ds: Dataset) -> bool:
+    return ds.surveys is not None and bool(driver_attributes(ds, metric="nps"))
+
+
 CHECKS: dict[str, Callable[[Dataset], bool]] = {
     "surveys": lambda ds: ds.surveys is not None and _surveys(ds).height > 0,
     "nps": _survey_type("nps"),
@@ -333,6 +344,7 @@ CHECKS: dict[str, Callable[[Dataset], bool]] = {
     "friction": lambda ds: _occurs(ds, ds.config.friction or ()),
     "stages": _stages,
     "identity": lambda ds: getattr(ds, "stitched", None) is not None,
+    "nps_drivers": _nps_drivers,
 }
 
 

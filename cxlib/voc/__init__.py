@@ -30,6 +30,7 @@ Examples
 from cxlib.voc._analysis import (
     DRIVER_ATTRIBUTES,
     churn_by_category,
+    driver_attributes,
     drivers,
     quotes,
     scores,
@@ -60,6 +61,7 @@ __all__ = [
     "comment_themes",
     "csat",
     "csat_change",
+    "driver_attributes",
     "drivers",
     "journey_answers",
     "key_drivers",

@@ -214,6 +214,27 @@ def stall_themes(
     )
 
 
+def _varying(answers: pl.DataFrame, metric: str, attributes: Sequence[str]) -> list[str]:
+    """The attributes that vary among the answers and are set on at least half of them."""
+    _metric(metric)
+    return [
+        a
+        for a in attributes
+        if a in answers.columns
+        and answers.get_column(a).null_count() <= answers.height / 2
+        and answers.get_column(a).drop_nulls().n_unique() > 1
+    ]
+
+
+def driver_attributes(
+    ds: Dataset, *, metric: Metric = "nps", attributes: Sequence[str] = DRIVER_ATTRIBUTES
+) -> list[str]:
+    """The attributes :func:`drivers` can use on ``ds``: those that vary among the answers
+    (none when the answers cannot be placed in customers' journeys)."""
+    answers = journey_answers(ds).filter(pl.col("survey") == metric)
+    return _varying(answers, metric, attributes)
+
+
 def drivers(
     ds: Dataset,
     *,
@@ -240,14 +261,7 @@ def drivers(
     True
     """
     answers = journey_answers(ds).filter(pl.col("survey") == metric)
-    _metric(metric)
-    kept = [
-        a
-        for a in attributes
-        if a in answers.columns
-        and answers.get_column(a).null_count() <= answers.height / 2
-        and answers.get_column(a).drop_nulls().n_unique() > 1
-    ]
+    kept = _varying(answers, metric, attributes)
     if not kept:
         raise DataError(f"drivers: none of {list(attributes)} varies in the {metric} answers")
     return key_drivers(
