@@ -355,6 +355,13 @@ def profile_file(path: Path, root: Path) -> FileGuess:
     kinds = [exports.FORMATS[guess.export].kind] if guess.export else list(SCHEMAS)
     for kind in kinds:
         choices = map_columns(kind, guess.profiles)
+        if guess.export:  # the reader wrote the canonical columns: they are the answer
+            choices = {
+                name: Choice(name, name, "written by the export's reader")
+                if name in guess.columns
+                else choice
+                for name, choice in choices.items()
+            }
         score = _kind_score(kind, choices, guess.profiles, path)
         if score and (best is None or score > best[0]):
             best = (score, kind, choices)

@@ -44,6 +44,9 @@ Needs
     those touches; an order log has none).
 ``repeat_buyers``
     some customers convert on two or more days (the value models need them).
+``repeat_spend``
+    every repeat buyer's conversions carry a revenue above zero on average (the
+    Gamma-Gamma spend model needs positive spend; free orders or refunds break it).
 ``channels``
     touchpoints on two or more channels.
 ``channel_groups``
@@ -58,6 +61,9 @@ Needs
 ``identity``
     id columns that name one person (``[identity]`` in cx.toml), linked into customers
     when the data loaded.
+``nps_drivers``
+    some experience attribute (delivery, friction, support, channel, stage) varies among
+    the NPS answers placed in customers' journeys (the key-driver model needs one).
 """
 
 from __future__ import annotations
@@ -74,6 +80,7 @@ from cxlib._errors import DataError
 from cxlib.journey.stage import DEFAULT_SEGMENTS
 from cxlib.omnichannel import segments
 from cxlib.pages.defaults import channel_groups, segment_columns, survey_triggers
+from cxlib.value import rfm_summary
 from cxlib.voc import driver_attributes
 
 if TYPE_CHECKING:
@@ -144,6 +151,11 @@ NEEDS: dict[str, tuple[str, str]] = {
     "repeat_buyers": (
         "repeat buyers",
         "the value models need customers who convert on two or more days; use a longer period",
+    ),
+    "repeat_spend": (
+        "spend above zero on every repeat buyer's conversions",
+        "the spend model needs a revenue above zero on the conversion touchpoints of customers "
+        "who buy again; set revenue on them, or leave free orders and refunds out of the data",
     ),
     "channels": ("two or more channels", "add a 'channel' column with each touchpoint's channel"),
     "channel_groups": (
@@ -259,6 +271,16 @@ def _revenue(ds: Dataset) -> bool:
     )
 
 
+def _repeat_spend(ds: Dataset) -> bool:
+    """Every repeat buyer's mean repeat spend is above zero (the Gamma-Gamma model's input),
+    computed as :func:`cxlib.value.rfm_summary` does for the conversion touchpoint."""
+    if not _revenue(ds):
+        return False
+    summary = rfm_summary(ds.touchpoints, purchase=ds.config.conversion)
+    repeat = summary.filter(pl.col("frequency") > 0)
+    return repeat.height > 0 and bool((repeat.get_column("monetary_value") > 0).all())
+
+
 def _occurs(ds: Dataset, names: tuple[str, ...] | list[str]) -> bool:
     touchpoints = eager(ds.touchpoints)
     return touchpoints.select(pl.col("touchpoint").is_in(list(names)).any()).item() is True
@@ -338,6 +360,7 @@ CHECKS: dict[str, Callable[[Dataset], bool]] = {
     "funnel": _funnel,
     "conversion_paths": _conversion_paths,
     "repeat_buyers": _repeat_buyers,
+    "repeat_spend": _repeat_spend,
     "channels": _channels,
     "channel_groups": _channel_groups,
     "omnichannel_buyers": _omnichannel_buyers,
