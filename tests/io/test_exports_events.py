@@ -398,26 +398,29 @@ def test_cx_init_on_a_ga4_export_writes_the_format_and_loads(tmp_path):
 
 def test_cx_init_on_a_segment_dump_leaves_server_calls_for_a_person_to_map(tmp_path):
     calls = [
-        {**call, "messageId": f"{call['messageId']}-{day}",
-         "timestamp": call["timestamp"].replace("2025-01-01", f"2025-01-{day + 1:02d}"),
-         "anonymousId": call.get("anonymousId") and f"{call['anonymousId']}-{day % 7}"}
+        {
+            **call,
+            "messageId": f"{call['messageId']}-{day}",
+            "timestamp": call["timestamp"].replace("2025-01-01", f"2025-01-{day + 1:02d}"),
+            "anonymousId": call.get("anonymousId") and f"{call['anonymousId']}-{day % 7}",
+        }
         for day in range(20)
         for call in _segment_calls()[:6]
-        if call["type"] != "identify"
-    ]  # fmt: skip
+    ]  # fmt: skip (identify calls included: they reach the ledger, not the mapping)
     path = tmp_path / "segment.ndjson"
     path.write_text("".join(json.dumps(c) + "\n" for c in calls))
     cx.io.write_config(cx.io.infer_project(tmp_path), tmp_path / "cx.toml")
     text = (tmp_path / "cx.toml").read_text(encoding="utf-8")
     doc = tomllib.loads(text)
     assert doc["formats"] == {"touchpoints": "segment"}
+    assert doc["columns"]["touchpoints"] == {}  # the reader's columns, not 'type' for touchpoint
     assert "server" in text.split("[channels.normalize]")[1].split("[")[0]  # named for a person
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the copies of m3 are rejected
         dataset = cx.load(tmp_path / "cx.toml")
     touchpoints = dataset.touchpoints.lazy().collect()
     assert touchpoints.height == 20 * 4
-    assert set(dataset.rejects["reason"]) == {"duplicate messageId"}
+    assert set(dataset.rejects["reason"]) == {"duplicate messageId", "not an event (identify)"}
 
 
 def test_daily_ga4_files_read_as_one_table_through_a_pattern(tmp_path):
