@@ -61,6 +61,8 @@ Needs
 ``identity``
     id columns that name one person (``[identity]`` in cx.toml), linked into customers
     when the data loaded.
+``nps_placed``
+    some NPS answers are placed in customers' journeys (their customer has touchpoints).
 ``nps_drivers``
     some experience attribute (delivery, friction, support, channel, stage) varies among
     the NPS answers placed in customers' journeys (the key-driver model needs one).
@@ -81,7 +83,7 @@ from cxlib.journey.stage import DEFAULT_SEGMENTS
 from cxlib.omnichannel import segments
 from cxlib.pages.defaults import channel_groups, segment_columns, survey_triggers
 from cxlib.value import rfm_summary
-from cxlib.voc import driver_attributes
+from cxlib.voc import driver_attributes, journey_answers
 
 if TYPE_CHECKING:
     from cxlib.io import Dataset
@@ -175,6 +177,12 @@ NEEDS: dict[str, tuple[str, str]] = {
     "stages": (
         "touchpoints in two or more journey stages",
         "map touchpoints to stages in [stages.mapping] of cx.toml",
+    ),
+    "nps_placed": (
+        "NPS answers placed in customers' journeys",
+        "the answers' customer_id must be the touchpoints' customers, so that each answer has "
+        "a stage and a channel (when the survey tool knows customers by email, link the ids "
+        "with [identity] in cx.toml)",
     ),
     "nps_drivers": (
         "NPS answers placed in customers' journeys",
@@ -338,6 +346,13 @@ def _stages(ds: Dataset) -> bool:
     return "stage" in touchpoints.columns and touchpoints["stage"].drop_nulls().n_unique() >= 2
 
 
+def _nps_placed(ds: Dataset) -> bool:
+    if ds.surveys is None:
+        return False
+    answers = journey_answers(ds).filter(pl.col("survey") == "nps")
+    return bool(answers.get_column("journey_stage").is_not_null().any())
+
+
 def _nps_drivers(ds: Dataset) -> bool:
     return ds.surveys is not None and bool(driver_attributes(ds, metric="nps"))
 
@@ -368,6 +383,7 @@ CHECKS: dict[str, Callable[[Dataset], bool]] = {
     "stages": _stages,
     "identity": lambda ds: getattr(ds, "stitched", None) is not None,
     "nps_drivers": _nps_drivers,
+    "nps_placed": _nps_placed,
 }
 
 
