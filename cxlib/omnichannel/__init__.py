@@ -23,7 +23,7 @@ Examples
 """
 
 from cxlib.omnichannel._compare import SEED_CLAIMS, compare
-from cxlib.omnichannel._linking import linking_effect, unstitched
+from cxlib.omnichannel._linking import linking_effect, linking_uplift, unstitched
 from cxlib.omnichannel._omnichannel import (
     DEFAULT_GROUPS,
     channel_mix,
@@ -41,6 +41,7 @@ __all__ = [
     "channel_summary",
     "compare",
     "linking_effect",
+    "linking_uplift",
     "segment_summary",
     "segments",
     "stage_coverage",

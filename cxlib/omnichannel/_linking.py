@@ -125,3 +125,51 @@ def linking_effect(
         "share_high",
         "linked_across_channels",
     )
+
+
+def linking_uplift(as_given: Any, linked: Any) -> pl.DataFrame:
+    """The omnichannel comparison (:func:`cxlib.omnichannel.compare`) with the ids as the
+    data gave them next to the one with the ids linked, metric by metric.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``description``, ``uplift_as_given`` with ``low_as_given``/``high_as_given``,
+        ``uplift_linked`` with ``low_linked``/``high_linked``, and ``omnichannel_as_given``
+        / ``omnichannel_linked`` (the omnichannel customers each is computed on); the
+        metrics of the linked comparison, in its order.
+
+    Examples
+    --------
+    >>> given = pl.DataFrame({"metric": ["value"], "description": ["Value per customer"],
+    ...     "uplift": [0.05], "ci_low": [-0.1], "ci_high": [0.2], "omnichannel_customers": [8]})
+    >>> linked = given.with_columns(uplift=pl.lit(0.3), ci_low=pl.lit(0.2), ci_high=pl.lit(0.4),
+    ...                             omnichannel_customers=pl.lit(40))
+    >>> linking_uplift(given, linked).select("uplift_as_given", "uplift_linked").row(0)
+    (0.05, 0.3)
+    """
+    columns = ["metric", "uplift", "ci_low", "ci_high", "omnichannel_customers"]
+
+    def side(frame: Any, suffix: str) -> pl.DataFrame:
+        return to_polars(frame).select(
+            pl.col("metric"),
+            *(pl.col(c).alias(f"{c}_{suffix}") for c in columns[1:]),
+        )
+
+    out = (
+        to_polars(linked)
+        .select("metric", "description")
+        .join(side(as_given, "as_given"), on="metric", how="left")
+        .join(side(linked, "linked"), on="metric", how="left")
+    )
+    return out.select(
+        "description",
+        "uplift_as_given",
+        pl.col("ci_low_as_given").alias("low_as_given"),
+        pl.col("ci_high_as_given").alias("high_as_given"),
+        "uplift_linked",
+        pl.col("ci_low_linked").alias("low_linked"),
+        pl.col("ci_high_linked").alias("high_linked"),
+        pl.col("omnichannel_customers_as_given").alias("omnichannel_as_given"),
+        pl.col("omnichannel_customers_linked").alias("omnichannel_linked"),
+    )

@@ -91,6 +91,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NEEDS",
     "comparable_periods",
+    "holdout_fits",
     "explain",
     "missing",
     "stage_has_touchpoints",
@@ -451,5 +452,27 @@ def comparable_periods(answers: Any, survey: str) -> str | None:
         "needs two complete periods of {survey} answers to compare (the period the data ends "
         "inside is still open): choose a shorter period",
         survey=survey.upper(),
+    )
+    return _note([reason])
+
+
+def holdout_fits(ds: Dataset, holdout: str) -> str | None:
+    """The note for the forecast check when the data before the final ``holdout`` has too
+    few repeat buyers to fit the purchase model on (a short export), or None when it has.
+
+    Examples
+    --------
+    >>> import warnings; warnings.simplefilter("ignore")
+    >>> import cxlib as cx
+    >>> holdout_fits(cx.load("data/sample"), "13w") is None
+    True
+    """
+    summary = rfm_summary(ds.touchpoints, holdout=holdout, purchase=ds.config.conversion)
+    if summary.height >= 10 and bool((summary.get_column("frequency") > 0).any()):
+        return None
+    reason = i18n.t(
+        "needs repeat buyers before the final {holdout} of the data to fit the model on: "
+        "choose a shorter holdout",
+        holdout=holdout,
     )
     return _note([reason])
