@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
 import cxlib.i18n as i18n
 from cxlib.pages import headlines, kpis, needs
 from cxlib.pages.headlines import Headline
@@ -68,12 +70,12 @@ def _customers(change: dict[str, Any], summary: dict[str, Any]) -> int:
     return round(base * share)
 
 
-def _computed(dataset: Dataset, outcomes: list[Any]) -> list[Headline]:
-    """The headlines computed here: the biggest stall, and friction → churn."""
+def _computed(dataset: Dataset, outcomes: list[Any], stages: list[dict]) -> list[Headline]:
+    """The headlines computed here: the biggest stall (from the summary's ``stages``, moving
+    on from each stage among settled customers), and friction → churn."""
     found: list[Headline] = []
-    if len(dataset.stages.stages) > 1 and not needs.missing(dataset, "stages"):
-        stages = kpis.stage_conversion(dataset)
-        stall = headlines.biggest_stall(dataset, stages)
+    if stages and not needs.missing(dataset, "stages"):
+        stall = headlines.biggest_stall(dataset, pl.DataFrame(stages))
         if stall is not None:
             page = _page_of(outcomes, "stage", stall.stage) or _page_of(outcomes, "journey-map")
             found.append(Headline(stall.text, stall.kind, stall.customers, page, stage=stall.stage))
@@ -105,8 +107,9 @@ def _banners(site: Path, changes: list[dict[str, Any]], pages: dict[str, list[st
         target.write_text(markup, encoding="utf-8")
 
 
-def write_index(dataset: Dataset, site: Path, result: Any) -> None:
-    """Rank the findings, mark changes on their pages, write index.html and summary.json."""
+def write_index(dataset: Dataset, site: Path, result: Any, figures: list[kpis.KPI]) -> None:
+    """Rank the findings, mark changes on their pages, write index.html and summary.json;
+    ``figures`` are the headline KPIs the summary was made from."""
     summary, outcomes = result.summary, result.outcomes
     changes = summary.get("changes", [])
     pages = _change_pages(changes, outcomes)
@@ -121,7 +124,7 @@ def write_index(dataset: Dataset, site: Path, result: Any) -> None:
         for change in changes
         if change["credible"]
     ]
-    found += _computed(dataset, outcomes)
+    found += _computed(dataset, outcomes, summary.get("stages", []))
     for outcome in outcomes:
         found += list(outcome.headlines)
     ranked = headlines.rank(found)
@@ -143,7 +146,7 @@ def write_index(dataset: Dataset, site: Path, result: Any) -> None:
         dataset,
         outcomes,
         summary=summary,
-        kpis=kpis.headline(dataset),
+        kpis=figures,
         ranked=ranked,
         summaries=summaries,
         change_pages={key: names[0] for key, names in pages.items() if names},

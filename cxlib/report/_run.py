@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import cxlib.i18n as i18n
 from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io import load
-from cxlib.pages import headlines, needs
+from cxlib.pages import headlines, kpis, needs
 from cxlib.pages.headlines import Headline
 from cxlib.report import _summary
 from cxlib.report._executive import write_index
@@ -316,7 +316,8 @@ def _run(
     workdir = out.parent / f".{out.name}.run-{run_id}"
     (workdir / "site").mkdir(parents=True)
     result = ReportResult(out, had_report=(out / "index.html").is_file())
-    summary = _summary.summarize(dataset, run_id=run_id)
+    figures = kpis.headline(dataset)  # computed once: summary.json and the index show them
+    summary = _summary.summarize(dataset, run_id=run_id, figures=figures)
     previous = _summary.read_previous(out)
     if previous is not None:
         summary["compared_with"] = {k: previous.get(k) for k in ("run_id", "generated_at")}
@@ -352,7 +353,7 @@ def _run(
     if result.left_out:
         left_out = ", ".join(f"{o.job.name} ({o.status})" for o in result.left_out)
         log.info("left out of this report: %s", left_out)
-    write_index(dataset, workdir / "site", result)
+    write_index(dataset, workdir / "site", result, figures)
     result.seconds = time.perf_counter() - started
     if result.ok:
         publish(workdir / "site", out, run_id)

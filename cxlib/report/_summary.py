@@ -72,8 +72,11 @@ def _rows(ds: Dataset) -> dict[str, dict[str, int]]:
     }
 
 
-def summarize(ds: Dataset, *, run_id: str, now: datetime | None = None) -> dict[str, Any]:
-    """The summary of a run on ``ds`` (before any comparison), as summary.json holds it."""
+def summarize(
+    ds: Dataset, *, run_id: str, figures: list[kpis.KPI], now: datetime | None = None
+) -> dict[str, Any]:
+    """The summary of a run on ``ds`` (before any comparison), as summary.json holds it;
+    ``figures`` are the run's headline KPIs (:func:`cxlib.pages.kpis.headline`)."""
     now = now or datetime.now(UTC)
     settle = ds.config.report_settle_days
     period = kpis.data_period(ds)
@@ -95,7 +98,7 @@ def summarize(ds: Dataset, *, run_id: str, now: datetime | None = None) -> dict[
             "settle_days": settle,
             "conversion": ds.config.conversion,
         },
-        "kpis": [kpi.to_dict() for kpi in kpis.headline(ds)],
+        "kpis": [kpi.to_dict() for kpi in figures],
         "stages": stages,
         "rows": _rows(ds),
         "customers": eager(ds.touchpoints).get_column("customer_id").n_unique(),
