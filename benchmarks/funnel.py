@@ -45,6 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _measure import max_rss_mb  # noqa: E402
 from _synthetic import STEPS, cached_touchpoints, label, parse_size  # noqa: E402
 
 WITHIN = "7d"
@@ -277,29 +278,12 @@ def engines_for(rows: int) -> list[str]:
     return names if rows <= PANDAS_MAX_ROWS else [n for n in names if n not in small]
 
 
-def _max_rss_mb() -> float:
-    """This process's resident-memory high-water mark, MB.
-
-    Linux's ``ru_maxrss`` carries the parent's RSS over fork + exec, so a child started by a
-    large parent would report the parent's size; ``VmHWM`` belongs to the process's own
-    address space. ``ru_maxrss`` is the fallback off Linux.
-    """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def measure(engine: str, path: str) -> dict:
     """In the child process: load (untimed), then time one run."""
     load, run = ENGINES[engine]
     load_average = os.getloadavg()[0]
     state = load(path)
-    loaded_mb = _max_rss_mb()
+    loaded_mb = max_rss_mb()
     # A full garbage collection of what the imports and the load made, before the clock
     # starts (as timeit and pyperf do by disabling the collector): otherwise one falls into
     # the timed call or not by chance (~30 ms at 1M: 140 against 110 ms for cx.funnel).
@@ -315,7 +299,7 @@ def measure(engine: str, path: str) -> dict:
         "cpu_seconds": cpu,
         "counts": counts,
         "loaded_mb": loaded_mb,
-        "peak_mb": _max_rss_mb(),
+        "peak_mb": max_rss_mb(),
         "load_average": load_average,
     }
 
