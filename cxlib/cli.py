@@ -458,7 +458,10 @@ def _report(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BUSY
     if result.ok:
-        print(f"report published: {result.out / 'index.html'} ({result.seconds:.0f}s)")
+        print(
+            f"report published: {result.out / 'index.html'} ({result.seconds:.0f} s, "
+            f"{result.cpu_seconds:.0f} s of CPU)"
+        )
         changes = [c for c in result.summary.get("changes", []) if c["credible"]]
         if result.summary.get("compared_with"):
             print(f"credible changes since the last report: {len(changes)}")

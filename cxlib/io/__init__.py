@@ -14,17 +14,20 @@
   ``date_format`` that reads day-first timestamps;
 * :func:`infer_project` looks at a shop's files and infers its settings (tables, columns,
   timestamp formats, channels, stages, conversion, churn rule) as a :class:`Draft`, and
-  :func:`write_config` writes that as a commented ``cx.toml`` (``cx init``).
+  :func:`write_config` writes that as a commented ``cx.toml`` (``cx init``);
+* :func:`keep_loaded` keeps loaded datasets in memory, so a later :func:`load` of the same
+  unchanged files returns them (``cx report``'s kernels run many notebooks on one dataset).
 
 Unusable input raises :class:`cxlib.DataError`; row-level problems go to the rejects
 ledger with a reason, so that loaded + rejected = read.
 """
 
 from cxlib.io._config import KINDS, Config, read_config
-from cxlib.io._dataset import Dataset, load
+from cxlib.io._dataset import Dataset
 from cxlib.io._explain import explain_rejects
 from cxlib.io._exports import FORMATS, Export
 from cxlib.io._infer import Draft, infer_project
+from cxlib.io._kept import keep_loaded, load
 from cxlib.io._loaders import (
     Loaded,
     RejectedRowsWarning,
@@ -60,6 +63,7 @@ __all__ = [
     "explain_rejects",
     "hash_ids",
     "infer_project",
+    "keep_loaded",
     "load",
     "load_table",
     "read_config",

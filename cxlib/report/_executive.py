@@ -137,6 +137,7 @@ def write_index(dataset: Dataset, site: Path, result: Any, figures: list[kpis.KP
             "status": o.status,
             "summary": o.summary,
             "seconds": round(o.seconds, 1),
+            "cpu_seconds": round(o.cpu_seconds, 1),
         }
         for o in outcomes
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import logging
+import multiprocessing.util
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io import load
 from cxlib.pages import headlines, kpis, needs
 from cxlib.pages.headlines import Headline
-from cxlib.report import _summary
+from cxlib.report import _kernel, _summary
 from cxlib.report._executive import write_index
 from cxlib.report._html import export_html, unavailable_page
 from cxlib.report._notify import notify
@@ -57,12 +58,15 @@ class Outcome:
     executed notebook keeps the traceback), ``"not available"`` (not run: the data lacks
     ``missing``, needs of :mod:`cxlib.pages.needs`; a page says so) or ``"skipped"`` (not
     run: ``[report] skip`` in cx.toml). ``sections`` are the notes of a page that ran
-    without some of its sections ("needs ...: how to add it").
+    without some of its sections ("needs ...: how to add it"). ``seconds`` and
+    ``cpu_seconds`` are the page's wall time and the CPU its worker and kernel spent on it
+    (the first page of a worker includes starting its kernel and loading the data).
     """
 
     job: Job
     status: Status
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     error: str | None = None
     executed: Path | None = None
     missing: tuple[str, ...] = ()
@@ -84,12 +88,15 @@ class ReportResult:
     started (the one a failed run leaves in place). ``summary`` is what the run wrote to
     ``summary.json`` (with ``changes`` since the previous published run); ``notify_error``
     says why the ``[report] notify`` command failed, if it did (the publish stands).
+    ``seconds`` and ``cpu_seconds`` are the whole run's wall time and the CPU of this
+    process, its workers and their kernels.
     """
 
     out: Path
     outcomes: list[Outcome] = field(default_factory=list)
     failed_dir: Path | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     had_report: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
     notify_error: str | None = None
@@ -107,8 +114,10 @@ class ReportResult:
 def _start_worker(folder: str, language: str) -> None:
     """In a worker: die with the run (:func:`cxlib.report._publish.die_with_parent`; the
     notebook kernels a worker starts stop when it does), log to a file, and speak the
-    report's language (the pages' translated prose)."""
+    report's language (the pages' translated prose); its kernel (:mod:`._kernel`) is shut
+    down when it exits."""
     die_with_parent()
+    multiprocessing.util.Finalize(None, _kernel.shutdown, exitpriority=10)
     _log_to_files(folder)
     i18n.use(language)
 
@@ -161,39 +170,43 @@ def _sections_left_out(notebook: Any) -> tuple[str, ...]:
 
 
 def _execute(job: Job, workdir: Path, timeout: int) -> Outcome:
-    """Run one notebook with papermill and export it; runs in a worker process."""
+    """Run one notebook with papermill in the worker's kernel and export it; runs in a
+    worker process."""
     import nbformat
-    import papermill as pm
 
     executed = workdir / "executed" / f"{job.name}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_now()
     try:
-        notebook = pm.execute_notebook(
-            str(job.notebook),
-            str(executed),
+        notebook = _kernel.execute(
+            job.notebook,
+            executed,
             parameters=job.parameters,
-            kernel_name=KERNEL,
-            execution_timeout=timeout,
-            progress_bar=False,
-            cwd=str(job.notebook.parent),
+            kernel=KERNEL,
+            timeout=timeout,
+            cwd=job.notebook.parent,
         )
         # the prose of markdown cells in the report's language (outputs already are)
         nbformat.write(i18n.translate_notebook(notebook), str(executed))
         export_html(executed, workdir / "site" / f"{job.name}.html", title=job.title)
     except Exception as err:  # a failed notebook must not stop the others
-        seconds = time.perf_counter() - start
-        return Outcome(job, "failed", seconds, _error_message(err), executed)
-    seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, _cpu_now() - cpu
+        return Outcome(job, "failed", seconds, max(cpu, 0.0), _error_message(err), executed)
     return Outcome(
         job,
         "ran",
-        seconds,
+        time.perf_counter() - start,
+        _cpu_now() - cpu,
         executed=executed,
         sections=_sections_left_out(notebook),
         summary=headlines.page_summary(notebook),
         headlines=tuple(headlines.harvest(notebook, job.name)),
     )
+
+
+def _cpu_now() -> float:
+    """CPU seconds used so far by this worker (all its threads) and its kernel."""
+    return time.process_time() + _kernel.cpu_seconds()
 
 
 def _leave_out(jobs: list[Job], dataset: Dataset) -> tuple[list[Job], list[Outcome]]:
@@ -225,6 +238,26 @@ def _leave_out(jobs: list[Job], dataset: Dataset) -> tuple[list[Job], list[Outco
                 left_out.append(Outcome(job, "not available", missing=("stage_touchpoints",)))
                 log.info("%s left out: no touchpoint maps to stage %r", job.name, stage)
     return run, left_out
+
+
+def _cpu_tree() -> float:
+    """CPU seconds of this process and of its finished children (workers and, through
+    them, their kernels)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _log_times(outcomes: list[Outcome]) -> None:
+    """The pages that ran, slowest first: wall and CPU seconds (worker and kernel)."""
+    ran = sorted((o for o in outcomes if o.seconds), key=lambda o: -o.seconds)
+    if not ran:
+        return
+    width = max(len(o.job.name) for o in ran)
+    log.info("time per page: %s  %7s  %7s", "page".ljust(width), "wall s", "CPU s")
+    for o in ran:
+        log.info(
+            "time per page: %s  %7.1f  %7.1f", o.job.name.ljust(width), o.seconds, o.cpu_seconds
+        )
 
 
 def _progress(total: int):  # noqa: ANN202 - a tqdm bar or None
@@ -284,7 +317,8 @@ def run_report(
     >>> result.ok  # doctest: +SKIP
     True
     """
-    started = time.perf_counter()
+    started = (time.perf_counter(), _cpu_tree())
+    _kernel.skip_slow_imports()
     data, out = Path(data).resolve(), Path(out).resolve()
     notebooks = Path(notebooks_dir).resolve() if notebooks_dir else default_notebooks_dir()
     pages = [notebook.stem for notebook in report_notebooks(notebooks)]
@@ -309,7 +343,7 @@ def _run(
     *,
     jobs: int,
     timeout: int,
-    started: float,
+    started: tuple[float, float],
 ) -> ReportResult:
     """One run, under the lock of ``out``: execute, write the site, publish or keep."""
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -353,8 +387,10 @@ def _run(
     if result.left_out:
         left_out = ", ".join(f"{o.job.name} ({o.status})" for o in result.left_out)
         log.info("left out of this report: %s", left_out)
+    _log_times(result.outcomes)
     write_index(dataset, workdir / "site", result, figures)
-    result.seconds = time.perf_counter() - started
+    result.seconds = time.perf_counter() - started[0]
+    result.cpu_seconds = _cpu_tree() - started[1]
     if result.ok:
         publish(workdir / "site", out, run_id)
         shutil.rmtree(workdir, ignore_errors=True)
