@@ -80,10 +80,10 @@ def rounds(
     contenders: Sequence[str], measure_one: Callable[[str], dict], repeat: int, *, label: str = ""
 ) -> dict[str, dict]:
     """``repeat`` interleaved rounds of ``measure_one(contender)``, which returns at least
-    ``seconds`` and ``cpu_seconds`` (and may return ``peak_mb`` and ``answer``).
+    ``seconds`` and ``cpu_seconds`` (and may return ``peak_*`` memory figures and ``answer``).
 
     Per contender: every round's figures, the best wall and best CPU seconds, the highest
-    ``peak_mb``, and ``answer`` (an error when it changed between rounds).
+    of each ``peak_*``, and ``answer`` (an error when it changed between rounds).
     """
     results: dict[str, dict] = {c: {"seconds": [], "cpu_seconds": []} for c in contenders}
     for index in range(repeat):
@@ -98,8 +98,8 @@ def rounds(
                 continue
             result["seconds"].append(one["seconds"])
             result["cpu_seconds"].append(one["cpu_seconds"])
-            if "peak_mb" in one:
-                result["peak_mb"] = max(result.get("peak_mb", 0.0), one["peak_mb"])
+            for key in (k for k in one if k.startswith("peak")):
+                result[key] = max(result.get(key, 0.0), one[key])
             if "answer" in one and result.setdefault("answer", one["answer"]) != one["answer"]:
                 result["error"] = "answer changed between rounds"
             print(
@@ -138,11 +138,18 @@ def ratio_table(results: dict[str, dict], reference: str, *, title: str = "") ->
 
 
 class TreeWatch:
-    """Peak resident memory of a process and all its descendants, summed, sampled every
-    ``every`` seconds in a thread (kernels and workers of ``cx report`` included)."""
+    """Peak memory of a process and all its descendants, summed, sampled every ``every``
+    seconds in a thread (the workers and kernels of ``cx report`` included).
 
-    def __init__(self, pid: int, every: float = 0.2) -> None:
-        self.pid, self.every, self.peak_mb = pid, every, 0.0
+    ``peak_mb`` sums PSS (proportional set size: a page shared by n processes counts 1/n
+    in each, so the sum is the memory the tree really holds; forked workers share their
+    parent's pages); ``peak_rss_mb`` sums RSS, which counts shared pages once per process.
+    PSS falls back to RSS where the kernel does not report it.
+    """
+
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        self.pid, self.every = pid, every
+        self.peak_mb = self.peak_rss_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -154,14 +161,17 @@ class TreeWatch:
         except psutil.NoSuchProcess:
             return
         while not self._stop.is_set():
-            total = 0
+            pss = rss = 0
             try:
                 for process in [root, *root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.NoSuchProcess):
-                        total += process.memory_info().rss
+                    with contextlib.suppress(psutil.Error):
+                        memory = process.memory_full_info()
+                        rss += memory.rss
+                        pss += getattr(memory, "pss", memory.rss)
             except psutil.NoSuchProcess:
                 return
-            self.peak_mb = max(self.peak_mb, total / 2**20)
+            self.peak_mb = max(self.peak_mb, pss / 2**20)
+            self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
             self._stop.wait(self.every)
 
     def __enter__(self) -> TreeWatch:
@@ -175,7 +185,8 @@ class TreeWatch:
 
 def run_tree(command: Sequence[str], *, timeout: float, env: dict | None = None) -> dict:
     """Run ``command`` and its whole process tree: wall seconds, CPU seconds of the tree
-    (user + system of every waited-for descendant) and the peak summed RSS."""
+    (user + system of every waited-for descendant) and the peak summed PSS and RSS
+    (:class:`TreeWatch`)."""
     before = _cpu(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -192,6 +203,7 @@ def run_tree(command: Sequence[str], *, timeout: float, env: dict | None = None)
         "seconds": time.perf_counter() - started,
         "cpu_seconds": _cpu(resource.RUSAGE_CHILDREN) - before,
         "peak_mb": watch.peak_mb,
+        "peak_rss_mb": watch.peak_rss_mb,
         "output": output,
     }
     if process.returncode != 0:
