@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {page:<28}{figures['seconds']:8.1f} s  cpu {figures['cpu_seconds']:7.1f} s")
     print()
     print(
-        f"{'size':<6}{'touchpoints':>13}{'wall s':>9}{'CPU s':>9}{'CPU x 1x':>10}{'peak MB':>9}{'RSS MB':>9}"
+        f"{'size':<6}{'touchpoints':>13}{'wall s':>9}{'CPU s':>9}{'CPU x 1x':>10}"
+        f"{'peak MB':>9}{'RSS MB':>9}"
     )
     base = measured.get("1x", {}).get("cpu_best")
     for size, row in measured.items():
