@@ -10,8 +10,8 @@ ledger something to show. :data:`COMMENTS` holds the survey comment texts by lan
 ``data/sample/`` holds the committed output and its data card.
 
 The package is split by concern: ``_truths`` (what the simulation plants: the truths and the
-comment texts), ``_simulate`` (how a customer's year is simulated) and ``_frames`` (from
-journeys to tables and files).
+comment texts), ``_simulate`` (how a customer's year is simulated), ``_streams`` (each
+customer's random stream) and ``_frames`` (from journeys to tables and files).
 """
 
 from cxlib.sample._frames import make_sample, write_sample

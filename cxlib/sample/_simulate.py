@@ -15,6 +15,13 @@ How a customer's year is simulated, in time order:
   :class:`~cxlib.sample.FrictionTruth`; a churned customer has no touchpoint and no survey
   answer after ``churn_ts``.
 
+Every customer draws from their own random stream (``default_rng([seed, 0, index])``), in the
+order of the steps above, so customer ``i`` does not depend on the others. The simulation of
+one customer is sequential (churn cuts the sessions that follow it), so it stays a Python loop
+over that customer's sessions; what is costly per event is kept out of it: random numbers come
+from bound methods, draws of a Poisson process come in one array, weights are accumulated once
+and ids are plain integers (``_frames`` formats them, column by column).
+
 Examples
 --------
 >>> from cxlib.sample import PLANTED, make_sample
@@ -29,9 +36,9 @@ Examples
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -73,7 +80,7 @@ _EXISTING_SHARE = 0.40  # customers who signed up in 2023-2024
 # Relative weight of each local hour of the day (0-23) for session starts.
 _LOCAL_HOUR_WEIGHTS = (1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 2, 3, 4, 4, 5,
                        6, 5, 4, 4, 4, 5, 6, 8, 9, 8, 5, 2)  # fmt: skip
-_HOUR_CUMULATIVE = np.cumsum(_LOCAL_HOUR_WEIGHTS)[:-1] / sum(_LOCAL_HOUR_WEIGHTS)
+_HOUR_CUMULATIVE = (np.cumsum(_LOCAL_HOUR_WEIGHTS)[:-1] / sum(_LOCAL_HOUR_WEIGHTS)).tolist()
 
 _STORE_CONVERSION = 0.80  # store visit -> purchase
 _LATE_DELIVERY = 0.12
@@ -84,6 +91,38 @@ _RESPONSE_RATE = {"nps": 0.25, "ces": 0.20, "csat": 0.30}
 _COMMENT_RATE = 0.40
 _SUPPORT_CHANNELS = {"call_center": 0.5, "chat": 0.3, "email": 0.2}
 _REFERRAL_CHANNELS = {"social": 0.5, "app": 0.3, "email": 0.2}
+# Every touchpoint and channel the simulation emits (the categories of ``_frames``' enums).
+_TOUCHPOINTS = ("ad_impression", "social_view", "email_open", "ad_click", "visit",
+                "product_view", "add_to_cart", "checkout", "payment_failed", "purchase",
+                "delivery", "late_delivery", "support_contact", "support_unresolved", "review",
+                "referral")  # fmt: skip
+_CHANNELS = ("web", "app", "store", "email", "social", "call_center", "chat")
+
+# --------------------------------------------------------------------------------------------
+# Derived once: cumulative weights (a key is drawn with one uniform number), friction, outage.
+# --------------------------------------------------------------------------------------------
+
+_Weights = tuple[tuple[str, ...], tuple[float, ...]]
+
+
+def _weights(weights: Mapping[str, float]) -> _Weights:
+    """Keys and cumulative weights, for :meth:`_Journey._pick`."""
+    return tuple(weights), tuple(accumulate(weights.values()))
+
+
+_COUNTRY_WEIGHTS = _weights(_COUNTRIES)
+_AGE_WEIGHTS = _weights(_AGE_BANDS)
+_BUYER_WEIGHTS = _weights(PLANTED.omnichannel.buyer_shares)
+_LOYALTY_WEIGHTS = _weights(PLANTED.nps.loyalty_shares)
+_ACQUISITION_WEIGHTS = {buyer: _weights(shares) for buyer, shares in _ACQUISITION.items()}
+_SUPPORT_WEIGHTS = _weights(_SUPPORT_CHANNELS)
+_REFERRAL_WEIGHTS = _weights(_REFERRAL_CHANNELS)
+_THEME_WEIGHTS = {about: _weights(themes) for about, themes in _THEMES.items()}
+_FRICTION = frozenset(PLANTED.friction.touchpoints)
+_OUTAGE_DAYS = (
+    float((PLANTED.outage.start - date(2025, 1, 1)).days),
+    float((PLANTED.outage.end - date(2025, 1, 1)).days) + 1,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,31 +130,21 @@ _REFERRAL_CHANNELS = {"social": 0.5, "app": 0.3, "email": 0.2}
 # --------------------------------------------------------------------------------------------
 
 
-def _day_of(d: date) -> float:
-    return float((d - date(2025, 1, 1)).days)
-
-
 def _quarter(t: float) -> int:
-    return bisect.bisect_right(_QUARTER_STARTS, t) - 1
+    return bisect_right(_QUARTER_STARTS, t) - 1
 
 
 class _Counters:
     """Running numbers for session and order ids, shared by all customers of a sample."""
 
+    __slots__ = ("order", "session")
+
     def __init__(self) -> None:
         self.session = 0
         self.order = 0
 
-    def next_session(self) -> str:
-        self.session += 1
-        return f"S{self.session:07d}"
 
-    def next_order(self) -> str:
-        self.order += 1
-        return f"O{self.order:07d}"
-
-
-@dataclass
+@dataclass(slots=True)
 class _Order:
     """What happened around one checkout, for the survey scores and comments."""
 
@@ -126,70 +155,92 @@ class _Order:
     unresolved: bool = False
 
 
-class _Journey:
-    """One customer's simulated year: attributes, touchpoints, survey answers and churn."""
+# One touchpoint: (t, touchpoint, channel, session number, revenue, order number), t in days
+# after 2025-01-01 UTC; one survey answer: (t, survey, score, comment, touchpoint, channel).
+_Event = tuple[float, str, str, int | None, float | None, int | None]
+_Answer = tuple[float, str, float, str | None, str, str]
 
-    def __init__(self, index: int, seed: int, counters: _Counters) -> None:
-        rng = np.random.default_rng([seed, 0, index])
-        self.rng, self.ids = rng, counters
-        self.customer_id = f"C{index + 1:06d}"
-        self.country = self._pick(_COUNTRIES)
-        self.age_band = self._pick(_AGE_BANDS)
-        self.buyer = self._pick(PLANTED.omnichannel.buyer_shares)
-        self.loyalty = self._pick(PLANTED.nps.loyalty_shares)
-        self.acquisition = self._pick(_ACQUISITION[self.buyer])
+
+class _Journey:
+    """One customer's simulated year: attributes, touchpoints, survey answers and churn.
+
+    ``rng`` is the customer's random stream (``_streams``); the journey draws from it until
+    :meth:`simulate` returns, and not after.
+    """
+
+    def __init__(self, index: int, rng: np.random.Generator, counters: _Counters) -> None:
+        self.rng, self.ids, self.index = rng, counters, index
+        self._random, self._exponential = rng.random, rng.exponential
+        self._poisson, self._normal = rng.poisson, rng.standard_normal
+        self.country = self._pick(_COUNTRY_WEIGHTS)
+        self.age_band = self._pick(_AGE_WEIGHTS)
+        self.buyer = self._pick(_BUYER_WEIGHTS)
+        self.loyalty = self._pick(_LOYALTY_WEIGHTS)
+        self.acquisition = self._pick(_ACQUISITION_WEIGHTS[self.buyer])
         self.activity = rng.gamma(3.0, 1 / 3)
         self.stalled = getattr(self, PLANTED.stall.column) == PLANTED.stall.segment
         self.language = _LANGUAGE[self.country]
-        if rng.random() < _EXISTING_SHARE:
-            self.signup = -730.0 + 730.0 * rng.random()
+        self.app_share = _APP_SHARE[self.age_band]
+        self.offset = _UTC_OFFSET_HOURS[self.country] / 24
+        if self._random() < _EXISTING_SHARE:
+            self.signup = -730.0 + 730.0 * self._random()
         else:
-            self.signup = 334.0 * rng.random()
+            self.signup = 334.0 * self._random()
         self.start = max(self.signup, 0.0)
         yearly = PLANTED.nps.baseline_churn[self.loyalty]
         self.baseline_churn = self.start + rng.exponential(-365.0 / math.log1p(-yearly))
-        # events: (t, touchpoint, channel, session_id, revenue, order_id)
-        self.events: list[tuple[float, str, str, str | None, float | None, str | None]] = []
-        # answers: (t, survey, score, comment, touchpoint, channel)
-        self.answers: list[tuple[float, str, float, str | None, str, str]] = []
+        self.events: list[_Event] = []
+        self.answers: list[_Answer] = []
         self.incidents: list[float] = []
         self._settled, self._paired, self._per_quarter = 0, False, {}
         self.churn_ts: float | None = None
 
     # -- small helpers ------------------------------------------------------------------------
-    def _pick(self, weights: Mapping[str, float]) -> str:
+    def _pick(self, weights: _Weights) -> str:
         """A key of ``weights``, drawn with probability proportional to its weight."""
-        keys, cumulative = tuple(weights), tuple(accumulate(weights.values()))
-        i = bisect.bisect_right(cumulative, self.rng.random() * cumulative[-1])
+        keys, cumulative = weights
+        i = bisect_right(cumulative, self._random() * cumulative[-1])
         return keys[min(i, len(keys) - 1)]
 
     def _uniform(self, low: float, high: float) -> float:
-        return low + (high - low) * self.rng.random()
+        return low + (high - low) * self._random()
 
     def _emit(
         self,
         t: float,
         touchpoint: str,
         channel: str,
-        session: str | None = None,
+        session: int | None = None,
         revenue: float | None = None,
-        order: str | None = None,
+        order: int | None = None,
     ) -> None:
         self.events.append((t, touchpoint, channel, session, revenue, order))
-        if touchpoint in PLANTED.friction.touchpoints:
+        if touchpoint in _FRICTION:
             self.incidents.append(t)
 
     def _session_times(self, rate: float, stop: float) -> list[float]:
-        """Poisson arrivals at ``rate`` per year, moved to a local daytime hour."""
-        span = stop - self.start
+        """Poisson arrivals at ``rate`` per year, moved to a local daytime hour.
+
+        The day, hour and minute of every arrival come from one array of uniform numbers
+        (the days first, then the hours, then the fractions of the hour).
+        """
+        start = self.start
+        span = stop - start
         if span <= 0 or rate <= 0:
             return []
-        count = self.rng.poisson(rate * self.activity * span / 365.0)
-        offset = _UTC_OFFSET_HOURS[self.country] / 24
-        days = np.floor(self.start + span * self.rng.random(count) + offset)
-        hours = np.searchsorted(_HOUR_CUMULATIVE, self.rng.random(count), side="right")
-        times = days + (hours + self.rng.random(count)) / 24 - offset
-        return times[(times >= self.start) & (times < stop)].tolist()
+        count = self._poisson(rate * self.activity * span / 365.0)
+        if count == 0:
+            return []
+        offset, draws = self.offset, self._random(3 * count).tolist()
+        times = []
+        for day, hour, minute in zip(
+            draws[:count], draws[count : 2 * count], draws[2 * count :], strict=True
+        ):
+            local_hour = bisect_right(_HOUR_CUMULATIVE, hour)
+            t = math.floor(start + span * day + offset) + (local_hour + minute) / 24 - offset
+            if start <= t < stop:
+                times.append(t)
+        return times
 
     # -- the year -----------------------------------------------------------------------------
     def simulate(self) -> None:
@@ -218,7 +269,7 @@ class _Journey:
             if kind in planned:
                 planned.remove(kind)
                 kind = f"first_{kind}"
-            queue.append((self.signup + _MINUTE * self.rng.random(), kind))
+            queue.append((self.signup + _MINUTE * self._random(), kind))
         for kind in planned:
             if times[kind]:
                 queue.append((times[kind].pop(0), f"first_{kind}"))
@@ -233,13 +284,15 @@ class _Journey:
             "browse": self._browse_session,
             "support": self._support_session,
         }
+        incidents = self.incidents
         while queue:
             t, i, kind = heapq.heappop(queue)
             if t >= stop:
                 break
-            self._settle_friction(before=t)
-            if self.churn_ts is not None:
-                break
+            if self._settled < len(incidents):
+                self._settle_friction(before=t)
+                if self.churn_ts is not None:
+                    break
             if kind == "first_store":
                 self._store_session(t, convert=True)
             elif kind == "first_online":
@@ -248,7 +301,7 @@ class _Journey:
             else:
                 sessions[kind](t)
         self._settle_friction(before=math.inf)
-        self._finish(stop)
+        self._finish()
 
     def _settle_friction(self, before: float) -> None:
         """Draw friction churn for each incident before ``before``, in time order.
@@ -267,11 +320,11 @@ class _Journey:
                 self._paired, p = True, friction.churn_probability
             else:
                 p = friction.single_incident_churn
-            if self.rng.random() < p:
+            if self._random() < p:
                 self.churn_ts = t + self._uniform(*friction.churn_delay_days)
                 return
 
-    def _finish(self, stop: float) -> None:
+    def _finish(self) -> None:
         """Cut at the end of the year, settle churn, add awareness noise and clean up."""
         self.events = [e for e in self.events if e[0] < _END]
         last = max((e[0] for e in self.events), default=self.start)
@@ -281,25 +334,27 @@ class _Journey:
             churn = min(max(churn, last + 1 / 24), _END - 1e-9)
         self.churn_ts = churn if churn < _END else None
         end = self.churn_ts if self.churn_ts is not None else _END
-        for rate, touchpoint in (
-            (_AD_NOISE_RATE, "ad_impression"),
-            (_EMAIL_NOISE_RATE, "email_open"),
-        ):
-            for t in self._session_times(rate, end):
-                channel = "email" if touchpoint == "email_open" else self._ad_channel()
-                self._emit(t, touchpoint, channel)
+        emit = self.events.append
+        for t in self._session_times(_AD_NOISE_RATE, end):
+            emit((t, "ad_impression", self._ad_channel(), None, None, None))
+        for t in self._session_times(_EMAIL_NOISE_RATE, end):
+            emit((t, "email_open", "email", None, None, None))
         self.answers = [a for a in self.answers if a[0] < end]
 
     # -- sessions -----------------------------------------------------------------------------
     def _ad_channel(self) -> str:
-        return "social" if self.rng.random() < 0.6 else "web"
+        return "social" if self._random() < 0.6 else "web"
 
-    def _arrive(self, t: float, session: str, ads: bool) -> None:
+    def _next_session(self) -> int:
+        self.ids.session += 1
+        return self.ids.session
+
+    def _arrive(self, t: float, session: int, ads: bool) -> None:
         """Awareness touchpoints that led to this session, if any."""
-        u = self.rng.random()
+        u = self._random()
         if ads and u < 0.30:
             channel = self._ad_channel()
-            if self.rng.random() < 0.8:
+            if self._random() < 0.8:
                 self._emit_if_active(t - self._uniform(0.02, 3.0), "ad_impression", channel)
             self._emit_if_active(t - 10 / 86400, "ad_click", channel, session)
         elif u < 0.50:
@@ -308,70 +363,69 @@ class _Journey:
             self._emit_if_active(t - self._uniform(1, 120) * _MINUTE, "social_view", "social")
 
     def _emit_if_active(
-        self, t: float, touchpoint: str, channel: str, session: str | None = None
+        self, t: float, touchpoint: str, channel: str, session: int | None = None
     ) -> None:
         if t >= self.start:
             self._emit(t, touchpoint, channel, session)
 
-    def _browse(self, t: float, channel: str, session: str, views_mean: float) -> float:
-        self._emit(t, "visit", channel, session)
-        for _ in range(1 + self.rng.poisson(views_mean)):
-            t += self.rng.exponential(2.0) * _MINUTE
-            self._emit(t, "product_view", channel, session)
+    def _browse(self, t: float, channel: str, session: int, views_mean: float) -> float:
+        emit, exponential = self._emit, self._exponential
+        emit(t, "visit", channel, session)
+        for _ in range(1 + self._poisson(views_mean)):
+            t += exponential(2.0) * _MINUTE
+            emit(t, "product_view", channel, session)
         return t
 
     def _online_channel(self) -> str:
-        return "app" if self.rng.random() < _APP_SHARE[self.age_band] else "web"
+        return "app" if self._random() < self.app_share else "web"
 
     def _browse_session(self, t: float) -> None:
-        session = self.ids.next_session()
+        session = self._next_session()
         self._arrive(t, session, ads=True)
         self._browse(t, self._online_channel(), session, views_mean=1.0)
 
     def _online_session(self, t: float) -> bool:
         """An online session through the funnel; True when it ends in a purchase."""
-        session, channel = self.ids.next_session(), self._online_channel()
+        session, channel = self._next_session(), self._online_channel()
         self._arrive(t, session, ads=True)
         t = self._browse(t, channel, session, views_mean=1.5)
-        stall = PLANTED.stall
-        if self.rng.random() >= stall.add_to_cart_rate:
+        stall, random = PLANTED.stall, self._random
+        if random() >= stall.add_to_cart_rate:
             return False
-        t += self.rng.exponential(1.5) * _MINUTE
+        t += self._exponential(1.5) * _MINUTE
         self._emit(t, "add_to_cart", channel, session)
         checkout_rate = stall.checkout_rate_segment if self.stalled else stall.checkout_rate_others
-        if self.rng.random() >= checkout_rate:
+        if random() >= checkout_rate:
             return False
-        t += self.rng.exponential(3.0) * _MINUTE
+        t += self._exponential(3.0) * _MINUTE
         self._emit(t, "checkout", channel, session)
         order = _Order(channel=channel, online=True)
         checkout_t, outage = t, PLANTED.outage
-        in_outage = (
-            channel == outage.channel and _day_of(outage.start) <= t < _day_of(outage.end) + 1
-        )
-        if in_outage and self.rng.random() < outage.failure_probability:
+        in_outage = channel == outage.channel and _OUTAGE_DAYS[0] <= t < _OUTAGE_DAYS[1]
+        if in_outage and random() < outage.failure_probability:
             self._emit(t + 0.5 * _MINUTE, "payment_failed", channel, session)
             order.payment_failed = True
             self._survey("ces", checkout_t, "checkout", order)
             return False
-        if self.rng.random() < outage.payment_failure:
+        if random() < outage.payment_failure:
             t += 0.5 * _MINUTE
             self._emit(t, "payment_failed", channel, session)
             order.payment_failed = True
-            if self.rng.random() >= outage.retry_success:
+            if random() >= outage.retry_success:
                 self._survey("ces", checkout_t, "checkout", order)
                 return False
-            t += self.rng.exponential(1.0) * _MINUTE
+            t += self._exponential(1.0) * _MINUTE
         self._purchase(t + 0.3 * _MINUTE, session, order)
         self._survey("ces", checkout_t, "checkout", order)
         return True
 
     def _store_session(self, t: float, convert: bool = False) -> None:
-        session = self.ids.next_session()
+        session = self._next_session()
         self._arrive(t, session, ads=False)
         t = self._browse(t, "store", session, views_mean=1.0)
-        if not convert and self.rng.random() >= _STORE_CONVERSION:
+        if not convert and self._random() >= _STORE_CONVERSION:
             return
-        t += self.rng.exponential(4.0) * _MINUTE
+        t += self._exponential(4.0) * _MINUTE
         self._emit(t, "checkout", "store", session)
         order = _Order(channel="store", online=False)
         self._purchase(t + 1.5 * _MINUTE, session, order)
@@ -382,39 +436,40 @@ class _Journey:
         self._support(t, None, _Order(channel="", online=False))
 
     # -- after a purchase ---------------------------------------------------------------------
-    def _purchase(self, t: float, session: str, order: _Order) -> None:
+    def _purchase(self, t: float, session: int, order: _Order) -> None:
         omni = PLANTED.omnichannel
         if order.online:
             mean = omni.online_order_mean * (1 + omni.online_order_uplift * (self.buyer == "omni"))
         else:
             mean = omni.store_order_mean * (1 + omni.store_order_uplift * (self.buyer == "omni"))
         sigma = omni.order_sigma
-        revenue = round(mean * math.exp(sigma * self.rng.standard_normal() - sigma**2 / 2), 2)
-        order_id = self.ids.next_order()
+        revenue = round(mean * math.exp(sigma * self._normal() - sigma**2 / 2), 2)
+        self.ids.order += 1
+        order_id = self.ids.order
         self._emit(t, "purchase", order.channel, session, revenue, order_id)
         after = t
         if order.online:
-            order.late = self.rng.random() < _LATE_DELIVERY
+            order.late = self._random() < _LATE_DELIVERY
             after = t + (self._uniform(6, 12) if order.late else self._uniform(1.5, 4))
             self._emit(
                 after, "late_delivery" if order.late else "delivery", order.channel, order=order_id
             )
         kind = "late" if order.late else ("online" if order.online else "store")
         settled = after
-        if self.rng.random() < _SUPPORT_AFTER[kind]:
+        if self._random() < _SUPPORT_AFTER[kind]:
             settled = self._support(after + self._uniform(0.05, 3), order_id, order)
-        if self.rng.random() < _REVIEW["online" if order.online else "store"]:
+        if self._random() < _REVIEW["online" if order.online else "store"]:
             channel = order.channel if order.online else "web"
             self._emit(after + self._uniform(1, 10), "review", channel, order=order_id)
-        if self.rng.random() < PLANTED.nps.referral_probability[self.loyalty]:
-            self._emit(after + self._uniform(1, 20), "referral", self._pick(_REFERRAL_CHANNELS))
+        if self._random() < PLANTED.nps.referral_probability[self.loyalty]:
+            self._emit(after + self._uniform(1, 20), "referral", self._pick(_REFERRAL_WEIGHTS))
         self._survey("nps", settled + self._uniform(1, 3), "purchase", order)
 
-    def _support(self, t: float, order_id: str | None, order: _Order) -> float:
+    def _support(self, t: float, order_id: int | None, order: _Order) -> float:
         """A support contact, maybe unresolved, and its CSAT; returns when it settled."""
-        channel = self._pick(_SUPPORT_CHANNELS)
+        channel = self._pick(_SUPPORT_WEIGHTS)
         self._emit(t, "support_contact", channel, order=order_id)
-        order.unresolved = self.rng.random() < _UNRESOLVED
+        order.unresolved = self._random() < _UNRESOLVED
         settled = t + self._uniform(0.05, 1)
         if order.unresolved:
             settled = t + self._uniform(1, 4)
@@ -426,10 +481,10 @@ class _Journey:
         self, survey: str, t: float, touchpoint: str, order: _Order, channel: str | None = None
     ) -> None:
         """Maybe answer a survey sent at ``t``; the score follows the experience."""
-        if self.rng.random() >= _RESPONSE_RATE[survey]:
+        if self._random() >= _RESPONSE_RATE[survey]:
             return
         t += self._uniform(5, 240) * _MINUTE
-        noise = self.rng.standard_normal()
+        noise = self._normal()
         shock = self.stalled and order.online
         if survey == "nps":
             latent = PLANTED.nps.nps_mean[self.loyalty] + noise
@@ -444,7 +499,7 @@ class _Journey:
             latent = 5.8 + 0.9 * noise - 3.0 * order.payment_failed - 2.0 * shock
             score, cuts = min(max(round(latent), 1), 7), (3, 4)
         comment = None
-        if self.rng.random() < _COMMENT_RATE:
+        if self._random() < _COMMENT_RATE:
             sentiment = (
                 "negative" if score <= cuts[0] else "neutral" if score <= cuts[1] else "positive"
             )
@@ -464,5 +519,5 @@ class _Journey:
         if survey == "nps" and order.unresolved:
             return "support"
         if self.stalled and order.online:
-            return self._pick(_THEMES["stall"])
-        return self._pick(_THEMES[f"{survey}_{'online' if order.online else 'store'}"])
+            return self._pick(_THEME_WEIGHTS["stall"])
+        return self._pick(_THEME_WEIGHTS[f"{survey}_{'online' if order.online else 'store'}"])

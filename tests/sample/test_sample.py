@@ -13,13 +13,15 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from cxlib.io._schema import EARLIEST_TS, SCHEMAS, SURVEY_SCALES
 from cxlib.io._stages import stage_model
-from cxlib.sample import COMMENTS, PLANTED, make_sample, write_sample
+from cxlib.sample import COMMENTS, PLANTED, _frames, make_sample, write_sample
+from cxlib.sample._streams import _streams
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 KINDS = ("touchpoints", "surveys", "customers")
@@ -120,6 +122,56 @@ def test_a_customer_does_not_depend_on_how_many_follow():
         small["touchpoints"],
         large["touchpoints"].filter(pl.col("customer_id").is_in(ids.to_list())),
     )
+
+
+def test_customer_streams_are_those_of_default_rng():
+    # The fast seeding of whole chunks, and the fallback for seeds beyond 32 bits.
+    for seed, first, stop in ((7, 0, 40), (0, 995, 1005), (2**32 - 1, 3, 9), (2**32 + 5, 0, 4)):
+        for index, rng in enumerate(_streams(seed, first, stop), start=first):
+            expected = np.random.default_rng([seed, 0, index])
+            assert rng.bit_generator.state == expected.bit_generator.state
+            assert rng.random(3).tolist() == expected.random(3).tolist()
+
+
+def test_chunks_do_not_change_the_tables(monkeypatch: pytest.MonkeyPatch):
+    whole = make_sample(23, seed=4)
+    monkeypatch.setattr(_frames, "_CHUNK", 5)
+    chunked = make_sample(23, seed=4)
+    for kind in KINDS:
+        assert_frame_equal(chunked[kind], whole[kind])
+
+
+def test_big_samples_written_with_faster_compression_have_the_same_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(_frames, "_SMALLEST_FILES_UP_TO", 10)
+    paths = write_sample(tmp_path, customers=30, seed=2)
+    expected = make_sample(30, seed=2)
+    for kind, path in paths.items():
+        assert_frame_equal(pl.read_parquet(path), expected[kind])
+
+
+def test_insert_puts_each_row_after_its_position_in_order():
+    frame = pl.DataFrame({"x": [0, 1, 2, 3]})
+    first = (pl.DataFrame({"x": [10, 11, 12]}), np.array([3, 0, 0]))
+    second = (pl.DataFrame({"x": [20, 21]}), np.array([0, 1]))
+    inserted = _frames._insert(frame, [first, second])
+    # Brute force: every row keyed by its position, the extra rows after it, ties in order.
+    keyed = [(2 * i, 0, 0, x) for i, x in enumerate(frame["x"])]
+    keyed += [
+        (2 * int(p) + 1, k + 1, r, x)
+        for k, (rows, positions) in enumerate([first, second])
+        for r, (x, p) in enumerate(zip(rows["x"], positions, strict=True))
+    ]
+    assert inserted["x"].to_list() == [x for *_, x in sorted(keyed)]
+    assert inserted["x"].to_list() == [0, 11, 12, 20, 1, 21, 2, 3, 10]
+
+
+def test_ids_are_zero_padded_and_grow_past_the_padding():
+    numbers = pl.DataFrame({"n": pl.Series([1, 42, 9_999_999, 12_345_678, None], dtype=pl.UInt32)})
+    ids = numbers.select(_frames._id("n", "S", 7))["literal"].to_list()
+    assert ids == ["S0000001", "S0000042", "S9999999", "S12345678", None]
+    assert ids[:4] == [f"S{n:07d}" for n in (1, 42, 9_999_999, 12_345_678)]
 
 
 def test_write_sample_writes_three_parquet_files(tmp_path: Path):
