@@ -5,7 +5,8 @@ user passes into a narwhals lazy frame (:func:`lazy`, :func:`with_micros`), mate
 intermediates used twice (:func:`materialize`), and hands small results back in the caller's
 library (:func:`like_input`). Code elsewhere must not branch on the backend (the funnel's
 choice of its polars fast path is the one documented exception, in
-:mod:`cxlib.journey.funnel`). See ``docs/architecture.md``.
+:mod:`cxlib.journey.funnel`; ``transitions`` and ``retention`` take theirs through
+:func:`polars_lazy`). See ``docs/architecture.md``.
 """
 
 from cxlib._engine._frames import (
@@ -20,6 +21,7 @@ from cxlib._engine._frames import (
     materialize,
     parse_duration,
     period_start,
+    polars_lazy,
     require,
     to_polars,
     user_frame,
@@ -49,6 +51,7 @@ __all__ = [
     "materialize",
     "parse_duration",
     "period_start",
+    "polars_lazy",
     "require",
     "report_missing",
     "to_polars",

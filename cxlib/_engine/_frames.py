@@ -141,6 +141,16 @@ def materialize(frame: nw.LazyFrame) -> nw.LazyFrame:
     return frame
 
 
+def polars_lazy(frame: nw.LazyFrame) -> pl.LazyFrame | None:
+    """The polars LazyFrame behind ``frame`` when polars runs it, else None.
+
+    For the polars fast paths of :mod:`cxlib.journey` (``transitions``, ``retention``): other
+    engines run the portable narwhals plan, which the tests hold to the same answer.
+    """
+    native = frame.to_native()
+    return native if isinstance(native, pl.LazyFrame) else None
+
+
 def eager(frame: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame | None:
     """A Dataset table as a polars DataFrame: LazyFrames collected, None kept as None."""
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame

@@ -24,6 +24,8 @@ the rows each round, so a journey of n steps needs ceil(log2 n) group-by rounds.
 small aggregated result is collected (to polars) and returned in the caller's library.
 Window functions are applied to plain columns only: narwhals' pandas backend ignores the
 ``order_by`` of a window over a computed expression (``when(...).cum_max().over(...)``).
+Polars fast path (transitions without sessions or ``by``, and retention): one sort of one
+126-bit key per event (:func:`sort_by_customer`), then NumPy reads neighbours; no window runs.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from datetime import timedelta
 from typing import Any
 
 import narwhals as nw
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from cxlib._engine import (
     CUSTOMER,
@@ -42,6 +46,7 @@ from cxlib._engine import (
     like_input,
     materialize,
     parse_duration,
+    polars_lazy,
     require,
     to_polars,
     with_micros,
@@ -53,6 +58,60 @@ ARROW = " → "
 START, END = "(start)", "(end)"
 MORE = "…"
 OTHER = "(other)"  # the pooled row, in parentheses like "(start)" and "(end)"
+
+
+# Fast paths: a customer is IDENTITY_BITS+ bits of two seeded 64-bit hashes (merge odds < 2**-72).
+HASH_SEEDS = (0x5EED, 0x9E3779B97F4A7C15)
+IDENTITY_BITS = 72
+
+
+class _Capsule:
+    """An Arrow array as a PyCapsule only: ``pl.Series`` skips importing pyarrow.compute."""
+
+    def __init__(self, array: pa.Array) -> None:
+        self.__arrow_c_array__ = array.__arrow_c_array__
+
+
+def sort_by_customer(
+    events: pl.LazyFrame, fields: pl.Expr, width: int, *, distinct: bool = False
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Sorted by customer, then ``fields`` (in [0, 2**width)): whether each event is its
+    customer's first, and its ``fields``; ``distinct`` drops repeats. None when fewer than
+    ``IDENTITY_BITS`` are left for the customer. Each event is one number below 2**126,
+    ``hash 1 (62 bits) | hash 2 (bits left) | fields``, sorted by polars as a Decimal128:
+    one fixed-width column sorts several times faster than rows on several keys."""
+    spare = 62 - width  # bits of the second hash
+    if 62 + spare < IDENTITY_BITS:
+        return None
+    u = pl.UInt64
+    h0, h1 = (pl.col(CUSTOMER).hash(seed) for seed in HASH_SEEDS)
+    halves = events.select(
+        (h1 // pl.lit(1 << (64 - spare), u) * pl.lit(1 << width, u) + fields.cast(u)).alias("lo"),
+        (h0 // pl.lit(4, u)).alias("hi"),
+    ).collect()
+    words = np.column_stack([halves["lo"].to_numpy(), halves["hi"].to_numpy()])  # int128 layout
+    del halves
+    values = pa.Array.from_buffers(pa.decimal128(38, 0), len(words), [None, pa.py_buffer(words)])
+    ordered = pl.Series(_Capsule(values)).sort().to_arrow()
+    del words, values
+    raw = np.frombuffer(ordered.buffers()[1], np.uint64).reshape(-1, 2)
+    low, high = (raw[ordered.offset : ordered.offset + len(ordered), i] for i in (0, 1))
+    if distinct:
+        keep = changes(low, high)
+        low, high = low[keep], high[keep]
+    return changes(high, low >> np.uint64(width)), low & np.uint64((1 << width) - 1)
+
+
+def changes(*columns: np.ndarray) -> np.ndarray:
+    """True at the first position and wherever one of ``columns`` differs from the one before."""
+    out = np.ones(len(columns[0]), bool)
+    out[1:] = np.logical_or.reduce([column[1:] != column[:-1] for column in columns])
+    return out
+
+
+def bits_for(largest: int) -> int:
+    """Bits that hold 0..``largest`` (at least one)."""
+    return max(int(largest).bit_length(), 1)
 
 
 def _by_columns(by: str | Sequence[str] | None) -> list[str]:
@@ -254,6 +313,27 @@ def transitions(
     True
     """
     cols = _by_columns(by)
+    graph = None if cols else _fast_transitions(touchpoints, session_gap)
+    if graph is None:
+        graph = _portable_transitions(touchpoints, cols, session_gap)
+    result = graph.select(
+        *cols,
+        "source",
+        "target",
+        "transitions",
+        "customers",
+        (pl.col("transitions") / pl.col("transitions").sum().over([*cols, "source"])).alias(
+            "share"
+        ),
+        pl.duration(microseconds=pl.col("__gap").round(0).cast(pl.Int64)).alias("median_gap"),
+    ).sort([*cols, "source", -pl.col("transitions"), "target"], nulls_last=True)
+    return like_input(result, touchpoints)
+
+
+def _portable_transitions(
+    touchpoints: Any, cols: list[str], session_gap: str | timedelta | None
+) -> pl.DataFrame:
+    """The graph as ``by..., source, target, transitions, customers, __gap`` (median, µs)."""
     events, keys = sequences(touchpoints, by=cols, session_gap=session_gap)
     steps = events.with_columns(
         nw.col("touchpoint").shift(1).over(*keys, order_by="__pos").alias("__source"),
@@ -275,37 +355,60 @@ def transitions(
         .group_by(*cols, "touchpoint")
         .agg(nw.len().alias("transitions"), nw.col(CUSTOMER).n_unique().alias("customers"))
     )
-    counts = pl.col("transitions", "customers").cast(pl.Int64)
-    graph = pl.concat(
-        [
-            to_polars(into).select(
-                *cols,
-                pl.col("__source").alias("source"),
-                pl.col("touchpoint").alias("target"),
-                counts,
-                pl.col("__gap").cast(pl.Float64),
-            ),
-            to_polars(out).select(
-                *cols,
-                pl.col("touchpoint").alias("source"),
-                pl.lit(END).alias("target"),
-                counts,
-                pl.lit(None, dtype=pl.Float64).alias("__gap"),
-            ),
-        ]
+    into = to_polars(into).rename({"__source": "source", "touchpoint": "target"})
+    out = to_polars(out).rename({"touchpoint": "source"}).with_columns(target=pl.lit(END))
+    out = out.with_columns(__gap=pl.lit(None, dtype=pl.Float64))
+    order = [*cols, "source", "target", "transitions", "customers", "__gap"]
+    types = {"transitions": pl.Int64, "customers": pl.Int64, "__gap": pl.Float64}
+    return pl.concat([frame.select(order).cast(types) for frame in (into, out)])
+
+
+def _fast_transitions(touchpoints: Any, session_gap: str | timedelta | None) -> pl.DataFrame | None:
+    """:func:`_portable_transitions` without ``by`` for polars frames without sessions, else
+    None. Events sorted by (customer, time, touchpoint code in name order); each one's pair is
+    (its touchpoint, the next one's or "(end)"), plus ("(start)", first) per journey."""
+    gap = parse_duration(session_gap, name="session_gap")
+    events = usable(touchpoints, [CUSTOMER, "ts", "touchpoint"])
+    native, schema = polars_lazy(events), events.collect_schema()
+    if native is None or SESSION in schema or schema["touchpoint"] != nw.String or gap == 0:
+        return None
+    names = native.select(pl.col("touchpoint").unique().sort()).collect().to_series().to_list()
+    if not names:  # no usable event
+        return None
+    low, high = native.select(pl.col("__t").min().alias("a"), pl.col("__t").max()).collect().row(0)
+    shift, u = bits_for(len(names) - 1), pl.UInt64
+    code = pl.col("touchpoint").cast(pl.Enum(names)).to_physical().cast(u)
+    fields = (pl.col("__t") - low).cast(u) * pl.lit(1 << shift, u) + code
+    ordered = sort_by_customer(native, fields, bits_for(high - low) + shift)
+    if ordered is None:
+        return None
+    first, fields = ordered
+    t = (fields >> np.uint64(shift)).view(np.int64)
+    code = (fields & np.uint64((1 << shift) - 1)).astype(np.int64)
+    new = first if gap is None else first | np.r_[False, np.diff(t) > gap]  # starts a journey
+    follows = ~new[1:]  # event i + 1 continues event i's journey
+    width = len(names) + 2  # touchpoint codes, then (start) and (end)
+    target = np.full(len(code), width - 1)
+    target[:-1][follows] = code[1:][follows]
+    pairs = np.concatenate([code * width + target, (width - 2) * width + code[new]])
+    customer, size = np.cumsum(first) - 1, width * width
+    customer = np.concatenate([customer, customer[new]])
+    transitions = np.bincount(pairs, minlength=size)
+    seen = pl.Series(customer * size + pairs).sort().to_numpy()  # distinct (customer, pair)
+    customers = np.bincount(seen[changes(seen)] % size, minlength=size)
+    gaps = pl.DataFrame({"__pair": pairs[: len(code) - 1][follows], "__gap": np.diff(t)[follows]})
+    medians = gaps.group_by("__pair").agg(pl.col("__gap").median().cast(pl.Float64))
+    present, labels = np.flatnonzero(transitions), [*names, START, END]
+    graph = pl.DataFrame(
+        {
+            "source": pl.Series([labels[i // width] for i in present], dtype=pl.String),
+            "target": pl.Series([labels[i % width] for i in present], dtype=pl.String),
+            "transitions": transitions[present].astype(np.int64),
+            "customers": customers[present].astype(np.int64),
+            "__pair": present.astype(np.int64),
+        }
     )
-    result = graph.select(
-        *cols,
-        "source",
-        "target",
-        "transitions",
-        "customers",
-        (pl.col("transitions") / pl.col("transitions").sum().over([*cols, "source"])).alias(
-            "share"
-        ),
-        pl.duration(microseconds=pl.col("__gap").round(0).cast(pl.Int64)).alias("median_gap"),
-    ).sort([*cols, "source", -pl.col("transitions"), "target"], nulls_last=True)
-    return like_input(result, touchpoints)
+    return graph.join(medians.cast({"__pair": pl.Int64}), on="__pair", how="left").drop("__pair")
 
 
 def path_variants(

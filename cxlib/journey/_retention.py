@@ -24,6 +24,8 @@ arithmetic, months through Hinnant's ``civil_from_days``, so no backend's time-z
 setting is involved. Events shrink to one row per customer and period (materialized once);
 the small counts are collected to polars, where the zero rows, rates and intervals are added.
 The period keys and that per-customer activity table are in :mod:`cxlib.journey._periods`.
+Retention on a polars frame takes a fast path with the same answer (the tests compare both):
+one sort of the events by customer and period (``_paths.sort_by_customer``), then NumPy.
 """
 
 from __future__ import annotations
@@ -31,10 +33,22 @@ from __future__ import annotations
 from typing import Any
 
 import narwhals as nw
+import numpy as np
 import polars as pl
 
-from cxlib._engine import CUSTOMER, MONDAY_SHIFT, like_input, materialize, to_polars
+from cxlib._engine import (
+    CUSTOMER,
+    MONDAY_SHIFT,
+    check_values,
+    like_input,
+    materialize,
+    polars_lazy,
+    require,
+    to_polars,
+    with_micros,
+)
 from cxlib._stats import wilson
+from cxlib.journey._paths import bits_for, changes, sort_by_customer
 from cxlib.journey._periods import (
     FINER,
     PERIODS,
@@ -44,11 +58,14 @@ from cxlib.journey._periods import (
     Touchpoints,
     Unit,
     _activity,
+    _as_of_micros,
     _check,
     _complete,
     _key_of,
+    _matches,
     _start_micros,
     _utc,
+    _with_key,
 )
 
 STATUSES = ("new", "returning", "resurrecting", "dormant")
@@ -66,6 +83,8 @@ _RETENTION_SCHEMA = {
     "rate_high": pl.Float64,
     "complete": pl.Boolean,
 }
+_SIZES = {"__c": pl.Int64, "customers": pl.Int64}
+_COUNTS = {"__c": pl.Int64, "__k": pl.Int64, "__n": pl.Int64}
 
 
 def retention(
@@ -124,6 +143,12 @@ def retention(
     [1.0]
     """
     _check("period", period, PERIODS)
+    # polars frames: the one-sort fast path; other engines run the portable plan below
+    fast = _fast_counts(touchpoints, period, start, returning, cumulative, as_of)
+    if fast is not None:
+        sizes, counts, as_of_us = fast
+        result = _retention_table(sizes, counts, period, as_of_us, cumulative, confidence)
+        return like_input(result, touchpoints)
     table, as_of_us = _activity(
         touchpoints, period, as_of, {"start": start, "returning": returning}
     )
@@ -147,6 +172,94 @@ def retention(
     sizes = to_polars(cohorts.group_by("__c").agg(nw.len().alias("customers")))
     result = _retention_table(sizes, counts, period, as_of_us, cumulative, confidence)
     return like_input(result, touchpoints)
+
+
+def _tally(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``codes`` (0 <= code < size) and how often each occurs."""
+    if size <= 1 << 24:
+        counts = np.bincount(codes, minlength=size)
+        present = np.flatnonzero(counts)
+        return present, counts[present]
+    return np.unique(codes, return_counts=True)
+
+
+def _fast_counts(
+    touchpoints: Any,
+    period: str,
+    start: Touchpoints,
+    returning: Touchpoints,
+    cumulative: bool,
+    as_of: Moment,
+) -> tuple[pl.DataFrame, pl.DataFrame, int] | None:
+    """Cohort sizes (``__c``, ``customers``) and returns (``__c``, ``__k``, ``__n``) as
+    :func:`retention` counts them, for polars frames; None elsewhere (portable plan).
+
+    Events sorted by (customer, period, start flag, returning flag) in one sort (see
+    :func:`cxlib.journey._paths.sort_by_customer`): a customer's cohort is the period of
+    their first start event, and their returns are the distinct periods of their returning
+    events, both read off neighbouring positions; no window and no join over the events.
+    """
+    flags = {"start": _matches(start, "start"), "returning": _matches(returning, "returning")}
+    events = with_micros(touchpoints)
+    if polars_lazy(events) is None:
+        return None
+    used = start is not None or returning is not None
+    require(events, [CUSTOMER, "ts", *(["touchpoint"] if used else [])])
+    cutoff = _as_of_micros(as_of)
+    if cutoff is not None:
+        events = events.filter(nw.col("__t") <= cutoff)
+    events = events.filter(~nw.col(CUSTOMER).is_null() & ~nw.col("__t").is_null())
+    keyed = nw.to_native(
+        _with_key(events.with_columns(*[e.alias(f"__{n}") for n, e in flags.items()]), period)
+    )
+    either = (pl.col("__start") == 1) | (pl.col("__returning") == 1)
+    rows = keyed.filter(either)
+    totals = keyed.select(
+        pl.col("__t").max(),
+        pl.col("__start").max(),
+        pl.col("__returning").max(),
+        pl.col("__p").filter(either).min().alias("__low"),
+        pl.col("__p").filter(either).max().alias("__high"),
+    ).collect()
+    if totals["__t"][0] is None:
+        return None  # no events: the portable plan returns the empty table
+    for name, value in (("start", start), ("returning", returning)):
+        if value is not None and totals[f"__{name}"][0] != 1:  # perhaps a misspelt name
+            names = [value] if isinstance(value, str) else sorted(value)
+            check_values(touchpoints, "touchpoint", names, argument=name, what="touchpoint")
+    as_of_us = int(totals["__t"][0]) if cutoff is None else cutoff
+    if totals["__low"][0] is None:  # no start or returning event: no cohort
+        return pl.DataFrame(schema=_SIZES), pl.DataFrame(schema=_COUNTS), as_of_us
+    origin = int(totals["__low"][0])
+    span = int(totals["__high"][0]) - origin + 1
+    period_flags = (pl.col("__p") - origin).cast(pl.UInt64) * pl.lit(4, pl.UInt64) + (
+        pl.col("__start") * 2 + pl.col("__returning")
+    ).cast(pl.UInt64)
+    ordered = sort_by_customer(rows, period_flags, bits_for(span) + 2, distinct=True)
+    if ordered is None:
+        return None
+    first, fields = ordered
+    p, f = (fields >> np.uint64(2)).view(np.int64), fields & np.uint64(3)
+    customer = np.cumsum(first) - 1
+    starts = np.flatnonzero(f >= 2)  # a customer's first start event holds their cohort
+    opening = changes(customer[starts])
+    cohort = np.full(int(customer[-1]) + 1, -1)
+    cohort[customer[starts[opening]]] = p[starts[opening]]
+    back = np.flatnonzero(f & 1)
+    who, when = customer[back], p[back]
+    distinct = changes(who, when)  # one return per customer and period
+    who, when = who[distinct], when[distinct]
+    joined, k = cohort[who], when - cohort[who]
+    kept = (joined >= 0) & (k >= 1)
+    who, joined, k = who[kept], joined[kept], k[kept]
+    if cumulative:  # "on or after N": counted once, at the customer's last return
+        last = changes(who[::-1])[::-1]
+        joined, k = joined[last], k[last]
+    keys, n = _tally(joined * span + k, span * span)
+    cohorts, members = _tally(cohort[cohort >= 0], span)
+    sizes = pl.DataFrame({"__c": cohorts + origin, "customers": members}, schema=_SIZES)
+    counts = pl.DataFrame({"__c": keys // span + origin, "__k": keys % span, "__n": n})
+    return sizes, counts.cast(pl.Int64), as_of_us
 
 
 def _retention_table(

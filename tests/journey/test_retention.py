@@ -605,3 +605,73 @@ def test_every_backend_gives_the_same_lifecycle_and_stickiness(constructor_all):
         cx.stickiness(tp, period="month", unit="week"),
         reference_stickiness(events, "month", "week"),
     )
+
+
+# --------------------------------------------------------------------------- polars fast path
+# Polars frames take the one-sort fast path, pandas frames the portable plan: both must give
+# the reference's answer, on logs with many customers, duplicates and period boundaries.
+
+
+@st.composite
+def crowded_logs(draw) -> list[Event]:
+    customers = draw(st.integers(1, 60))
+    moment = st.one_of(
+        st.sampled_from(MOMENTS),
+        st.integers(0, 67 * 24).map(lambda hours: BASE + timedelta(hours=hours)),
+    )
+    events = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, customers - 1).map(lambda c: f"customer-{c}"),
+                moment,
+                st.sampled_from(TOUCHPOINTS),
+            ),
+            min_size=1,
+            max_size=120,
+        )
+    )
+    return draw(st.permutations(events))
+
+
+@SETTINGS
+@given(
+    events=crowded_logs(),
+    period=st.sampled_from(["day", "week", "month"]),
+    start=filters,
+    returning=filters,
+    cumulative=st.booleans(),
+    as_of=as_ofs,
+)
+def test_fast_retention_matches_the_reference_and_the_portable_plan(
+    events, period, start, returning, cumulative, as_of
+):
+    options = {"start": start, "returning": returning, "cumulative": cumulative, "as_of": as_of}
+    expected = reference_retention(events, period, **options)
+    fast = cx.retention(pl.DataFrame(as_dict(events)), period, **options)
+    assert_frame_matches(fast, expected)
+    assert_frame_matches(
+        collect(cx.retention(pd.DataFrame(as_dict(events)), period, **options)), expected
+    )
+    assert cx.retention(pl.DataFrame(as_dict(events)).lazy(), period, **options).equals(fast)
+
+
+def test_fast_retention_counts_a_customer_once_per_period_and_keeps_integer_ids():
+    events = [
+        ("ann", utc(2024, 1, 1, 9), "visit"),
+        ("ann", utc(2024, 1, 1, 9), "visit"),  # an exact duplicate
+        ("ann", utc(2024, 1, 9), "purchase"),
+        ("ann", utc(2024, 1, 10), "visit"),
+        ("bob", utc(2024, 1, 9), "purchase"),
+    ]
+    expected = reference_retention(events, "week", returning={"visit", "purchase"})
+    frame = pl.DataFrame(as_dict(events))
+    assert_frame_matches(cx.retention(frame, "week", returning={"visit", "purchase"}), expected)
+    ids = frame.with_columns(pl.col("customer_id").replace_strict({"ann": 1, "bob": 2}))
+    assert_frame_matches(cx.retention(ids, "week", returning={"visit", "purchase"}), expected)
+
+
+def test_fast_retention_without_a_matching_start_lists_no_cohort():
+    frame = pl.DataFrame(as_dict(hand_log()))
+    with pytest.warns(cx.MissingNameWarning):
+        result = cx.retention(frame, "week", start="never_happens")
+    assert_frame_matches(result, pl.DataFrame(schema=RETENTION_SCHEMA))
