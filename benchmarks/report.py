@@ -72,15 +72,15 @@ def data_for(customers: int | None, cache: Path) -> tuple[Path, float]:
     return folder, time.perf_counter() - started
 
 
-_PAGE = re.compile(r"time per page: (\S+)\s+([\d.]+)\s+([\d.]+)")
+_PAGE = re.compile(r"time per page: (\S+)\s+([\d.]+)\s+([\d.]+)\s+(\S+)")
 
 
 def measure(data: Path, out: Path, timeout: float) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     result = run_tree([CX, "report", "--data", str(data), "--out", str(out)], timeout=timeout)
     result["pages"] = {
-        name: {"seconds": float(wall), "cpu_seconds": float(cpu)}
-        for name, wall, cpu in _PAGE.findall(result.get("output", ""))
+        name: {"seconds": float(wall), "cpu_seconds": float(cpu), "kernel_peak_mb": peak}
+        for name, wall, cpu, peak in _PAGE.findall(result.get("output", ""))
     }
     if "error" not in result:
         summary = json.loads((out / "summary.json").read_text())
@@ -120,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         for page, figures in sorted(
             measured[size]["pages"].items(), key=lambda p: -p[1]["seconds"]
         ):
-            print(f"    {page:<28}{figures['seconds']:8.1f} s  cpu {figures['cpu_seconds']:7.1f} s")
+            print(
+                f"    {page:<28}{figures['seconds']:8.1f} s  cpu {figures['cpu_seconds']:7.1f} s"
+                f"  kernel peak {figures['kernel_peak_mb']} MB"
+            )
     print()
     print(
         f"{'size':<6}{'touchpoints':>13}{'wall s':>9}{'CPU s':>9}{'CPU x 1x':>10}"

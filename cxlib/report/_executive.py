@@ -138,6 +138,7 @@ def write_index(dataset: Dataset, site: Path, result: Any, figures: list[kpis.KP
             "summary": o.summary,
             "seconds": round(o.seconds, 1),
             "cpu_seconds": round(o.cpu_seconds, 1),
+            "peak_mb": None if o.peak_mb is None else round(o.peak_mb),
         }
         for o in outcomes
     ]

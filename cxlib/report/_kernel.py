@@ -17,6 +17,7 @@ client it did not start the kernel for).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -57,6 +58,7 @@ def execute(
     import papermill as pm
 
     km = _ready(kernel, cwd)
+    reset_peak()
     try:
         return pm.execute_notebook(
             str(notebook),
@@ -90,6 +92,35 @@ def cpu_seconds() -> float:
     except (psutil.Error, AttributeError):
         return 0.0
     return times.user + times.system + times.children_user + times.children_system
+
+
+def _kernel_pid() -> int | None:
+    try:
+        return int(_kernel.provisioner.pid) if _kernel is not None else None
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def reset_peak() -> None:
+    """Start measuring the kernel's memory high-water mark afresh (Linux: writing 5 to
+    ``/proc/<pid>/clear_refs`` resets ``VmHWM``); nothing elsewhere."""
+    pid = _kernel_pid()
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_mb() -> float | None:
+    """The kernel's resident-memory high-water mark since :func:`reset_peak`, MB (Linux
+    ``VmHWM``); None where it cannot be read."""
+    pid = _kernel_pid()
+    if pid is None:
+        return None
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
 
 
 def shutdown() -> None:

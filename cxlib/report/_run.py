@@ -60,13 +60,16 @@ class Outcome:
     run: ``[report] skip`` in cx.toml). ``sections`` are the notes of a page that ran
     without some of its sections ("needs ...: how to add it"). ``seconds`` and
     ``cpu_seconds`` are the page's wall time and the CPU its worker and kernel spent on it
-    (the first page of a worker includes starting its kernel and loading the data).
+    (the first page of a worker includes starting its kernel and loading the data);
+    ``peak_mb`` is the kernel's memory high-water mark during the page (Linux), which
+    includes what it keeps between pages (the dataset, the imported modules).
     """
 
     job: Job
     status: Status
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    peak_mb: float | None = None
     error: str | None = None
     executed: Path | None = None
     missing: tuple[str, ...] = ()
@@ -191,12 +194,15 @@ def _execute(job: Job, workdir: Path, timeout: int) -> Outcome:
         export_html(executed, workdir / "site" / f"{job.name}.html", title=job.title)
     except Exception as err:  # a failed notebook must not stop the others
         seconds, cpu = time.perf_counter() - start, _cpu_now() - cpu
-        return Outcome(job, "failed", seconds, max(cpu, 0.0), _error_message(err), executed)
+        return Outcome(
+            job, "failed", seconds, max(cpu, 0.0), error=_error_message(err), executed=executed
+        )
     return Outcome(
         job,
         "ran",
         time.perf_counter() - start,
         _cpu_now() - cpu,
+        _kernel.peak_mb(),
         executed=executed,
         sections=_sections_left_out(notebook),
         summary=headlines.page_summary(notebook),
@@ -248,15 +254,21 @@ def _cpu_tree() -> float:
 
 
 def _log_times(outcomes: list[Outcome]) -> None:
-    """The pages that ran, slowest first: wall and CPU seconds (worker and kernel)."""
+    """The pages that ran, slowest first: wall and CPU seconds (worker and kernel) and the
+    kernel's memory high-water mark."""
     ran = sorted((o for o in outcomes if o.seconds), key=lambda o: -o.seconds)
     if not ran:
         return
     width = max(len(o.job.name) for o in ran)
-    log.info("time per page: %s  %7s  %7s", "page".ljust(width), "wall s", "CPU s")
+    log.info("time per page: %s  %7s  %7s  %8s", "page".ljust(width), "wall s", "CPU s", "peak MB")
     for o in ran:
+        peak = "–" if o.peak_mb is None else f"{o.peak_mb:.0f}"
         log.info(
-            "time per page: %s  %7.1f  %7.1f", o.job.name.ljust(width), o.seconds, o.cpu_seconds
+            "time per page: %s  %7.1f  %7.1f  %8s",
+            o.job.name.ljust(width),
+            o.seconds,
+            o.cpu_seconds,
+            peak,
         )
 
 

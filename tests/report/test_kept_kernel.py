@@ -77,3 +77,16 @@ def test_summary_json_gives_every_page_its_wall_and_cpu_seconds(tmp_path):
     assert pages["01-busy"]["cpu_seconds"] > 0.05
     assert all(p["cpu_seconds"] >= 0 and p["seconds"] > 0 for p in pages.values())
     assert result.cpu_seconds >= sum(o.cpu_seconds for o in result.outcomes) - 0.5
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="Linux /proc only")
+def test_each_page_reports_the_kernels_memory_peak_during_that_page(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    # 300 MB touched, then freed: the next page's peak must not carry it over
+    write_notebook(notebooks / "01-big.ipynb", "block = bytearray(300 * 2**20)\ndel block")
+    write_notebook(notebooks / "02-small.ipynb", "print('small')")
+    result = run_report(SAMPLE, tmp_path / "out", notebooks_dir=notebooks, jobs=1)
+    assert result.ok
+    big, small = (o.peak_mb for o in result.outcomes)
+    assert big - small > 250
