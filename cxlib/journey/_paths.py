@@ -24,8 +24,11 @@ the rows each round, so a journey of n steps needs ceil(log2 n) group-by rounds.
 small aggregated result is collected (to polars) and returned in the caller's library.
 Window functions are applied to plain columns only: narwhals' pandas backend ignores the
 ``order_by`` of a window over a computed expression (``when(...).cum_max().over(...)``).
-Polars fast path (transitions without sessions or ``by``, and retention): one sort of one
-126-bit key per event (:func:`sort_by_customer`), then NumPy reads neighbours; no window runs.
+Polars fast paths (without ``by``; helpers in ``_sorted``): transitions without sessions
+sort one 126-bit key per event (:func:`sort_by_customer`, as retention does); with sessions,
+transitions and the journeys of :func:`sequences` come from one plain sort by customer,
+session, time and touchpoint (:func:`sort_by_journey`). Neighbours are then read off the
+sorted rows (NumPy, running sums); no window runs. Paths are joined in one group-by.
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ from typing import Any
 import narwhals as nw
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from cxlib._engine import (
     CUSTOMER,
@@ -52,66 +54,13 @@ from cxlib._engine import (
     with_micros,
 )
 from cxlib._errors import DataError
+from cxlib.journey._sorted import bits_for, changes, sort_by_customer, sort_by_journey
 
 SESSION = "session_id"
 ARROW = " → "
 START, END = "(start)", "(end)"
 MORE = "…"
 OTHER = "(other)"  # the pooled row, in parentheses like "(start)" and "(end)"
-
-
-# Fast paths: a customer is IDENTITY_BITS+ bits of two seeded 64-bit hashes (merge odds < 2**-72).
-HASH_SEEDS = (0x5EED, 0x9E3779B97F4A7C15)
-IDENTITY_BITS = 72
-
-
-class _Capsule:
-    """An Arrow array as a PyCapsule only: ``pl.Series`` skips importing pyarrow.compute."""
-
-    def __init__(self, array: pa.Array) -> None:
-        self.__arrow_c_array__ = array.__arrow_c_array__
-
-
-def sort_by_customer(
-    events: pl.LazyFrame, fields: pl.Expr, width: int, *, distinct: bool = False
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Sorted by customer, then ``fields`` (in [0, 2**width)): whether each event is its
-    customer's first, and its ``fields``; ``distinct`` drops repeats. None when fewer than
-    ``IDENTITY_BITS`` are left for the customer. Each event is one number below 2**126,
-    ``hash 1 (62 bits) | hash 2 (bits left) | fields``, sorted by polars as a Decimal128:
-    one fixed-width column sorts several times faster than rows on several keys."""
-    spare = 62 - width  # bits of the second hash
-    if 62 + spare < IDENTITY_BITS:
-        return None
-    u = pl.UInt64
-    h0, h1 = (pl.col(CUSTOMER).hash(seed) for seed in HASH_SEEDS)
-    halves = events.select(
-        (h1 // pl.lit(1 << (64 - spare), u) * pl.lit(1 << width, u) + fields.cast(u)).alias("lo"),
-        (h0 // pl.lit(4, u)).alias("hi"),
-    ).collect()
-    words = np.column_stack([halves["lo"].to_numpy(), halves["hi"].to_numpy()])  # int128 layout
-    del halves
-    values = pa.Array.from_buffers(pa.decimal128(38, 0), len(words), [None, pa.py_buffer(words)])
-    ordered = pl.Series(_Capsule(values)).sort().to_arrow()
-    del words, values
-    raw = np.frombuffer(ordered.buffers()[1], np.uint64).reshape(-1, 2)
-    low, high = (raw[ordered.offset : ordered.offset + len(ordered), i] for i in (0, 1))
-    if distinct:
-        keep = changes(low, high)
-        low, high = low[keep], high[keep]
-    return changes(high, low >> np.uint64(width)), low & np.uint64((1 << width) - 1)
-
-
-def changes(*columns: np.ndarray) -> np.ndarray:
-    """True at the first position and wherever one of ``columns`` differs from the one before."""
-    out = np.ones(len(columns[0]), bool)
-    out[1:] = np.logical_or.reduce([column[1:] != column[:-1] for column in columns])
-    return out
-
-
-def bits_for(largest: int) -> int:
-    """Bits that hold 0..``largest`` (at least one)."""
-    return max(int(largest).bit_length(), 1)
 
 
 def _by_columns(by: str | Sequence[str] | None) -> list[str]:
@@ -153,6 +102,9 @@ def sequences(
     if gap is not None and gap <= 0:
         raise DataError(f"session_gap={session_gap!r} must be positive, e.g. '30m'")
     events = usable(touchpoints, [CUSTOMER, "ts", "touchpoint", *by])
+    fast = None if by else _fast_sequences(events, gap, collapse_repeats)
+    if fast is not None:
+        return fast
     # Ties in time: by touchpoint name, then by the ``by`` values (nulls last on every engine).
     nulls = {f"__null{i}": nw.col(column).is_null() for i, column in enumerate(by)}
     order = ["__t", "touchpoint", *[c for pair in zip(nulls, by, strict=True) for c in pair]]
@@ -199,12 +151,46 @@ def sequences(
     return materialize(events), keys
 
 
+def _fast_sequences(
+    events: nw.LazyFrame, gap: int | None, collapse_repeats: bool
+) -> tuple[nw.LazyFrame, list[str]] | None:
+    """:func:`sequences` without ``by`` for polars frames (None elsewhere): one sort
+    (:func:`sort_by_journey`), then running sums and forward fills instead of windows."""
+    native, schema = polars_lazy(events), events.collect_schema()
+    if native is None or schema["touchpoint"] != nw.String or schema[CUSTOMER].is_float():
+        return None  # a float id may be NaN, which the sort's neighbour test would split
+    sessions = SESSION in schema
+    ordered = sort_by_journey(native, SESSION if sessions else None, gap)
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+
+    def since(flag: str, value: pl.Expr) -> pl.Expr:  # value minus its value at the last flag
+        return value - pl.when(pl.col(flag)).then(value).forward_fill()
+
+    # Numbered 1, 2, ... within the partition, as the portable running sum over it.
+    ordered = ordered.with_columns(
+        (since("__part", pl.col("__new").cast(pl.Int64).cum_sum()) + 1).alias("__seq")
+    )
+    if collapse_repeats:  # a journey's first event always stays
+        ordered = ordered.filter(
+            pl.col("__new") | (pl.col("touchpoint") != pl.col("touchpoint").shift(1))
+        )
+    keys = [CUSTOMER, "__session", "__lone", "__seq"] if sessions else [CUSTOMER, "__seq"]
+    positions = ordered.select(*keys, "__t", "touchpoint", (since("__new", row) + 1).alias("__pos"))
+    return nw.from_native(positions.lazy()), keys
+
+
 def join_paths(steps: nw.LazyFrame, keys: list[str], position: str, label: str) -> nw.LazyFrame:
     """One row per ``keys`` with ``__path``: the ``label`` values joined with " → " in order.
 
     ``position`` numbers the steps 1, 2, ... within ``keys``. Portable: neighbouring steps
     are concatenated pairwise, so n steps take ceil(log2 n) group-by rounds in the engine.
     """
+    native = polars_lazy(steps)
+    if native is not None and steps.collect_schema()[label] == nw.String:
+        # polars lists a group's labels in order: one group-by instead of log2 n rounds (the
+        # list, then list.join, is twice as fast as str.join inside the aggregation)
+        lists = native.group_by(keys).agg(pl.col(label).sort_by(position).alias("__path"))
+        return nw.from_native(lists.with_columns(pl.col("__path").list.join(ARROW)))
     longest = to_polars(steps.select(nw.col(position).max())).item()
     level = steps.select(*keys, (nw.col(position) - 1).alias("__i"), nw.col(label).alias("__path"))
     for _ in range(math.ceil(math.log2(longest)) if longest and longest > 1 else 0):
@@ -364,17 +350,23 @@ def _portable_transitions(
 
 
 def _fast_transitions(touchpoints: Any, session_gap: str | timedelta | None) -> pl.DataFrame | None:
-    """:func:`_portable_transitions` without ``by`` for polars frames without sessions, else
-    None. Events sorted by (customer, time, touchpoint code in name order); each one's pair is
-    (its touchpoint, the next one's or "(end)"), plus ("(start)", first) per journey."""
+    """:func:`_portable_transitions` without ``by`` for polars frames, else None. Events
+    sorted by (customer[, session], time, touchpoint code in name order), then counted."""
     gap = parse_duration(session_gap, name="session_gap")
     events = usable(touchpoints, [CUSTOMER, "ts", "touchpoint"])
     native, schema = polars_lazy(events), events.collect_schema()
-    if native is None or SESSION in schema or schema["touchpoint"] != nw.String or gap == 0:
+    if native is None or schema["touchpoint"] != nw.String or gap == 0:
         return None
     names = native.select(pl.col("touchpoint").unique().sort()).collect().to_series().to_list()
     if not names:  # no usable event
         return None
+    if SESSION in schema:  # a session id does not fit in the packed key: a plain sort
+        if schema[CUSTOMER].is_float():  # a NaN id would split at every row
+            return None
+        ordered = sort_by_journey(native, SESSION, gap)
+        code = ordered["touchpoint"].cast(pl.Enum(names)).to_physical().to_numpy()
+        first, new = ordered["__first"].to_numpy(), ordered["__new"].to_numpy()
+        return _count_pairs(first, new, ordered["__t"].to_numpy(), code.astype(np.int64), names)
     low, high = native.select(pl.col("__t").min().alias("a"), pl.col("__t").max()).collect().row(0)
     shift, u = bits_for(len(names) - 1), pl.UInt64
     code = pl.col("touchpoint").cast(pl.Enum(names)).to_physical().cast(u)
@@ -386,6 +378,15 @@ def _fast_transitions(touchpoints: Any, session_gap: str | timedelta | None) -> 
     t = (fields >> np.uint64(shift)).view(np.int64)
     code = (fields & np.uint64((1 << shift) - 1)).astype(np.int64)
     new = first if gap is None else first | np.r_[False, np.diff(t) > gap]  # starts a journey
+    return _count_pairs(first, new, t, code, names)
+
+
+def _count_pairs(
+    first: np.ndarray, new: np.ndarray, t: np.ndarray, code: np.ndarray, names: list[str]
+) -> pl.DataFrame:
+    """The graph from events in journey order: ``first`` / ``new`` flag a customer's / a
+    journey's first event, ``code`` indexes ``names``; each event's pair is (its touchpoint,
+    the next one's or "(end)"), plus ("(start)", first) per journey."""
     follows = ~new[1:]  # event i + 1 continues event i's journey
     width = len(names) + 2  # touchpoint codes, then (start) and (end)
     target = np.full(len(code), width - 1)

@@ -25,7 +25,7 @@ setting is involved. Events shrink to one row per customer and period (materiali
 the small counts are collected to polars, where the zero rows, rates and intervals are added.
 The period keys and that per-customer activity table are in :mod:`cxlib.journey._periods`.
 Retention on a polars frame takes a fast path with the same answer (the tests compare both):
-one sort of the events by customer and period (``_paths.sort_by_customer``), then NumPy.
+one sort of the events by customer and period (``_sorted.sort_by_customer``), then NumPy.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ from cxlib._engine import (
     with_micros,
 )
 from cxlib._stats import wilson
-from cxlib.journey._paths import bits_for, changes, sort_by_customer
 from cxlib.journey._periods import (
     FINER,
     PERIODS,
@@ -67,6 +66,7 @@ from cxlib.journey._periods import (
     _utc,
     _with_key,
 )
+from cxlib.journey._sorted import bits_for, changes, sort_by_customer
 
 STATUSES = ("new", "returning", "resurrecting", "dormant")
 
@@ -195,7 +195,7 @@ def _fast_counts(
     :func:`retention` counts them, for polars frames; None elsewhere (portable plan).
 
     Events sorted by (customer, period, start flag, returning flag) in one sort (see
-    :func:`cxlib.journey._paths.sort_by_customer`): a customer's cohort is the period of
+    :func:`cxlib.journey._sorted.sort_by_customer`): a customer's cohort is the period of
     their first start event, and their returns are the distinct periods of their returning
     events, both read off neighbouring positions; no window and no join over the events.
     """

@@ -545,9 +545,10 @@ def test_sample_data_matches_the_reference():
 
 
 # ----------------------------------------------------------------------------- polars fast path
-# Polars frames without sessions or ``by`` take the one-sort fast path; pandas frames take the
-# portable plan. Both must give the reference's answer, on logs with many customers, exact
-# duplicates, ties and gaps from zero to days.
+# Polars frames without ``by`` take a one-sort fast path (a packed key without sessions, a
+# plain sort with them); pandas frames take the portable plan. Both must give the reference's
+# answer, on logs with many customers, exact duplicates, ties, gaps from zero to days and,
+# when drawn, a session column with missing ids, an empty id and ids shared by customers.
 
 
 @st.composite
@@ -559,12 +560,13 @@ def customer_logs(draw) -> dict[str, list]:
                 st.integers(0, customers - 1).map(lambda c: f"customer-{c}"),
                 st.sampled_from([0, 0, 1, 29, 31, 60, 24 * 60, 3 * 24 * 60 + 7]),
                 st.sampled_from(["b", "a", "c", "ä", "a b"]),
+                st.sampled_from([None, None, "s1", "s2", "s10", ""]),
             ),
             min_size=1,
             max_size=80,
         )
     )
-    return log(*draw(st.permutations(rows)))
+    return log(*draw(st.permutations(rows)), sessions=draw(st.booleans()))
 
 
 @SETTINGS
@@ -579,6 +581,48 @@ def test_fast_transitions_match_the_reference_and_the_portable_plan(data, sessio
     assert_frame_matches(cx.transitions(pd.DataFrame(data), session_gap=session_gap), expected)
     lazy = cx.transitions(pl.DataFrame(data).lazy(), session_gap=session_gap)
     assert to_polars(lazy).equals(fast)
+
+
+@SETTINGS
+@given(
+    data=customer_logs(),
+    top=st.integers(1, 6),
+    max_length=st.sampled_from([None, 1, 2, 5]),
+    collapse=st.booleans(),
+    session_gap=st.sampled_from([None, "30m"]),
+)
+def test_fast_path_variants_match_the_reference_and_the_portable_plan(
+    data, top, max_length, collapse, session_gap
+):
+    options = {
+        "top": top,
+        "max_length": max_length,
+        "collapse_repeats": collapse,
+        "session_gap": session_gap,
+    }
+    expected = ref_path_variants(data, **options)
+    fast = cx.path_variants(pl.DataFrame(data), **options)
+    assert_frame_matches(fast, expected)
+    assert_frame_matches(cx.path_variants(pd.DataFrame(data), **options), expected)
+    assert to_polars(cx.path_variants(pl.DataFrame(data).lazy(), **options)).equals(fast)
+
+
+def test_fast_paths_group_integer_session_ids_and_keep_missing_ones_alone():
+    data = log(
+        ("u1", 0, "visit", 7),
+        ("u1", 1, "visit", None),
+        ("u1", 1, "visit", None),
+        ("u1", 2, "cart", 7),
+        ("u2", 0, "visit", 7),  # the same id for another customer: another session
+        sessions=True,
+    )
+    frame = pl.DataFrame(data, schema_overrides={"session_id": pl.Int64})
+    assert_frame_matches(cx.transitions(frame), ref_transitions(data))
+    assert_frame_matches(cx.path_variants(frame), ref_path_variants(data))
+    assert cx.path_variants(frame).select("path", "journeys").rows() == [
+        ("visit", 3),
+        ("visit → cart", 1),
+    ]
 
 
 def test_fast_transitions_count_exact_duplicates_and_zero_gaps():
