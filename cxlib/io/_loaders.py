@@ -17,8 +17,8 @@ import dataclasses
 import os
 import warnings
 import zoneinfo
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     Source = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame | pd.DataFrame
 
 
-class Loaded(NamedTuple):
-    """What a loader returns with ``with_rejects=True``.
+class Loaded:
+    """What a loader returns with ``with_rejects=True``: ``data, rejects, read = loaded``.
 
     Attributes
     ----------
@@ -48,14 +48,58 @@ class Loaded(NamedTuple):
     rejects : polars.DataFrame
         One row per rejected input row: ``source``, ``kind``, ``row`` (1-based data row,
         header excluded), ``column`` (canonical name; ``*`` for whole-row problems),
-        ``reason``, ``value`` (the raw value).
+        ``reason``, ``value`` (the raw value). For a lazy load, computed when first asked
+        for (one pass over the source).
     read : int
-        Data rows read from the source; ``len(data) + len(rejects) == read``.
+        Data rows read from the source; ``len(data) + len(rejects) == read``. Computed with
+        ``rejects``.
     """
 
-    data: pl.DataFrame | pl.LazyFrame
-    rejects: pl.DataFrame
-    read: int
+    __slots__ = ("_count", "_read", "_rejects", "data")
+
+    def __init__(
+        self,
+        data: pl.DataFrame | pl.LazyFrame,
+        rejects: pl.DataFrame | None = None,
+        read: int | None = None,
+        *,
+        count: Callable[[], tuple[pl.DataFrame, int]] | None = None,
+    ) -> None:
+        if (rejects is None or read is None) and count is None:
+            raise TypeError("Loaded needs rejects and read, or count to compute them")
+        self.data, self._rejects, self._read, self._count = data, rejects, read, count
+
+    def _counted(self) -> tuple[pl.DataFrame, int]:
+        if self._rejects is None or self._read is None:
+            assert self._count is not None
+            self._rejects, self._read = self._count()
+            self._count = None
+        return self._rejects, self._read
+
+    @property
+    def rejects(self) -> pl.DataFrame:
+        return self._counted()[0]
+
+    @property
+    def read(self) -> int:
+        return self._counted()[1]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.data, self.rejects, self.read))
+
+    def __len__(self) -> int:
+        return 3
+
+    def __getitem__(self, index: int) -> Any:
+        return tuple(self)[index]
+
+    def __repr__(self) -> str:
+        if self._rejects is None:
+            return f"Loaded(data={type(self.data).__name__}, rejects and read not counted yet)"
+        return (
+            f"Loaded(data={type(self.data).__name__}, rejects={self._rejects.height} rows, "
+            f"read={self._read})"
+        )
 
 
 class RejectedRowsWarning(UserWarning):
@@ -107,8 +151,10 @@ def read_touchpoints(
         Return a :class:`Loaded` ``(data, rejects, read)`` instead of the frame alone.
         Without it, rejected rows raise one warning saying how many and how to see them.
     lazy : bool, default False
-        Return a ``LazyFrame``. The rejects ledger and the row count are still computed
-        now (one pass over the columns that need checking).
+        Return a ``LazyFrame``: rows are read, checked and staged when it is collected.
+        With ``with_rejects=True`` the ledger and the row count are computed when first
+        asked for (``Loaded.rejects``, ``Loaded.read``); without it they are computed now,
+        to warn about rejected rows (one pass over the source, no clean rows kept).
     stages : StageModel or str, optional
         The journey stage model (or a preset name); default the 5-stage model.
     format : str, optional
@@ -353,29 +399,40 @@ def load_table(
         raw = _with_constants(raw, constants)
     if identity:
         raw, columns = _with_identity(raw, identity, columns or {})
-    plan = _validate.validate(
-        raw,
-        SCHEMAS[kind],
-        columns=columns,
-        timezone=timezone,
-        date_format=date_format,
-        ambiguous=ambiguous,
-    )
     model = _stage_model(stages) if kind == "touchpoints" else None
-    if lazy:
-        rejects, counted = _collect(raw, [_validate.rejects(plan), plan.frame.select(pl.len())])
-        read, data = counted.item(), _finish(_validate.clean(plan), model)
-    else:
+    options = {"columns": columns, "timezone": timezone, "date_format": date_format}
+    if lazy:  # the validation runs when the data are collected, the ledger when asked for
+        plan = _validate.validate(raw, SCHEMAS[kind], ambiguous=ambiguous, **options)
+        (first,) = _collect(raw, [raw.frame.head(1).select(pl.len())])
+        if first.item() == 0:
+            _no_rows(plan.label, kind)
+
+        def count() -> tuple[pl.DataFrame, int]:
+            ledger = _validate.rejects(plan)
+            rejects, counted = _collect(raw, [ledger, plan.frame.select(pl.len())])
+            return rejects, counted.item()
+
+        return Loaded(_finish(_validate.clean(plan), model, lazy=True), count=count)
+    else:  # the source in memory first: its columns are looked at to skip needless work
+        (source,) = _collect(raw, [raw.frame])
+        plan = _validate.validate(raw, SCHEMAS[kind], ambiguous=ambiguous, data=source, **options)
+        del source
         (annotated,) = _collect(raw, [plan.frame])
         read = annotated.height
-        rejects = _validate.rejects(plan, annotated.lazy()).collect()
-        data = _finish(_validate.clean(plan, annotated.lazy()), model).collect()
+        clean, rejects = _validate.split(plan, annotated)
+        del annotated
+        (data,) = _collect(raw, [clean])
+        data = _finish(data, model)
     if read == 0:
-        raise DataError(
-            f"{plan.label}: no data rows (only a header, or nothing to read); "
-            f"check that this is the {kind} export you meant"
-        )
+        _no_rows(plan.label, kind)
     return Loaded(data, rejects, read)
+
+
+def _no_rows(label: str, kind: str) -> None:
+    raise DataError(
+        f"{label}: no data rows (only a header, or nothing to read); "
+        f"check that this is the {kind} export you meant"
+    )
 
 
 def _with_constants(raw: Raw, constants: Mapping[str, str]) -> Raw:
@@ -410,16 +467,28 @@ def _with_identity(
     return raw, {**columns, "customer_id": name} if name != "customer_id" else columns
 
 
-def _finish(frame: pl.LazyFrame, model: StageModel | None) -> pl.LazyFrame:
+def _finish(
+    frame: pl.DataFrame | pl.LazyFrame, model: StageModel | None, *, lazy: bool = False
+) -> pl.DataFrame | pl.LazyFrame:
     """Mask contact details in comments (:func:`cxlib.privacy.mask_pii`: no page or export
     can show what was never loaded); add the journey stage to touchpoints, keeping
-    canonical columns in schema order."""
+    canonical columns in schema order. ``lazy``: ``frame`` is a lazy load's, staged when
+    it is collected."""
     if "comment" in frame.collect_schema().names():
         frame = frame.with_columns(mask_pii(pl.col("comment")))
     if model is None:
         return frame
     names = frame.collect_schema().names()
-    staged = model.assign(frame)
+    if not lazy:
+        staged = model.assign(frame)
+    else:  # staged batch by batch when collected: the model places each name on its own
+        columns = [c for c in ("touchpoint", "stage") if c in names]
+        stage = pl.struct(columns).map_batches(
+            lambda rows: model.assign(rows.struct.unnest()).get_column("stage"),
+            return_dtype=pl.String,
+            is_elementwise=True,
+        )
+        staged = frame.with_columns(stage.alias("stage"))
     canonical = [c for c in SCHEMAS["touchpoints"].columns if c in names or c == "stage"]
     return staged.select(*canonical, *(c for c in names if c not in canonical))
 

@@ -475,8 +475,17 @@ def _short_rows(
 
     polars fills missing trailing fields with nulls, so this reads the file a second time
     as whole lines and counts separators outside quotes; a quoted field may span lines.
-    If the two reads disagree on the number of records, no row is flagged.
+    If the two reads disagree on the number of records, no row is flagged. A short row has
+    no value in the last column: when every row has one, no row is short, and that is
+    found by reading the last column alone (a quarter of the cost of the lines).
     """
+    empty = pl.DataFrame(schema={"row": pl.Int64, "why": pl.String})
+    last = [c for c in records.collect_schema().names() if c != ROW][fields - 1]  # header's
+    try:
+        if not records.select(pl.col(last).is_null().any()).collect().item():
+            return empty
+    except pl.exceptions.PolarsError as err:
+        raise polars_error(label, err, "csv") from None
     lines = pl.scan_csv(
         source,
         has_header=False,

@@ -17,7 +17,9 @@ that the fix can be named.
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +29,15 @@ import polars as pl
 
 from cxlib._errors import DataError
 
+# ISO timestamps tried whole on the raw text by parse_iso_column (an offset or not); the
+# general parser gives the same instant for every value these read (compared in
+# tests/io/test_load_fast_paths.py).
+_FAST_FORMATS = (
+    ("%Y-%m-%dT%H:%M:%S%.f%z", True),
+    ("%Y-%m-%d %H:%M:%S%.f%z", True),
+    ("%Y-%m-%dT%H:%M:%S%.f", False),
+    ("%Y-%m-%d %H:%M:%S%.f", False),
+)
 _AWARE_FORMAT = "%Y-%m-%d %H:%M:%S%.f%z"
 _NAIVE_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 _OFFSET = re.compile(r"%[:#]*z")  # chrono's offset directives: %z, %:z, %::z, %#z
@@ -184,6 +195,55 @@ def from_epoch(number: pl.Expr) -> pl.Expr:
     # Beyond ~year 2262 the int64 microseconds overflow; those are absurd anyway.
     micros = pl.when(micros.abs() < 9e15).then(micros).otherwise(9e15)
     return pl.from_epoch(micros.cast(pl.Int64), time_unit="us").dt.replace_time_zone("UTC")
+
+
+def parse_iso_column(
+    data: pl.DataFrame, source: str, column: str, timezone: str, ambiguous: str = "earliest"
+) -> tuple[pl.DataFrame, str | None]:
+    """``data`` with the text timestamps of ``source`` parsed to UTC in one ISO format, as
+    ``column``, when its first value reads in one of ``_FAST_FORMATS`` and then every value
+    does: ``(data, column)``; otherwise ``(data, None)``, the general parser's to read.
+
+    Parsing one format once costs a fraction of the general parser (normalize, pad, read
+    Buddhist-era years, try an offset, no offset, epoch). Naive text is local time: it is
+    only read so where clocks do not change (no wall time skipped or repeated). Years
+    outside 1000-2399 go to the general parser (it reads 2400-2699 as Buddhist era).
+    """
+    text = pl.col(source).cast(pl.String)
+    first = data.select(text.drop_nulls().first()).item()
+    if first is None:
+        return data, None
+    for fmt, aware in _FAST_FORMATS:
+        if not aware and changes_clocks(timezone):
+            continue
+        probe = pl.Series([first]).str.to_datetime(
+            fmt, strict=False, cache=False, time_unit="us", time_zone="UTC" if aware else None
+        )
+        if probe.null_count():
+            continue
+        parsed = text.str.to_datetime(
+            fmt, strict=False, cache=False, time_unit="us", time_zone="UTC" if aware else None
+        )
+        if not aware:
+            parsed = localize(parsed, timezone, ambiguous).dt.convert_time_zone("UTC")
+        with_parsed = data.with_columns(parsed.alias(column))  # parsed once, then looked at
+        year = pl.col(column).dt.year()
+        unread = (year.is_null() | (year < 1000) | (year >= 2400)) & text.is_not_null()
+        return (data, None) if with_parsed.select(unread.any()).item() else (with_parsed, column)
+    return data, None
+
+
+@functools.cache
+def changes_clocks(timezone: str) -> bool:
+    """Whether ``timezone`` has had daylight saving since 1990 (Europe/Berlin yes,
+    Asia/Ho_Chi_Minh and Asia/Bangkok no): only then are wall times checked for it."""
+    try:
+        zone = zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    offsets = {datetime(year, month, 1, tzinfo=zone).utcoffset() for year in range(1990, 2031)
+               for month in (1, 4, 7, 10)}  # fmt: skip
+    return len(offsets) > 1
 
 
 # -- guessing a format from values that did not parse -------------------------------------

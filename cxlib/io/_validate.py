@@ -21,32 +21,35 @@ The ledger's ``column`` is the canonical name (``customer_id`` even when the fil
 it ``user``), so ledgers of differently shaped files line up and privacy masking by
 canonical name works; ``value`` is the raw text from the source.
 
-Everything is a polars expression, so it runs lazily and streams.
+Everything is a polars expression, so it runs lazily and streams. An eager load reads the
+source first and leaves out steps no value of it needs (``_numbers.TextFacts``, ISO text
+timestamps parsed once): the same checks, less work. Ledger details: failing rows only.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import polars as pl
 
-from cxlib._engine import close_match
 from cxlib._errors import DataError
-from cxlib.io._numbers import text_number
+from cxlib.io import _numbers, _timestamps
 from cxlib.io._read import EXPORT_REJECT, RAGGED, ROW, SOURCE, Raw
-from cxlib.io._schema import EARLIEST_TS, LATEST_TS, SURVEY_SCALES, UTC_TS, TableSchema
-from cxlib.io._timestamps import (
-    from_epoch,
-    localize,
-    normalize_timestamps,
-    pad_timestamps,
-    parse_timestamps,
-    parse_with_format,
+from cxlib.io._schema import (
+    EARLIEST_TS,
+    LATEST_TS,
+    SURVEY_SCALES,
+    UTC_TS,
+    TableSchema,
+    empty_rejects,
+    passthrough,
+    resolve_columns,
+)
+from cxlib.io._schema import (
+    REJECTS_SCHEMA as REJECTS_SCHEMA,  # where tests and callers find the ledger's schema
 )
 
 # Reasons in the rejects ledger: short, stable strings (tests and users filter on them).
@@ -82,37 +85,19 @@ MISSING = {
 }
 NON_NUMERIC = {"score": NON_NUMERIC_SCORE, "revenue": NON_NUMERIC_REVENUE}
 
-REJECTS_SCHEMA = pl.Schema(
-    {
-        "source": pl.String,
-        "kind": pl.String,
-        "row": pl.Int64,
-        "column": pl.String,
-        "reason": pl.String,
-        "value": pl.String,
-    }
-)
 
-REASON, COLUMN, VALUE = "__cx_reason", "__cx_column", "__cx_value"
 _FAILED = "__cx_failed"  # index of the first failed check
+_BAD = "__cx_bad"  # some check failed on this row
+_HASH = "__cx_hash"  # eager loads: a hash of the source columns, to find exact copies
+_POS = "__cx_pos"  # position of the row in the source (several files: across them)
+_FAST_TS = "__cx_fast_"  # prefix of timestamps parsed in the one format they all have
 _OUT = "__cx_out_"  # prefix of converted canonical columns until the final select
 
-# Text that means "no value" in number and timestamp columns (compared lower-cased).
-_NULL_TOKENS = ["", "na", "n/a", "nan", "null", "none"]
-_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # not tab, newline or carriage return
-_INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff\u00ad]"  # zero-width characters, soft hyphen
+_HASHED_COLUMNS = 8  # columns hashed to find candidate duplicate rows
 _TRUE = ["true", "t", "yes", "y", "1"]
 _FALSE = ["false", "f", "no", "n", "0"]
 _EARLIEST = datetime.fromisoformat(EARLIEST_TS).replace(tzinfo=UTC)
 _LATEST = datetime.fromisoformat(LATEST_TS).replace(tzinfo=UTC)
-_ALIASES = {  # usual names of canonical columns, for "did you mean" hints
-    "customer_id": ("user_id", "user", "customer", "client_id", "customerid", "uid", "id"),
-    "ts": ("timestamp", "time", "event_time", "datetime", "date", "created_at", "occurred_at"),
-    "touchpoint": ("event", "event_name", "event_type", "action", "type"),
-    "channel": ("source", "medium", "platform", "device"),
-    "survey": ("survey_type", "type", "question", "metric"),
-    "score": ("rating", "answer", "value", "nps", "csat", "ces"),
-}
 
 
 @dataclass(frozen=True)
@@ -141,13 +126,22 @@ class Conversion:
 
 @dataclass(frozen=True)
 class Plan:
-    """The annotated frame (converted columns + reason/column/value) and what to keep."""
+    """The annotated frame (source columns, ``_OUT`` + converted column, ``_POS``, ``_BAD``:
+    some check failed), the ``checks`` in ledger order, and what to keep."""
 
     frame: pl.LazyFrame
     outputs: tuple[str, ...]
     label: str
     kind: str
     several: bool = False  # read from several files: ``SOURCE`` names each row's file
+    checks: tuple[Check, ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()  # (column of ``frame``, output name)
+    source_columns: tuple[str, ...] = ()  # what "an exact copy" compares
+
+    @property
+    def selection(self) -> list[pl.Expr]:
+        """The output columns from ``frame``, renamed."""
+        return [pl.col(column).alias(name) for column, name in self.renames]
 
 
 def validate(
@@ -158,31 +152,65 @@ def validate(
     timezone: str = "UTC",
     date_format: str | None = None,
     ambiguous: str = "earliest",
+    data: pl.DataFrame | None = None,
 ) -> Plan:
     """Convert ``raw`` to the canonical columns of ``schema`` and flag bad rows.
 
     ``date_format`` (checked by the caller) is tried first on text timestamps; a wall time
     that occurs twice in ``timezone`` is read as ``ambiguous`` says (``"earliest"``,
-    ``"latest"``, or ``"reject"``: into the ledger).
+    ``"latest"``, or ``"reject"``: into the ledger). ``data``: ``raw.frame`` already
+    collected; its text columns are looked at (:class:`TextFacts`) so that steps that
+    cannot change any of its values are skipped, and the plan reads from it.
     """
     mapping = resolve_columns(raw, schema, columns)
     source_schema = raw.frame.collect_schema()
-    conversions: dict[str, Conversion] = {}
-    for name, dtype in schema.columns.items():
+    frame = raw.frame if data is None else data.lazy()
+    wanted: dict[str, pl.DataType] = {}
+    for name in schema.columns:
         if name not in mapping:
             continue
-        source = mapping[name]
-        source_dtype = source_schema[source]
+        source_dtype = source_schema[mapping[name]]
         if isinstance(source_dtype, (pl.Categorical, pl.Enum)):
             source_dtype = pl.String()
         if isinstance(source_dtype, (pl.List, pl.Array, pl.Struct, pl.Object)):
             raise DataError(
-                f"{raw.label}: column '{source}' ({name}) holds lists or objects, not one "
-                f"value per row; map {name} to another column, or flatten the export"
+                f"{raw.label}: column '{mapping[name]}' ({name}) holds lists or objects, not "
+                f"one value per row; map {name} to another column, or flatten the export"
             )
-        column = _Column(raw.label, name, source, source_dtype, required=name in schema.required)
+        wanted[name] = source_dtype
+    facts: dict[str, _numbers.TextFacts] = {}
+    fast: dict[str, str] = {}
+    if data is not None:
+        texts = [mapping[n] for n, d in wanted.items() if d == pl.String and n != "comment"]
+        facts = _numbers.text_facts(data, texts)
+        for name, dtype in schema.columns.items():
+            if dtype == UTC_TS and wanted.get(name) == pl.String and not date_format:
+                data, found = _timestamps.parse_iso_column(
+                    data, mapping[name], _FAST_TS + name, timezone, ambiguous
+                )
+                if found:
+                    fast[name] = found
+        frame = data.lazy()
+
+    conversions: dict[str, Conversion] = {}
+    for name, dtype in schema.columns.items():
+        if name not in wanted:
+            continue
+        source = mapping[name]
+        column = _Column(
+            raw.label,
+            name,
+            source,
+            wanted[name],
+            required=name in schema.required,
+            facts=facts.get(source, _numbers.ANYTHING),
+        )
         if dtype == UTC_TS:
-            conversions[name] = column.timestamp(timezone, date_format, ambiguous)
+            conversions[name] = (
+                column.fast_timestamp(fast[name])
+                if name in fast
+                else column.timestamp(timezone, date_format, ambiguous)
+            )
         elif dtype == pl.Float64:
             conversions[name] = column.number(has_survey="survey" in conversions)
         elif dtype == pl.Boolean:
@@ -199,15 +227,8 @@ def validate(
         if name.startswith(EXPORT_REJECT)
     ]
     checks += [check for conversion in conversions.values() for check in conversion.checks]
-    failed = pl.when(checks[0].failed).then(0)
-    for index, check in enumerate(checks[1:], start=1):
-        failed = failed.when(check.failed).then(index)
-    value = pl.lit(None, pl.String)
-    for index, check in reversed(list(enumerate(checks))):
-        value = pl.when(pl.col(_FAILED) == index).then(check.value).otherwise(value)
 
-    renames = _passthrough(raw, mapping, schema)
-    frame = raw.frame
+    renames = passthrough(raw, mapping, schema)
     for stage in range(max(len(c.helpers) for c in conversions.values())):
         frame = frame.with_columns(
             **{
@@ -218,128 +239,148 @@ def validate(
             }
         )
     frame = (
-        frame.with_columns(**{_OUT + name: c.value for name, c in conversions.items()})
-        .with_columns(failed.otherwise(None).cast(pl.Int32).alias(_FAILED))
-        .with_columns(
-            pl.col(_FAILED)
-            .replace_strict(
-                range(len(checks)), [c.reason for c in checks], default=None, return_dtype=pl.String
-            )
-            .alias(REASON),
-            pl.col(_FAILED)
-            .replace_strict(
-                range(len(checks)), [c.column for c in checks], default=None, return_dtype=pl.String
-            )
-            .alias(COLUMN),
-            value.alias(VALUE),
+        frame.with_row_index(_POS)
+        .with_columns(**{_OUT + name: c.value for name, c in conversions.items()})
+        .with_columns(pl.any_horizontal(check.failed for check in checks).alias(_BAD))
+    )
+    if data is not None:  # for split: identical rows have identical hashes
+        hashed = raw.columns[:_HASHED_COLUMNS]
+        row_hash = functools.reduce(
+            lambda acc, name: acc * 0x9E3779B97F4A7C15 ^ pl.col(name).hash(),  # wraps around
+            hashed[1:],
+            pl.col(hashed[0]).hash(),
         )
-    )
-    frame = _flag_duplicates(frame, raw.columns, customers=schema.kind == "customers")
+        frame = frame.with_columns(row_hash.alias(_HASH))
     several = SOURCE in frame.collect_schema().names()
-    frame = frame.select(
-        ROW,
-        *([SOURCE] if several else []),
-        REASON,
-        COLUMN,
-        VALUE,
-        *(pl.col(_OUT + name).alias(name) for name in conversions),
-        *(pl.col(source).alias(target) for source, target in renames.items()),
+    return Plan(
+        frame,
+        (*conversions, *renames.values()),
+        raw.label,
+        schema.kind,
+        several,
+        tuple(checks),
+        (
+            *((_OUT + name, name) for name in conversions),
+            *((source, target) for source, target in renames.items()),
+        ),
+        raw.columns,
     )
-    return Plan(frame, (*conversions, *renames.values()), raw.label, schema.kind, several)
 
 
 def clean(plan: Plan, frame: pl.LazyFrame | None = None) -> pl.LazyFrame:
-    """The rows without problems, with the output columns only."""
+    """The rows without problems, with the output columns only (lazily)."""
     frame = plan.frame if frame is None else frame
-    return frame.filter(pl.col(REASON).is_null()).select(plan.outputs)
+    kept = frame.filter(~pl.col(_BAD)).filter(_first_copy(plan))
+    if plan.kind == "customers":  # one row per customer: the first clean one
+        kept = kept.filter(pl.col(_OUT + "customer_id").is_first_distinct())
+    return kept.select(plan.selection)
 
 
 def rejects(plan: Plan, frame: pl.LazyFrame | None = None) -> pl.LazyFrame:
-    """The rejects ledger: one row per rejected input row, in ``REJECTS_SCHEMA``."""
+    """The rejects ledger: one row per rejected input row, in ``REJECTS_SCHEMA`` (lazily)."""
     frame = plan.frame if frame is None else frame
-    return frame.filter(pl.col(REASON).is_not_null()).select(
-        (pl.col(SOURCE) if plan.several else pl.lit(plan.label, pl.String)).alias("source"),
-        pl.lit(plan.kind, pl.String).alias("kind"),
-        pl.col(ROW).cast(pl.Int64).alias("row"),
-        pl.col(COLUMN).alias("column"),
-        pl.col(REASON).alias("reason"),
-        pl.col(VALUE).alias("value"),
+    failed = _details(plan, frame.filter(pl.col(_BAD)))
+    ok = frame.filter(~pl.col(_BAD))
+    copies = ok.filter(~_first_copy(plan))
+    parts = [failed, _ledger(plan, copies, DUPLICATE_ROW, "*", pl.lit(None, pl.String))]
+    if plan.kind == "customers":
+        customer = pl.col(_OUT + "customer_id")
+        repeats = ok.filter(_first_copy(plan)).filter(~customer.is_first_distinct())
+        parts.append(_ledger(plan, repeats, DUPLICATE_CUSTOMER_ID, "customer_id", customer))
+    return pl.concat(parts).sort(_POS).drop(_POS)
+
+
+def split(plan: Plan, annotated: pl.DataFrame) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """``plan.frame`` collected, split into the clean rows (lazily, over ``annotated``) and
+    the ledger: those of :func:`clean` and :func:`rejects`, exact copies found by hash first."""
+    bad = annotated.get_column(_BAD)
+    parts = []
+    if bad.any():
+        parts.append(_details(plan, annotated.lazy().filter(pl.col(_BAD))).collect())
+        annotated = annotated.filter(~bad)
+    copy = _copies(plan, annotated)
+    if copy is not None:
+        parts.append(_ledger(plan, annotated.lazy().filter(copy), DUPLICATE_ROW, "*").collect())
+        annotated = annotated.filter(~copy)
+    if plan.kind == "customers":
+        customer = pl.col(_OUT + "customer_id")
+        repeat = annotated.select(~customer.is_first_distinct()).to_series()
+        if repeat.any():
+            repeats = annotated.lazy().filter(repeat)
+            parts.append(
+                _ledger(plan, repeats, DUPLICATE_CUSTOMER_ID, "customer_id", customer).collect()
+            )
+            annotated = annotated.filter(~repeat)
+    ledger = pl.concat(parts).sort(_POS).drop(_POS) if parts else empty_rejects()
+    return annotated.lazy().select(plan.selection), ledger
+
+
+def _details(plan: Plan, failed: pl.LazyFrame) -> pl.LazyFrame:
+    """Ledger rows (and ``_POS``) of rows where some check failed: the first one says why."""
+    checks = plan.checks
+    index = pl.when(checks[0].failed).then(0)
+    for number, check in enumerate(checks[1:], start=1):
+        index = index.when(check.failed).then(number)
+    value = pl.lit(None, pl.String)
+    for number, check in reversed(list(enumerate(checks))):
+        value = pl.when(pl.col(_FAILED) == number).then(check.value).otherwise(value)
+    numbers = range(len(checks))
+    described = failed.with_columns(index.otherwise(None).cast(pl.Int32).alias(_FAILED))
+    return _ledger(
+        plan,
+        described,
+        pl.col(_FAILED).replace_strict(
+            numbers, [c.reason for c in checks], default=None, return_dtype=pl.String
+        ),
+        pl.col(_FAILED).replace_strict(
+            numbers, [c.column for c in checks], default=None, return_dtype=pl.String
+        ),
+        value,
     )
 
 
-def empty_rejects() -> pl.DataFrame:
-    """A rejects ledger with no rows."""
-    return pl.DataFrame(schema=REJECTS_SCHEMA)
+def _ledger(
+    plan: Plan,
+    rows: pl.LazyFrame,
+    reason: pl.Expr | str,
+    column: pl.Expr | str,
+    value: pl.Expr | None = None,
+) -> pl.LazyFrame:
+    """``rows`` as ledger rows, with ``_POS`` to put ledgers of several checks in order."""
+    value = pl.lit(None, pl.String) if value is None else value
+    return rows.select(
+        pl.col(_POS),
+        (pl.col(SOURCE) if plan.several else pl.lit(plan.label, pl.String)).alias("source"),
+        pl.lit(plan.kind, pl.String).alias("kind"),
+        pl.col(ROW).cast(pl.Int64).alias("row"),
+        (pl.lit(column, pl.String) if isinstance(column, str) else column).alias("column"),
+        (pl.lit(reason, pl.String) if isinstance(reason, str) else reason).alias("reason"),
+        value.cast(pl.String).alias("value"),
+    )
 
 
-# -- columns ------------------------------------------------------------------------------
+def _first_copy(plan: Plan) -> pl.Expr:
+    """True on the first of identical rows (all source columns), among the rows it sees."""
+    return pl.struct(plan.source_columns).is_first_distinct()
 
 
-def resolve_columns(
-    raw: Raw, schema: TableSchema, columns: Mapping[str, str] | None
-) -> dict[str, str]:
-    """``target -> source column`` for canonical columns and renamed properties.
-
-    Raises ``DataError`` naming the fix when a mapped column is absent or a required
-    canonical column cannot be found.
-    """
-    if columns is not None and not isinstance(columns, Mapping):
-        raise DataError(
-            f"{raw.label}: columns must be a dict like {{'customer_id': 'user'}}, "
-            f"got {type(columns).__name__}"
-        )
-    mapping = {str(target): str(source) for target, source in (columns or {}).items()}
-    found = _names(raw.columns)
-    for target, source in mapping.items():
-        if source not in raw.columns:
-            raise DataError(
-                f"{raw.label}: column '{source}' (mapped to {target}) is not in the "
-                f"file; {close_match(source, raw.columns)}columns found: {found}"
-            )
-    for name in schema.columns:
-        if name not in mapping and name in raw.columns:
-            mapping[name] = name
-    missing = [name for name in schema.required if name not in mapping]
-    if missing:
-        name = missing[0]
-        hint = _guess(name, raw.columns)
-        guess = hint or "<your column>"
-        raise DataError(
-            f"{raw.label}: required {schema.kind} column '{name}' is missing (columns found: "
-            f"{found}); map it with columns={{'{name}': '{guess}'}} or --map {name}={guess}"
-        )
-    return mapping
-
-
-def _names(columns: tuple[str, ...], limit: int = 12) -> str:
-    shown = ", ".join(columns[:limit])
-    return shown + (f", ... (+{len(columns) - limit} more)" if len(columns) > limit else "")
-
-
-def _guess(name: str, columns: tuple[str, ...]) -> str | None:
-    lowered = {c.lower().strip(): c for c in columns}
-    for alias in (name, *_ALIASES.get(name, ())):
-        if alias in lowered:
-            return lowered[alias]
-    close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def _passthrough(raw: Raw, mapping: dict[str, str], schema: TableSchema) -> dict[str, str]:
-    """Source columns that are not canonical, with their output names.
-
-    Non-canonical keys of the mapping rename a property. A source column named like a
-    canonical column that was mapped from elsewhere keeps its data under ``<name>_source``.
-    """
-    canonical = {source for target, source in mapping.items() if target in schema.columns}
-    renamed = {source: target for target, source in mapping.items() if target not in schema.columns}
-    kept = {}
-    for source in raw.columns:
-        if source in renamed:
-            kept[source] = renamed[source]
-        elif source not in canonical:
-            kept[source] = f"{source}_source" if source in schema.columns else source
-    return kept
+def _copies(plan: Plan, clean: pl.DataFrame) -> pl.Series | None:
+    """Which ``clean`` rows copy an earlier one exactly (None: none). Only rows whose hash (of
+    up to ``_HASHED_COLUMNS`` source columns) collides can; those few are compared whole.
+    Sorting 8-byte hashes touches far fewer bytes than a hash table of whole rows (polars'
+    ``is_duplicated`` on the hashes alone costs four times the sort)."""
+    if clean.height < 2:
+        return None
+    hashes = clean.get_column(_HASH)
+    ordered = hashes.sort(multithreaded=False)  # as fast, with less CPU time
+    collided = ordered.filter(ordered == ordered.shift(1))
+    if collided.is_empty():
+        return None
+    candidate = hashes.is_in(collided.unique().implode())
+    first = clean.filter(candidate).select(_first_copy(plan)).to_series()
+    if first.all():
+        return None
+    return candidate.scatter(candidate.arg_true(), ~first)
 
 
 # -- conversions --------------------------------------------------------------------------
@@ -354,6 +395,9 @@ class _Column:
     source: str
     dtype: pl.DataType
     required: bool
+    facts: _numbers.TextFacts = (
+        _numbers.ANYTHING
+    )  # what the column's text holds (text columns only)
 
     @property
     def raw(self) -> pl.Expr:
@@ -387,11 +431,13 @@ class _Column:
 
     def present(self, *, null_tokens: bool) -> dict[str, pl.Expr]:
         """The presence helper: not null, not blank, not NaN (nor 'NA', 'null', ...)."""
-        if self.dtype == pl.String:
+        if self.dtype == pl.String and not self.facts.edge_space:  # no value needs stripping
+            present = self.raw.is_not_null()  # and none is empty
+            if null_tokens:
+                present = present & ~self.raw.is_in(_numbers.NULL_SPELLINGS)
+        elif self.dtype == pl.String:
             stripped = self.raw.str.strip_chars()
-            blank = (
-                stripped.str.to_lowercase().is_in(_NULL_TOKENS) if null_tokens else stripped == ""
-            )
+            blank = stripped.is_in(_numbers.NULL_SPELLINGS) if null_tokens else stripped == ""
             present = self.raw.is_not_null() & ~blank
         elif self.dtype.is_float():
             present = self.raw.is_not_null() & ~self.raw.is_nan()
@@ -412,17 +458,28 @@ class _Column:
         )
 
     def text(self, *, strip: bool = True) -> Conversion:
-        value = self.as_text.str.strip_chars() if strip else self.as_text
-        control = self.check(CONTROL_CHARACTER, self.as_text.str.contains(_CONTROL))
+        facts = self.facts if self.dtype == pl.String else _numbers.ANYTHING
+        value = self.as_text.str.strip_chars() if strip and facts.edge_space else self.as_text
+        # a check that no value of the column can fail is left out
+        has_control = self.as_text.str.contains_any(_numbers.CONTROL_CHARACTERS)
+        control = [self.check(CONTROL_CHARACTER, has_control)]
+        control = control if facts.control else []
+        if self.name == "customer_id" and not (facts.edge_space or facts.invisible or facts.dot):
+            # nothing to strip or remove, no "13085.0": the id is the text as it is
+            return Conversion(
+                (self.present(null_tokens=True),),
+                pl.when(self.is_present).then(value),
+                [*self.missing(), *control],
+            )
         if self.name != "customer_id":
             return Conversion(
                 (self.present(null_tokens=False),),
-                pl.when(self.is_present).then(value),
-                [*self.missing(), control],
+                pl.when(self.is_present).then(value) if facts.edge_space else value,
+                [*self.missing(), *control],
             )
         # an id is no id when invisible (zero-width characters) or a null word ("null",
         # "None", "NaN", "N/A"): those rows are rejected as missing, not loaded as a customer
-        value = value.str.replace_all(_INVISIBLE, "").str.strip_chars()
+        value = value.str.replace_all(_numbers.INVISIBLE, "").str.strip_chars()
         value = value.str.replace(r"^(\d+)\.0+$", "${1}")  # "13085.0" is the id 13085
         return Conversion(
             (self.present(null_tokens=True),),
@@ -430,7 +487,7 @@ class _Column:
             [
                 *self.missing(),
                 self.check(MISSING_CUSTOMER_ID, self.is_present & (self.out == "")),
-                control,
+                *control,
             ],
         )
 
@@ -445,7 +502,7 @@ class _Column:
 
     def number(self, *, has_survey: bool) -> Conversion:
         if self.dtype == pl.String:
-            value = text_number(self.raw)
+            value = _numbers.text_number(self.raw)
         elif self.dtype.is_numeric() or self.dtype == pl.Boolean:
             value = self.raw.cast(pl.Float64)
         else:
@@ -494,31 +551,35 @@ class _Column:
 
         def parse(zone: str, policy: str) -> pl.Expr:
             if dtype == pl.String:
-                value = parse_timestamps(pl.col(padded), zone, policy)
+                value = _timestamps.parse_timestamps(pl.col(padded), zone, policy)
                 if date_format:  # the user's format first, then the built-in ones
-                    own = parse_with_format(self.raw.str.strip_chars(), date_format, zone, policy)
+                    own = _timestamps.parse_with_format(
+                        self.raw.str.strip_chars(), date_format, zone, policy
+                    )
                     value = pl.coalesce(own, value)
                 return value
             if isinstance(dtype, pl.Datetime):
                 value = self.raw.dt.cast_time_unit("us")
                 if dtype.time_zone is None:
-                    value = localize(value, zone, policy)
+                    value = _timestamps.localize(value, zone, policy)
                 return value.dt.convert_time_zone("UTC")
             if dtype == pl.Date:
-                return localize(self.raw.cast(pl.Datetime("us")), zone, policy)
+                return _timestamps.localize(self.raw.cast(pl.Datetime("us")), zone, policy)
             if dtype.is_numeric():
-                return from_epoch(self.raw.cast(pl.Float64))
+                return _timestamps.from_epoch(self.raw.cast(pl.Float64))
             raise self.unsupported("timestamps")
 
         text, padded = f"__cx_text_{self.name}", f"__cx_padded_{self.name}"
         if dtype == pl.String:
             helpers = (
-                {**helpers[0], text: normalize_timestamps(self.raw)},
-                {padded: pad_timestamps(pl.col(text))},
+                {**helpers[0], text: _timestamps.normalize_timestamps(self.raw)},
+                {padded: _timestamps.pad_timestamps(pl.col(text))},
             )
         value = parse(timezone, ambiguous)
         checks = [*self.missing()]
-        if _changes_clocks(timezone):  # wall times a daylight-saving change skips or repeats
+        if _timestamps.changes_clocks(
+            timezone
+        ):  # wall times a daylight-saving change skips or repeats
             anywhere = self.is_present & parse("UTC", "earliest").is_not_null()
             first = parse(timezone, "earliest").is_not_null()
             checks.append(self.check(NONEXISTENT_LOCAL_TIME, anywhere & ~first))
@@ -528,42 +589,12 @@ class _Column:
         checks.append(self.check(ABSURD_TIMESTAMP, absurd))
         return Conversion(helpers, pl.when(self.is_present).then(value), checks)
 
-
-@functools.cache
-def _changes_clocks(timezone: str) -> bool:
-    """Whether ``timezone`` has had daylight saving since 1990 (Europe/Berlin yes,
-    Asia/Ho_Chi_Minh and Asia/Bangkok no): only then are wall times checked for it."""
-    try:
-        zone = zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    offsets = {datetime(year, month, 1, tzinfo=zone).utcoffset() for year in range(1990, 2031)
-               for month in (1, 4, 7, 10)}  # fmt: skip
-    return len(offsets) > 1
-
-
-# -- the ledger ---------------------------------------------------------------------------
-
-
-def _flag_duplicates(
-    frame: pl.LazyFrame, source_columns: tuple[str, ...], *, customers: bool
-) -> pl.LazyFrame:
-    """Reject later copies of clean rows; for customers, later rows of a clean customer_id."""
-    clean_so_far = pl.col(REASON).is_null()
-    ok = clean_so_far.alias("__cx_ok")
-    duplicate = clean_so_far & ~pl.struct(ok, *source_columns).is_first_distinct()
-    reason = pl.when(duplicate).then(pl.lit(DUPLICATE_ROW))
-    column = pl.when(duplicate).then(pl.lit("*"))
-    value = pl.lit(None, pl.String)
-    if customers:  # one row per customer
-        still_ok = (clean_so_far & ~duplicate).alias("__cx_ok")
-        customer = pl.col(_OUT + "customer_id")
-        repeat = still_ok & ~pl.struct(still_ok, customer).is_first_distinct()
-        reason = reason.when(repeat).then(pl.lit(DUPLICATE_CUSTOMER_ID))
-        column = column.when(repeat).then(pl.lit("customer_id"))
-        value = pl.when(repeat).then(customer)
-    return frame.with_columns(
-        pl.coalesce(REASON, reason.otherwise(None)).alias(REASON),
-        pl.coalesce(COLUMN, column.otherwise(None)).alias(COLUMN),
-        pl.when(clean_so_far).then(value).otherwise(pl.col(VALUE)).alias(VALUE),
-    )
+    def fast_timestamp(self, parsed: str) -> Conversion:
+        """Text timestamps that all read in one ISO format, parsed as ``parsed`` (a column);
+        no value is missing-but-present, unparseable or skipped by a clock change."""
+        absurd = (self.out < pl.lit(_EARLIEST)) | (self.out >= pl.lit(_LATEST))
+        return Conversion(
+            ({f"__cx_present_{self.name}": self.raw.is_not_null()},),
+            pl.col(parsed),
+            [*self.missing(), self.check(ABSURD_TIMESTAMP, absurd)],
+        )
