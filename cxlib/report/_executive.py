@@ -3,6 +3,7 @@ write the index and ``summary.json`` into the site about to be published."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,21 +71,32 @@ def _customers(change: dict[str, Any], summary: dict[str, Any]) -> int:
     return round(base * share)
 
 
-def _computed(dataset: Dataset, outcomes: list[Any], stages: list[dict]) -> list[Headline]:
-    """The headlines computed here: the biggest stall (from the summary's ``stages``, moving
-    on from each stage among settled customers), and friction → churn."""
+def computed_headlines(dataset: Dataset, stages: list[dict]) -> list[Headline]:
+    """The headlines the report computes itself, from the data, before the pages run: the
+    biggest stall (from the summary's ``stages``, moving on from each stage among settled
+    customers) and friction → churn. Their pages are named when the index is written."""
     found: list[Headline] = []
     if stages and not needs.missing(dataset, "stages"):
         stall = headlines.biggest_stall(dataset, pl.DataFrame(stages))
         if stall is not None:
-            page = _page_of(outcomes, "stage", stall.stage) or _page_of(outcomes, "journey-map")
-            found.append(Headline(stall.text, stall.kind, stall.customers, page, stage=stall.stage))
+            found.append(stall)
     if not needs.missing(dataset, "churn", "friction"):
         friction = headlines.friction_churn(dataset)
         if friction is not None:
-            page = _page_of(outcomes, "churn")
-            found.append(Headline(friction.text, friction.kind, friction.customers, page))
+            found.append(friction)
     return found
+
+
+def _on_pages(found: list[Headline], outcomes: list[Any]) -> list[Headline]:
+    """The computed headlines linked to the pages that show their evidence."""
+    placed = []
+    for h in found:
+        if h.kind == "stall":
+            page = _page_of(outcomes, "stage", h.stage) or _page_of(outcomes, "journey-map")
+        else:
+            page = _page_of(outcomes, "churn")
+        placed.append(dataclasses.replace(h, page=page))
+    return placed
 
 
 def _banners(site: Path, changes: list[dict[str, Any]], pages: dict[str, list[str]]) -> None:
@@ -107,9 +119,16 @@ def _banners(site: Path, changes: list[dict[str, Any]], pages: dict[str, list[st
         target.write_text(markup, encoding="utf-8")
 
 
-def write_index(dataset: Dataset, site: Path, result: Any, figures: list[kpis.KPI]) -> None:
+def write_index(
+    dataset: Dataset,
+    site: Path,
+    result: Any,
+    figures: list[kpis.KPI],
+    computed: list[Headline],
+) -> None:
     """Rank the findings, mark changes on their pages, write index.html and summary.json;
-    ``figures`` are the headline KPIs the summary was made from."""
+    ``figures`` are the headline KPIs the summary was made from, ``computed`` the headlines
+    of :func:`computed_headlines`. Needs none of ``dataset``'s tables, only its counts."""
     summary, outcomes = result.summary, result.outcomes
     changes = summary.get("changes", [])
     pages = _change_pages(changes, outcomes)
@@ -124,7 +143,7 @@ def write_index(dataset: Dataset, site: Path, result: Any, figures: list[kpis.KP
         for change in changes
         if change["credible"]
     ]
-    found += _computed(dataset, outcomes, summary.get("stages", []))
+    found += _on_pages(computed, outcomes)
     for outcome in outcomes:
         found += list(outcome.headlines)
     ranked = headlines.rank(found)
