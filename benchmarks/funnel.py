@@ -37,7 +37,6 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,7 +44,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _measure import max_rss_mb  # noqa: E402
+from _measure import child, max_rss_mb  # noqa: E402
 from _synthetic import STEPS, cached_touchpoints, label, parse_size  # noqa: E402
 
 WITHIN = "7d"
@@ -306,15 +305,7 @@ def measure(engine: str, path: str) -> dict:
 
 def run_child(engine: str, path: Path, timeout: float) -> dict:
     """One measurement in a fresh interpreter, so its memory high-water mark is its own."""
-    command = [sys.executable, __file__, "--child", engine, "--data", str(path)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
-    if done.returncode != 0:
-        tail = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
-        return {"error": tail[0]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child(__file__, ["--child", engine, "--data", str(path)], timeout)
 
 
 def measure_size(
