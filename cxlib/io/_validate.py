@@ -22,7 +22,7 @@ it ``user``), so ledgers of differently shaped files line up and privacy masking
 canonical name works; ``value`` is the raw text from the source.
 
 Everything is a polars expression, so it runs lazily and streams. An eager load reads the
-source first and leaves out steps no value of it needs (``_numbers.TextFacts``, ISO text
+source first and leaves out steps no value of it needs (``_text.TextFacts``, ISO text
 timestamps parsed once): the same checks, less work. Ledger details: failing rows only.
 """
 
@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from cxlib._errors import DataError
-from cxlib.io import _numbers, _timestamps
+from cxlib.io import _numbers, _text, _timestamps
 from cxlib.io._read import EXPORT_REJECT, RAGGED, ROW, SOURCE, Raw
 from cxlib.io._schema import (
     EARLIEST_TS,
@@ -178,11 +178,11 @@ def validate(
                 f"one value per row; map {name} to another column, or flatten the export"
             )
         wanted[name] = source_dtype
-    facts: dict[str, _numbers.TextFacts] = {}
+    facts: dict[str, _text.TextFacts] = {}
     fast: dict[str, str] = {}
     if data is not None:
         texts = [mapping[n] for n, d in wanted.items() if d == pl.String and n != "comment"]
-        facts = _numbers.text_facts(data, texts)
+        facts = _text.text_facts(data, texts)
         for name, dtype in schema.columns.items():
             if dtype == UTC_TS and wanted.get(name) == pl.String and not date_format:
                 data, found = _timestamps.parse_iso_column(
@@ -203,7 +203,7 @@ def validate(
             source,
             wanted[name],
             required=name in schema.required,
-            facts=facts.get(source, _numbers.ANYTHING),
+            facts=facts.get(source, _text.ANYTHING),
         )
         if dtype == UTC_TS:
             conversions[name] = (
@@ -395,9 +395,7 @@ class _Column:
     source: str
     dtype: pl.DataType
     required: bool
-    facts: _numbers.TextFacts = (
-        _numbers.ANYTHING
-    )  # what the column's text holds (text columns only)
+    facts: _text.TextFacts = _text.ANYTHING  # what the column's text holds (text columns only)
 
     @property
     def raw(self) -> pl.Expr:
@@ -434,10 +432,10 @@ class _Column:
         if self.dtype == pl.String and not self.facts.edge_space:  # no value needs stripping
             present = self.raw.is_not_null()  # and none is empty
             if null_tokens:
-                present = present & ~self.raw.is_in(_numbers.NULL_SPELLINGS)
+                present = present & ~self.raw.is_in(_text.NULL_SPELLINGS)
         elif self.dtype == pl.String:
             stripped = self.raw.str.strip_chars()
-            blank = stripped.is_in(_numbers.NULL_SPELLINGS) if null_tokens else stripped == ""
+            blank = stripped.is_in(_text.NULL_SPELLINGS) if null_tokens else stripped == ""
             present = self.raw.is_not_null() & ~blank
         elif self.dtype.is_float():
             present = self.raw.is_not_null() & ~self.raw.is_nan()
@@ -458,10 +456,10 @@ class _Column:
         )
 
     def text(self, *, strip: bool = True) -> Conversion:
-        facts = self.facts if self.dtype == pl.String else _numbers.ANYTHING
+        facts = self.facts if self.dtype == pl.String else _text.ANYTHING
         value = self.as_text.str.strip_chars() if strip and facts.edge_space else self.as_text
         # a check that no value of the column can fail is left out
-        has_control = self.as_text.str.contains_any(_numbers.CONTROL_CHARACTERS)
+        has_control = self.as_text.str.contains_any(_text.CONTROL_CHARACTERS)
         control = [self.check(CONTROL_CHARACTER, has_control)]
         control = control if facts.control else []
         if self.name == "customer_id" and not (facts.edge_space or facts.invisible or facts.dot):
@@ -479,7 +477,7 @@ class _Column:
             )
         # an id is no id when invisible (zero-width characters) or a null word ("null",
         # "None", "NaN", "N/A"): those rows are rejected as missing, not loaded as a customer
-        value = value.str.replace_all(_numbers.INVISIBLE, "").str.strip_chars()
+        value = value.str.replace_all(_text.INVISIBLE, "").str.strip_chars()
         value = value.str.replace(r"^(\d+)\.0+$", "${1}")  # "13085.0" is the id 13085
         return Conversion(
             (self.present(null_tokens=True),),

@@ -1,0 +1,76 @@
+"""The words and characters that make a text value no value or a bad one, and what a whole
+text column holds (:class:`TextFacts`), so that the loaders leave out the steps no value of
+it needs."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import polars as pl
+
+# Text that means "no value" in number and timestamp columns (compared lower-cased).
+NULL_TOKENS = ["", "na", "n/a", "nan", "null", "none"]
+CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # not tab, newline or carriage return
+# The same characters for ``str.contains_any`` (one automaton over the bytes: a third of the
+# cost of the regular expression per value; no UTF-8 sequence holds these bytes otherwise).
+CONTROL_CHARACTERS = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
+INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff\u00ad]"  # zero-width characters, soft hyphen
+# The null words in every upper/lower-case spelling: ``is_in`` on these equals
+# ``to_lowercase().is_in(NULL_TOKENS)`` (no non-ASCII character lower-cases to one of their
+# letters) without making a lower-cased copy of every value.
+NULL_SPELLINGS = sorted(
+    {"".join(c) for t in NULL_TOKENS for c in itertools.product(*({x, x.upper()} for x in t))}
+)
+_FACTS_SLICE = 2_000_000  # rows joined into one text at a time by _text_facts
+_SAMPLE = 10_000  # first rows that tell _text_facts whether a column repeats a few values
+# What TextFacts' flags look for, in their order, in values joined with line breaks (an
+# empty value makes two line breaks in a row: found as white space at a start).
+_FACT_PATTERNS = (r"(?m)^\s|\s$", CONTROL, INVISIBLE, r"\.")
+_ANY_FACT = "|".join(_FACT_PATTERNS)
+
+
+@dataclass(frozen=True)
+class TextFacts:
+    """What one text column holds, from all its values: each flag says that SOME value has it.
+
+    A step that cannot change or reject any value of the column is left out of its
+    conversion (``False`` everywhere is the clean column of a well-made export).
+    """
+
+    edge_space: bool  # white space at the start or end of a value, or an empty value
+    control: bool  # a control character (``CONTROL``)
+    invisible: bool  # a zero-width character or soft hyphen (``INVISIBLE``)
+    dot: bool  # a "."
+
+
+ANYTHING = TextFacts(edge_space=True, control=True, invisible=True, dot=True)
+
+
+def text_facts(data: pl.DataFrame, sources: list[str]) -> dict[str, TextFacts]:
+    """:class:`TextFacts` of the text columns ``sources`` of ``data``.
+
+    A column's values (its distinct values when its first rows repeat a few often, as
+    touchpoints and channels do) are joined with line breaks, a slice of rows at a time,
+    and searched once for anything a fact names; only where something is found is each
+    fact searched for on its own. Per value, the same searches cost several times more (a
+    call per value, and a new string for each strip).
+    """
+    facts = {}
+    for source in dict.fromkeys(sources):
+        values = data.get_column(source).cast(pl.String)
+        head = values.head(_SAMPLE)
+        if head.n_unique() * 10 < head.len():  # few distinct values: look at those only
+            values = values.unique()
+        flags = [False] * len(_FACT_PATTERNS)
+        for start in range(0, values.len(), _FACTS_SLICE):
+            part = values.slice(start, _FACTS_SLICE)
+            text = part.str.join("\n")
+            if text.item() == "" and part.null_count() < part.len():  # one value, empty
+                flags[0] = True
+            if not text.str.contains(_ANY_FACT).item():
+                continue
+            each = [text.str.contains(pattern).item() for pattern in _FACT_PATTERNS]
+            flags = [old or bool(new) for old, new in zip(flags, each, strict=True)]
+        facts[source] = TextFacts(*flags)
+    return facts
