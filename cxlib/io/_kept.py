@@ -59,17 +59,14 @@ def load(source: str | os.PathLike[str] | Config, *, lazy: bool = False) -> Data
     config = _config(source)
     key = (str(Path(source).resolve()), lazy)
     stamp = _stamp(config)
-    if key in _kept and _kept[key][0] == stamp:
-        _, dataset, caught = _kept[key]
-        for warning in caught:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, 0)
-        return dataclasses.replace(dataset)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        dataset = _load(config, lazy=lazy)
-    for warning in caught:
+    if key not in _kept or _kept[key][0] != stamp:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loaded = _load(config, lazy=lazy)
+        _kept[key] = (stamp, loaded, list(caught))
+    _, dataset, caught = _kept[key]
+    for warning in caught:  # every load warns as the first did
         warnings.warn_explicit(warning.message, warning.category, warning.filename, 0)
-    _kept[key] = (stamp, dataset, list(caught))
     return dataclasses.replace(dataset)
 
 

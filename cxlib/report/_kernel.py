@@ -83,13 +83,14 @@ def skip_slow_imports() -> None:
 
 def cpu_seconds() -> float:
     """CPU seconds (user + system) the worker's kernel has used so far; 0 without one."""
-    if _kernel is None:
+    pid = _kernel_pid()
+    if pid is None:
         return 0.0
     import psutil
 
     try:
-        times = psutil.Process(_kernel.provisioner.pid).cpu_times()
-    except (psutil.Error, AttributeError):
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
         return 0.0
     return times.user + times.system + times.children_user + times.children_system
 
