@@ -415,7 +415,19 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="folder of NN-topic.ipynb notebooks (default: the repository's)",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once (default 2)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="notebooks run at once, at most (default 2; fewer when they would pass --memory)",
+    )
+    parser.add_argument(
+        "--memory",
+        default=None,
+        metavar="SIZE",
+        help="memory budget of the run, e.g. 6GB or 800MB (default: a quarter of the "
+        "machine's memory); decides how many notebooks run at once",
+    )
     parser.add_argument(
         "--timeout", type=int, default=600, help="seconds a notebook cell may run (default 600)"
     )
@@ -436,6 +448,25 @@ def _parameters(pairs: Sequence[str]) -> dict[str, object]:
     return parameters
 
 
+_UNITS = {"": 1, "K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}
+
+
+def _megabytes(size: str | None) -> float | None:
+    """``--memory``: a size such as ``6GB``, ``6G``, ``6 GiB`` or ``800MB``, in MB (plain
+    numbers are MB; units are powers of 1024)."""
+    if size is None:
+        return None
+    text = size.strip().upper().removesuffix("B").removesuffix("I")
+    number, unit = text.rstrip("KMGT").strip(), text[len(text.rstrip("KMGT")) :]
+    try:
+        value = float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        value = 0.0
+    if not value > 0:
+        raise DataError(f"--memory {size!r}: give a size such as 6GB or 800MB")
+    return value
+
+
 def _report(args: argparse.Namespace) -> int:
     import logging
 
@@ -453,6 +484,7 @@ def _report(args: argparse.Namespace) -> int:
             notebooks_dir=args.notebooks,
             jobs=args.jobs,
             timeout=args.timeout,
+            memory_mb=_megabytes(args.memory),
         )
     except ReportBusy as err:
         print(f"error: {err}", file=sys.stderr)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gc
 import html
 import logging
-import multiprocessing.util
 import os
 import re
 import shutil
@@ -15,19 +14,20 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import polars as pl
+
 import cxlib.i18n as i18n
 from cxlib._errors import DataError, os_errors_as_data_errors
 from cxlib.io import load
 from cxlib.pages import headlines, kpis, needs
 from cxlib.pages.headlines import Headline
-from cxlib.report import _kernel, _summary
+from cxlib.report import _kernel, _lanes, _summary
 from cxlib.report._executive import computed_headlines, write_index
 from cxlib.report._html import export_html, unavailable_page
 from cxlib.report._notify import notify
@@ -39,7 +39,7 @@ from cxlib.report._plan import (
     plan,
     report_notebooks,
 )
-from cxlib.report._publish import die_with_parent, exclusive, publish
+from cxlib.report._publish import exclusive, publish
 
 if TYPE_CHECKING:
     from cxlib.io import Dataset
@@ -115,28 +115,23 @@ class ReportResult:
         return [o for o in self.outcomes if o.status in ("not available", "skipped")]
 
 
-def _start_worker(folder: str, language: str) -> None:
-    """In a worker: die with the run (:func:`cxlib.report._publish.die_with_parent`; the
-    notebook kernels a worker starts stop when it does), log to a file, and speak the
-    report's language (the pages' translated prose); its kernel (:mod:`._kernel`) is shut
-    down when it exits."""
-    die_with_parent()
-    multiprocessing.util.Finalize(None, _kernel.shutdown, exitpriority=10)
-    _log_to_files(folder)
-    i18n.use(language)
-
-
-def _log_to_files(folder: str) -> None:
+def _log_to_files(folder: str | Path) -> None:
     """In a worker: send library log records (jupyter_client, zmq, papermill) to a file.
 
     Otherwise Python prints warnings of loggers without handlers to stderr, e.g. a zmq
     callback's traceback while a failed notebook's kernel shuts down; the CLI promises one
     line per error and no tracebacks. The file stays with a failed run's notebooks.
     """
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(Path(folder) / f"worker-{os.getpid()}.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    folder = Path(folder)
+    path = folder / f"worker-{os.getpid()}.log"
     root = logging.getLogger()
+    if [getattr(h, "baseFilename", None) for h in root.handlers] == [str(path)]:
+        return  # set by this worker's previous page
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    for old in root.handlers:
+        old.close()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
 
@@ -173,11 +168,14 @@ def _sections_left_out(notebook: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _execute(job: Job, workdir: Path, timeout: int) -> Outcome:
-    """Run one notebook with papermill in the worker's kernel and export it; runs in a
-    worker process."""
+def _execute(job: Job, workdir: Path, timeout: int, language: str) -> Outcome:
+    """Run one notebook with papermill in the worker's kept kernel and export it; runs in a
+    worker process (:mod:`._lanes`), which logs to a file of the run's folder and speaks
+    the report's language (the pages' translated prose)."""
     import nbformat
 
+    _log_to_files(workdir / "worker-logs")
+    i18n.use(language)
     executed = workdir / "executed" / f"{job.name}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     start, cpu = time.perf_counter(), _cpu_now()
@@ -247,15 +245,18 @@ def _leave_out(jobs: list[Job], dataset: Dataset) -> tuple[list[Job], list[Outco
     return run, left_out
 
 
-def _release_tables(dataset: Dataset) -> None:
+def _release_tables(dataset: Dataset) -> float:
     """Drop the dataset's tables from this process once every figure the run takes from
     them is computed: each kernel loads its own, and the index needs only the counts
     (``read``, ``rejects``). At 10M touchpoints that is about a gigabyte the run does not
-    hold twice over, nor pass to the workers it forks."""
+    hold while its kernels run. Returns the tables' in-memory size in MB."""
+    tables = (dataset.touchpoints, dataset.surveys, dataset.customers)
+    size = sum(t.estimated_size("mb") for t in tables if isinstance(t, pl.DataFrame))
     dataset.touchpoints = dataset.touchpoints.clear()
     dataset.surveys = None if dataset.surveys is None else dataset.surveys.clear()
     dataset.customers = None if dataset.customers is None else dataset.customers.clear()
     gc.collect()
+    return size
 
 
 def _cpu_tree() -> float:
@@ -301,6 +302,7 @@ def run_report(
     notebooks_dir: str | Path | None = None,
     jobs: int = 2,
     timeout: int = 600,
+    memory_mb: float | None = None,
 ) -> ReportResult:
     """Execute every report notebook on ``data`` and publish HTML into ``out``.
 
@@ -320,9 +322,12 @@ def run_report(
     notebooks_dir : str or Path, optional
         Where the ``NN-*.ipynb`` notebooks are (default: the repository's ``notebooks/``).
     jobs : int
-        Notebooks executed at once.
+        Notebooks executed at once, at most: fewer when the kernels would not fit in the
+        memory budget (see :mod:`cxlib.report._lanes`).
     timeout : int
         Seconds a single cell may run.
+    memory_mb : float, optional
+        The memory budget of the run in MB (default: a quarter of the machine's memory).
 
     Returns
     -------
@@ -350,12 +355,25 @@ def run_report(
         raise DataError(
             f"{notebooks}: no report notebooks (NN-topic.ipynb) found; pass --notebooks DIR"
         )
-    dataset = load(data)  # fails fast, with a DataError, on unusable input
-    i18n.use(dataset.config.locale)
-    check_skip(dataset.config.report_skip, pages, dataset.config.source)
-    todo = plan(notebooks, data, dict(parameters or {}), dataset.stages.stages)
-    with exclusive(out):
-        return _run(dataset, data, out, todo, pages, jobs=jobs, timeout=timeout, started=started)
+    # the workers are forked before the data is loaded (see _lanes)
+    with _lanes.Lanes(min(max(1, jobs), len(pages))) as lanes:
+        dataset = load(data)  # fails fast, with a DataError, on unusable input
+        i18n.use(dataset.config.locale)
+        check_skip(dataset.config.report_skip, pages, dataset.config.source)
+        todo = plan(notebooks, data, dict(parameters or {}), dataset.stages.stages)
+        with exclusive(out):
+            return _run(
+                dataset,
+                data,
+                out,
+                todo,
+                pages,
+                lanes=lanes,
+                jobs=max(1, jobs),
+                memory_mb=memory_mb,
+                timeout=timeout,
+                started=started,
+            )
 
 
 def _run(
@@ -365,7 +383,9 @@ def _run(
     todo: list[Job],
     pages: list[str],
     *,
+    lanes: _lanes.Lanes,
     jobs: int,
+    memory_mb: float | None,
     timeout: int,
     started: tuple[float, float],
 ) -> ReportResult:
@@ -388,25 +408,23 @@ def _run(
             target = workdir / "site" / f"{outcome.job.name}.html"
             unavailable_page(target, outcome.job.title, outcome.missing)
     computed = computed_headlines(dataset, summary.get("stages", []))
-    _release_tables(dataset)  # the workers, forked next, and the rest of the run need none
+    size_mb = _release_tables(dataset)  # the rest of the run needs none of the rows
+    n = _lanes.plan(jobs, len(todo), size_mb, memory_mb)
     bar = _progress(len(todo))
-    quiet = (str(workdir / "worker-logs"), i18n.current())
-    with ProcessPoolExecutor(max(1, jobs), initializer=_start_worker, initargs=quiet) as pool:
-        futures = {pool.submit(_execute, job, workdir, timeout): job for job in todo}
-        for future in as_completed(futures):
-            outcome = future.result()
-            result.outcomes.append(outcome)
-            status = "ok" if outcome.ok else f"FAILED: {outcome.error}"
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix_str(outcome.job.name)
-            log.info("%s (%.1fs) %s", outcome.job.name, outcome.seconds, status)
-            for section in outcome.sections:
-                log.info(
-                    "%s: a section left out: not available for this data: %s",
-                    outcome.job.name,
-                    section,
-                )
+    for outcome in lanes.run(n, _execute, todo, workdir, timeout, i18n.current()):
+        result.outcomes.append(outcome)
+        status = "ok" if outcome.ok else f"FAILED: {outcome.error}"
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(outcome.job.name)
+        log.info("%s (%.1fs) %s", outcome.job.name, outcome.seconds, status)
+        for section in outcome.sections:
+            log.info(
+                "%s: a section left out: not available for this data: %s",
+                outcome.job.name,
+                section,
+            )
+    lanes.close()  # the workers and their kernels are done: their CPU time counts from here
     if bar is not None:
         bar.close()
     result.outcomes.sort(key=lambda o: o.job.name)
