@@ -17,6 +17,9 @@ from cxlib.pages._labels import LABELS, WORDS
 PALETTE = ["#1f5f8b", "#e07a1f", "#2a9d8f", "#c44536", "#7b5ea7", "#8a8a8a", "#e9c46a"]
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
 WIDTH = 560
+EMBED = {"renderer": "svg"}
+"""vega-embed's options for live charts: SVG, crisp text and the marks in the page's DOM
+(as in the static reports), where a reader's browser and the tests can find them."""
 
 
 @alt.theme.register("cx", enable=True)

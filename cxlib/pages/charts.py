@@ -4,7 +4,10 @@ Every builder takes the small tidy frame an analysis returns (never raw touchpoi
 returns an ``alt.Chart``; labels are plain language, not column names. One switch decides
 how charts render:
 
-* ``use("interactive")`` — JupyterLab renders Vega-Lite itself (tooltips, zoom);
+* ``use("interactive")`` — each chart is an ``alt.JupyterChart`` widget (tooltips, clicks)
+  whose Vega JavaScript comes bundled from vl-convert (``offline=True``), so charts draw in
+  JupyterLab without internet access: no CDN (altair's default renderer loads Vega from
+  jsDelivr, and JupyterLab's own Vega renderer does not take Vega-Lite 6);
 * ``use("static")`` — charts become inline SVG (vl-convert), so an exported HTML page needs
   no JavaScript, no CDN and no network. Scheduled reports use this.
 
@@ -33,6 +36,7 @@ import polars as pl
 from cxlib._engine import to_polars
 from cxlib.pages._chart_base import (
     COUNT,
+    EMBED,
     FONT,
     PALETTE,
     WIDTH,
@@ -53,6 +57,7 @@ from cxlib.pages._model_charts import (
 )
 
 __all__ = [
+    "EMBED",
     "FONT",
     "Mode",
     "PALETTE",
@@ -82,7 +87,8 @@ Mode = Literal["interactive", "static"]
 
 
 def use(mode: Mode = "interactive") -> Mode:
-    """Choose how charts render: ``"interactive"`` (JupyterLab) or ``"static"`` (inline SVG).
+    """Choose how charts render: ``"interactive"`` (JupyterLab, offline) or ``"static"``
+    (inline SVG).
 
     Examples
     --------
@@ -92,7 +98,7 @@ def use(mode: Mode = "interactive") -> Mode:
     if mode == "static":  # both in the report's language (_chart_base.localize)
         alt.renderers.enable(renderer("svg"))
     elif mode == "interactive":
-        alt.renderers.enable(renderer("default"))
+        alt.renderers.enable(renderer("jupyter"), offline=True, embed_options=EMBED)
     else:
         raise ValueError(f"mode={mode!r}; use 'interactive' or 'static'")
     alt.data_transformers.disable_max_rows()

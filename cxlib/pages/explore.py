@@ -277,7 +277,7 @@ class FunnelExplorer:
             )
         self.status = widgets.HTML()
         alt.JupyterChart.enable_offline()  # the chart's JavaScript from vl-convert: no CDN
-        self.chart = alt.JupyterChart(None)
+        self.chart = alt.JupyterChart(None, embed_options=charts.EMBED)
         self.table = widgets.HTML()
         self.panel = widgets.HTML()
         controls = [self.steps, widgets.HBox([self.within, self.by]), self.order, self.period]

@@ -22,12 +22,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
-from test_funnel_properties import event_logs
 
 import cxlib as cx
 from cxlib.pages.explore import FunnelExplorer
 
 ROOT = Path(__file__).resolve().parents[2]
+# the funnel tests' log generator, importable when tests/pages runs on its own too (pytest
+# puts a test file's folder on sys.path only once it collects that file)
+sys.path.insert(0, str(ROOT / "tests" / "journey" / "funnel"))
+from test_funnel_properties import event_logs  # noqa: E402
+
 SAMPLE = ROOT / "data" / "sample"
 STEPS = ("visit", "product_view", "add_to_cart", "checkout", "purchase")
 
@@ -235,6 +239,15 @@ def test_explorer_displays_as_one_widget(fresh):
     bundle = fresh._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == fresh.widget.model_id
+
+
+def test_explorer_chart_draws_with_bundled_javascript_as_svg(fresh):
+    """No CDN: the widget's module is vl-convert's bundle of Vega (JupyterLab offline)."""
+    module = fresh.chart._esm
+    assert len(module) > 100_000  # Vega and Vega-Lite inside
+    assert not re.search(r"""from\s*["']https?:""", module)
+    assert "esm.sh" not in module and "cdn.jsdelivr" not in module
+    assert fresh.chart.embed_options == {"renderer": "svg"}
 
 
 # --------------------------------------------------------------------------- drop-off panel
