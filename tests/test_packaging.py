@@ -35,8 +35,16 @@ def test_environment_yml_lists_the_same_runtime_dependencies_as_pyproject():
 
 
 def test_required_packages_are_runtime_dependencies():
-    required = {"jupyterlab", "pandas", "polars", "altair", "ipywidgets", "papermill", "nbval"}
+    required = {"jupyterlab", "pandas", "polars", "altair", "ipywidgets", "papermill"}
     assert required <= set(_pyproject_runtime())
+
+
+def test_nbval_is_required_by_the_tests_and_the_conda_environment():
+    # nbval runs the notebooks as tests; it pulls in pytest, so `make report` goes without it
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    test = dict(_name_and_spec(r) for r in extras["optional-dependencies"]["test"])
+    assert "nbval" in test and "nbval" not in _pyproject_runtime()
+    assert "  - nbval>=0.11" in (ROOT / "environment.yml").read_text().splitlines()
 
 
 def test_cx_command_is_an_entry_point():
