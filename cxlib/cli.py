@@ -408,7 +408,14 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="notebook parameter, e.g. -p funnel_within=3d (repeatable)",
+        help="notebook parameter, e.g. -p funnel_within=3d (repeatable); a key no report "
+        "notebook declares is an error",
+    )
+    parser.add_argument(
+        "--list-params",
+        action="store_true",
+        help="list every report notebook's parameters (name, default, comment) and exit; "
+        "loads no data",
     )
     parser.add_argument(
         "--notebooks",
@@ -448,6 +455,30 @@ def _parameters(pairs: Sequence[str]) -> dict[str, object]:
     return parameters
 
 
+def _list_or_check_parameters(args: argparse.Namespace, parameters: dict[str, object]) -> bool:
+    """``--list-params``: print the notebooks' parameters and return True. Otherwise check
+    the ``-p`` keys against them before any data is loaded, and return False."""
+    from cxlib.report import (
+        check_parameters,
+        default_notebooks_dir,
+        describe_parameters,
+        list_params_command,
+        report_parameters,
+    )
+
+    notebooks = Path(args.notebooks) if args.notebooks else default_notebooks_dir()
+    declared = report_parameters(notebooks)
+    if not declared:
+        raise DataError(
+            f"{notebooks}: no report notebooks (NN-topic.ipynb) found; pass --notebooks DIR"
+        )
+    if args.list_params:
+        print(describe_parameters(declared))
+        return True
+    check_parameters(parameters, declared, listing=list_params_command(notebooks))
+    return False
+
+
 _UNITS = {"": 1, "K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}
 
 
@@ -472,6 +503,9 @@ def _report(args: argparse.Namespace) -> int:
 
     from cxlib.report import ReportBusy, run_report
 
+    parameters = _parameters(args.parameter)
+    if _list_or_check_parameters(args, parameters):
+        return EXIT_OK
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     logging.getLogger("cx.report").addHandler(handler)
@@ -480,7 +514,7 @@ def _report(args: argparse.Namespace) -> int:
         result = run_report(
             args.config or args.data or "data/sample",
             args.out,
-            parameters=_parameters(args.parameter),
+            parameters=parameters,
             notebooks_dir=args.notebooks,
             jobs=args.jobs,
             timeout=args.timeout,

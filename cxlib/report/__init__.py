@@ -16,23 +16,40 @@ it (one page for a per-stage notebook); a notebook named in ``[report] skip`` of
 not run and is listed as skipped. Neither fails the run. A notebook that raises does: the
 run exits non-zero, keeps the failed executed notebook (with its traceback) in
 ``<out>.failed-<run id>/`` and leaves the last good report, if any, untouched.
+
+``-p key=value`` reaches every notebook whose cell tagged ``parameters`` declares ``key``; a
+key no notebook declares, or one the run sets itself (``data``, ``render``), is refused
+before anything runs (:mod:`cxlib.report._params`); ``cx report --list-params`` lists them.
 """
 
 from cxlib.report._html import export_html, unavailable_page
 from cxlib.report._index import index_page
-from cxlib.report._plan import Job, default_notebooks_dir, plan
+from cxlib.report._params import Parameter, check_parameters, describe_parameters, parameters_of
+from cxlib.report._plan import (
+    Job,
+    default_notebooks_dir,
+    list_params_command,
+    plan,
+    report_parameters,
+)
 from cxlib.report._publish import ReportBusy
 from cxlib.report._run import Outcome, ReportResult, run_report
 
 __all__ = [
     "Job",
     "Outcome",
+    "Parameter",
     "ReportBusy",
     "ReportResult",
+    "check_parameters",
     "default_notebooks_dir",
+    "describe_parameters",
     "export_html",
     "index_page",
+    "list_params_command",
+    "parameters_of",
     "plan",
+    "report_parameters",
     "run_report",
     "unavailable_page",
 ]

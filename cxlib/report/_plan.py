@@ -20,6 +20,7 @@ import cxlib.i18n as i18n
 from cxlib._engine import close_match, did_you_mean
 from cxlib._errors import DataError
 from cxlib.pages import needs
+from cxlib.report._params import Parameter, check_parameters, parameters_of
 
 PATTERN = "[0-9][0-9]-*.ipynb"
 
@@ -47,6 +48,32 @@ def default_notebooks_dir() -> Path:
 def report_notebooks(notebooks_dir: Path) -> list[Path]:
     """The report notebooks of a folder: every ``NN-topic.ipynb``, in name order."""
     return sorted(notebooks_dir.glob(PATTERN))
+
+
+def report_parameters(notebooks_dir: Path) -> dict[Path, tuple[Parameter, ...]]:
+    """Every report notebook (``NN-topic.ipynb``) of ``notebooks_dir``, with the parameters
+    its cell tagged ``parameters`` declares.
+
+    Examples
+    --------
+    >>> declared = report_parameters(default_notebooks_dir())
+    >>> [p.name for p in declared[default_notebooks_dir() / "00-data-health.ipynb"]]
+    ['data', 'render', 'every']
+    """
+    return {notebook: parameters_of(notebook) for notebook in report_notebooks(notebooks_dir)}
+
+
+def list_params_command(notebooks_dir: Path) -> str:
+    """The command listing the parameters of ``notebooks_dir``'s notebooks, for messages.
+
+    Examples
+    --------
+    >>> list_params_command(default_notebooks_dir())
+    'cx report --list-params'
+    """
+    if notebooks_dir.resolve() == default_notebooks_dir().resolve():
+        return "cx report --list-params"
+    return f"cx report --list-params --notebooks {notebooks_dir}"
 
 
 # The titles of the project's report pages, in the report's language; another notebook's
@@ -112,17 +139,27 @@ def slug(name: str) -> str:
 def plan(
     notebooks_dir: Path, data: Path, parameters: Mapping[str, Any], stages: Sequence[str]
 ) -> list[Job]:
-    """The jobs of a run: every ``NN-*.ipynb``, per-stage notebooks once per stage."""
-    import papermill as pm
+    """The jobs of a run: every ``NN-*.ipynb``, per-stage notebooks once per stage.
 
+    ``parameters`` (``-p key=value``) reach the notebooks declaring them; ``data`` and
+    ``render`` are the run's own. ``stage`` runs the per-stage notebook for that stage only.
+
+    Raises
+    ------
+    DataError
+        For a key no notebook declares (with a close match and how to list them), for
+        ``data`` or ``render``, or for a ``stage`` that is not one of ``stages``.
+    """
+    declared = report_parameters(notebooks_dir)
+    check_parameters(parameters, declared, listing=list_params_command(notebooks_dir))
+    _check_stage(parameters, stages)
     jobs = []
-    for notebook in report_notebooks(notebooks_dir):
-        declared = pm.inspect_notebook(str(notebook))
+    for notebook, params in declared.items():
+        names = {p.name for p in params}
         page_needs = needs_of(notebook)
-        given = {k: v for k, v in parameters.items() if k in declared}
-        base = {"data": str(data), "render": "static", **given}
-        base = {k: v for k, v in base.items() if k in declared}
-        if "stage" in declared and "stage" not in parameters:
+        given = {"data": str(data), "render": "static", **parameters}
+        base = {k: v for k, v in given.items() if k in names}
+        if "stage" in names and "stage" not in parameters:
             for i, stage in enumerate(stages, start=1):
                 jobs.append(
                     Job(
@@ -136,6 +173,17 @@ def plan(
         else:
             jobs.append(Job(notebook, base, notebook.stem, _title(notebook), page_needs))
     return jobs
+
+
+def _check_stage(parameters: Mapping[str, Any], stages: Sequence[str]) -> None:
+    """``-p stage=NAME`` names a stage of the model (empty: the notebook's own choice)."""
+    stage = str(parameters.get("stage", "")).strip()
+    if stage and stage not in stages:
+        raise DataError(
+            f"-p stage={stage!r}: not a stage of the journey model; "
+            f"{close_match(stage, list(stages))}the stages are "
+            + ", ".join(repr(s) for s in stages)
+        )
 
 
 def one_page(jobs: Sequence[Job]) -> Job:
