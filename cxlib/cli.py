@@ -455,16 +455,13 @@ def _parameters(pairs: Sequence[str]) -> dict[str, object]:
     return parameters
 
 
-def _list_or_check_parameters(args: argparse.Namespace, parameters: dict[str, object]) -> bool:
-    """``--list-params``: print the notebooks' parameters and return True. Otherwise check
-    the ``-p`` keys against them before any data is loaded, and return False."""
-    from cxlib.report import (
-        check_parameters,
-        default_notebooks_dir,
-        describe_parameters,
-        list_params_command,
-        report_parameters,
-    )
+def _list_parameters(args: argparse.Namespace) -> bool:
+    """``--list-params``: print the notebooks' parameters and return True (no data is
+    read); otherwise return False (``run_report`` checks the ``-p`` keys before it reads
+    any data)."""
+    if not args.list_params:
+        return False
+    from cxlib.report import default_notebooks_dir, describe_parameters, report_parameters
 
     notebooks = Path(args.notebooks) if args.notebooks else default_notebooks_dir()
     declared = report_parameters(notebooks)
@@ -472,11 +469,8 @@ def _list_or_check_parameters(args: argparse.Namespace, parameters: dict[str, ob
         raise DataError(
             f"{notebooks}: no report notebooks (NN-topic.ipynb) found; pass --notebooks DIR"
         )
-    if args.list_params:
-        print(describe_parameters(declared))
-        return True
-    check_parameters(parameters, declared, listing=list_params_command(notebooks))
-    return False
+    print(describe_parameters(declared))
+    return True
 
 
 _UNITS = {"": 1, "K": 2**-10, "M": 1, "G": 2**10, "T": 2**20}
@@ -504,7 +498,7 @@ def _report(args: argparse.Namespace) -> int:
     from cxlib.report import ReportBusy, run_report
 
     parameters = _parameters(args.parameter)
-    if _list_or_check_parameters(args, parameters):
+    if _list_parameters(args):
         return EXIT_OK
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))

@@ -31,13 +31,16 @@ from cxlib.report import _kernel, _lanes, _summary
 from cxlib.report._executive import computed_headlines, write_index
 from cxlib.report._html import export_html, unavailable_page
 from cxlib.report._notify import notify
+from cxlib.report._params import check_parameters
 from cxlib.report._plan import (
     Job,
     check_skip,
     default_notebooks_dir,
+    list_params_command,
     one_page,
     plan,
     report_notebooks,
+    report_parameters,
 )
 from cxlib.report._publish import exclusive, publish
 
@@ -355,6 +358,8 @@ def run_report(
         raise DataError(
             f"{notebooks}: no report notebooks (NN-topic.ipynb) found; pass --notebooks DIR"
         )
+    declared = report_parameters(notebooks)  # -p keys checked before any data is read
+    check_parameters(dict(parameters or {}), declared, listing=list_params_command(notebooks))
     # the workers are forked before the data is loaded (see _lanes)
     with _lanes.Lanes(min(max(1, jobs), len(pages))) as lanes:
         dataset = load(data)  # fails fast, with a DataError, on unusable input
