@@ -25,9 +25,10 @@ import polars as pl
 from cxlib._errors import DataError
 from cxlib.io import _exports as exports
 from cxlib.io import _validate
+from cxlib.io._codes import few_distinct
 from cxlib.io._explain import explain_rejects
 from cxlib.io._read import Raw, polars_error, read_raw
-from cxlib.io._schema import SCHEMAS
+from cxlib.io._schema import SCHEMAS, resolve_columns
 from cxlib.io._stages import StageModel, stage_model
 from cxlib.io._timestamps import check_date_format
 from cxlib.privacy import mask_pii
@@ -151,10 +152,13 @@ def read_touchpoints(
         Return a :class:`Loaded` ``(data, rejects, read)`` instead of the frame alone.
         Without it, rejected rows raise one warning saying how many and how to see them.
     lazy : bool, default False
-        Return a ``LazyFrame``: rows are read, checked and staged when it is collected.
-        With ``with_rejects=True`` the ledger and the row count are computed when first
-        asked for (``Loaded.rejects``, ``Loaded.read``); without it they are computed now,
-        to warn about rejected rows (one pass over the source, no clean rows kept).
+        Return a ``LazyFrame`` and read nothing now (a CSV file excepted: its rows with
+        too few fields are found when it is opened). Each collect reads the source, checks
+        every row, computes the rejects ledger with the clean rows (one pass) and stages
+        them; without ``with_rejects`` it raises the rejected-rows warning then, on every
+        collect that rejects rows. With ``with_rejects=True`` the ledger and the row count
+        are computed when first asked for (``Loaded.rejects``, ``Loaded.read``: a pass of
+        their own). A source without data rows raises ``DataError`` at those points.
     stages : StageModel or str, optional
         The journey stage model (or a preset name); default the 5-stage model.
     format : str, optional
@@ -343,26 +347,34 @@ def _load(
         date_format=date_format,
         lazy=lazy,
         stages=stages,
+        warn=not with_rejects,
     )
     if with_rejects:
         return loaded
-    rejected = loaded.rejects.height
-    if rejected:
-        explained = explain_rejects(loaded.rejects).head(3).rows()
-        reasons = ", ".join(f"{rows} {reason}" for reason, rows, _, _ in explained)
-        hints = "".join(
-            f"{hint}: date_format={fmt!r} reads them; " if fmt else f"{hint}; "
-            for _, _, hint, fmt in explained
-            if hint
-        )
-        warnings.warn(
-            f"{loaded.rejects['source'][0]}: {rejected:,} of {loaded.read:,} {kind} rows rejected "
-            f"({reasons}); {hints}"
-            "pass with_rejects=True to get them, or run `cx validate`",
-            RejectedRowsWarning,
-            stacklevel=3,
-        )
+    if not lazy:  # a lazy frame warns when it is collected (load_table, warn=True)
+        warn_rejected(kind, loaded.rejects, loaded.read, stacklevel=4)
     return loaded.data
+
+
+def warn_rejected(kind: str, rejects: pl.DataFrame, read: int, *, stacklevel: int = 2) -> None:
+    """One ``RejectedRowsWarning`` saying how many of ``read`` rows ``rejects`` holds, the
+    main reasons with their fixes, and how to see them (nothing when it is empty)."""
+    if not rejects.height:
+        return
+    explained = explain_rejects(rejects).head(3).rows()
+    reasons = ", ".join(f"{rows} {reason}" for reason, rows, _, _ in explained)
+    hints = "".join(
+        f"{hint}: date_format={fmt!r} reads them; " if fmt else f"{hint}; "
+        for _, _, hint, fmt in explained
+        if hint
+    )
+    warnings.warn(
+        f"{rejects['source'][0]}: {rejects.height:,} of {read:,} {kind} rows rejected "
+        f"({reasons}); {hints}"
+        "pass with_rejects=True to get them, or run `cx validate`",
+        RejectedRowsWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def load_table(
@@ -380,6 +392,7 @@ def load_table(
     ambiguous: str = "earliest",
     export: str | None = None,
     identity: Sequence[str] = (),
+    warn: bool = False,
 ) -> Loaded:
     """Read one table of ``kind`` with its ledger; what every public loader calls.
 
@@ -388,6 +401,13 @@ def load_table(
     the source is that export (``"ga4"``, ``[formats]`` in cx.toml), read by its reader.
     ``identity``: the ``[identity]`` id columns; a source without ``customer_id`` gets one
     from the first of them each row has (stitching replaces it), so it still loads.
+
+    ``lazy``: nothing is read now (a CSV file excepted: its short rows are found when it is
+    opened, ``_read``). Each collect of ``Loaded.data`` reads the source, runs every check
+    on every row and computes the ledger with the clean rows (one pass); with ``warn`` it
+    raises a ``RejectedRowsWarning`` then when rows are rejected. ``Loaded.rejects`` and
+    ``Loaded.read`` are computed when first asked for (a pass of their own). A source
+    without data rows raises ``DataError`` at either point.
     """
     _check_timezone(timezone)
     check_date_format(date_format)
@@ -403,26 +423,45 @@ def load_table(
     options = {"columns": columns, "timezone": timezone, "date_format": date_format}
     if lazy:  # the validation runs when the data are collected, the ledger when asked for
         plan = _validate.validate(raw, SCHEMAS[kind], ambiguous=ambiguous, **options)
-        (first,) = _collect(raw, [raw.frame.head(1).select(pl.len())])
-        if first.item() == 0:
-            _no_rows(plan.label, kind)
 
         def count() -> tuple[pl.DataFrame, int]:
             ledger = _validate.rejects(plan)
             rejects, counted = _collect(raw, [ledger, plan.frame.select(pl.len())])
+            if counted.item() == 0:
+                _no_rows(plan.label, kind)
             return rejects, counted.item()
 
-        return Loaded(_finish(_validate.clean(plan), model, lazy=True), count=count)
+        def collected(annotated: pl.DataFrame) -> pl.DataFrame:
+            if annotated.height == 0:
+                _no_rows(plan.label, kind)
+            frames = [
+                _validate.clean(plan, annotated.lazy()),
+                _validate.rejects(plan, annotated.lazy()),
+            ]
+            data, rejects = pl.collect_all(frames)
+            if warn:
+                warn_rejected(kind, rejects, annotated.height)
+            return _finish(data, model)
+
+        schema = _finish(_validate.clean(plan), model, lazy=True).collect_schema()
+        data = plan.frame.map_batches(collected, schema=schema)  # no pushdown into the plan
+        return Loaded(data, count=count)
     else:  # the source in memory first: its columns are looked at to skip needless work
         (source,) = _collect(raw, [raw.frame])
-        plan = _validate.validate(raw, SCHEMAS[kind], ambiguous=ambiguous, data=source, **options)
+        named = _touchpoint_codes(raw, kind, columns, source)  # (column, distinct, codes)
+        distinct = {named[0]: named[1]} if named else None
+        plan = _validate.validate(
+            raw, SCHEMAS[kind], ambiguous=ambiguous, data=source, distinct=distinct, **options
+        )
         del source
         (annotated,) = _collect(raw, [plan.frame])
         read = annotated.height
         clean, rejects = _validate.split(plan, annotated)
         del annotated
         (data,) = _collect(raw, [clean])
-        data = _finish(data, model)
+        # no row rejected: the clean touchpoints are the source's, row for row (stripped)
+        codes = (named[1].str.strip_chars(), named[2]) if named and data.height == read else None
+        data = _finish(data, model, codes=codes)
     if read == 0:
         _no_rows(plan.label, kind)
     return Loaded(data, rejects, read)
@@ -468,18 +507,25 @@ def _with_identity(
 
 
 def _finish(
-    frame: pl.DataFrame | pl.LazyFrame, model: StageModel | None, *, lazy: bool = False
+    frame: pl.DataFrame | pl.LazyFrame,
+    model: StageModel | None,
+    *,
+    lazy: bool = False,
+    codes: tuple[pl.Series, pl.Series] | None = None,
 ) -> pl.DataFrame | pl.LazyFrame:
     """Mask contact details in comments (:func:`cxlib.privacy.mask_pii`: no page or export
     can show what was never loaded); add the journey stage to touchpoints, keeping
     canonical columns in schema order. ``lazy``: ``frame`` is a lazy load's, staged when
-    it is collected."""
+    it is collected. ``codes``: ``(distinct, codes)`` with ``frame``'s touchpoints equal to
+    ``distinct.gather(codes)``, each name staged once."""
     if "comment" in frame.collect_schema().names():
         frame = frame.with_columns(mask_pii(pl.col("comment")))
     if model is None:
         return frame
     names = frame.collect_schema().names()
-    if not lazy:
+    if codes is not None and isinstance(frame, pl.DataFrame):
+        staged = model._assign_codes(frame, *codes)
+    elif not lazy:
         staged = model.assign(frame)
     else:  # staged batch by batch when collected: the model places each name on its own
         columns = [c for c in ("touchpoint", "stage") if c in names]
@@ -491,6 +537,23 @@ def _finish(
         staged = frame.with_columns(stage.alias("stage"))
     canonical = [c for c in SCHEMAS["touchpoints"].columns if c in names or c == "stage"]
     return staged.select(*canonical, *(c for c in names if c not in canonical))
+
+
+def _touchpoint_codes(
+    raw: Raw, kind: str, columns: Mapping[str, str] | None, source: pl.DataFrame
+) -> tuple[str, pl.Series, pl.Series] | None:
+    """The source column of touchpoints, its distinct names as written and each row's
+    code, when a few names repeat (:func:`cxlib.io._codes.few_distinct`); None otherwise."""
+    if kind != "touchpoints":
+        return None
+    name = resolve_columns(raw, SCHEMAS[kind], columns).get("touchpoint")
+    if name is None or source.schema[name] != pl.String:
+        return None
+    found = few_distinct(source.get_column(name))
+    if found is None:
+        return None
+    distinct, codes = found
+    return name, distinct, codes
 
 
 def _stage_model(stages: StageModel | str | None) -> StageModel:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from cxlib._errors import DataError
+from cxlib.io._codes import few_distinct
 from cxlib.io._synonyms import ROLE_STAGES, role_of
 
 # The sample's touchpoints, grouped by the stage they belong to in each preset.
@@ -140,23 +141,50 @@ class StageModel:
         """Return touchpoints with a ``stage`` column from this model.
 
         A non-null ``stage`` already in the data wins: it records what the source system knew.
+        A DataFrame whose touchpoints repeat a few names is staged once per name
+        (:func:`cxlib.io._codes.few_distinct`), then the stages are gathered row by row.
         """
-        mapping = {**self._by_role(touchpoints), **self.mapping}
-        mapped = pl.col("touchpoint").replace_strict(mapping, default=None, return_dtype=pl.String)
         names = touchpoints.collect_schema().names()
+        found = None
+        if isinstance(touchpoints, pl.DataFrame) and "touchpoint" in names:
+            column = touchpoints.get_column("touchpoint")
+            found = few_distinct(column) if column.dtype == pl.String else None
+        if found is not None:
+            return self._assign_codes(touchpoints, *found)
+        unique = None
+        if "touchpoint" in names and self.name in ROLE_STAGES:
+            unique = touchpoints.lazy().select(pl.col("touchpoint").unique()).collect()
+        mapping = {**self._by_role(None if unique is None else unique.to_series()), **self.mapping}
+        mapped = pl.col("touchpoint").replace_strict(mapping, default=None, return_dtype=pl.String)
         stage = pl.coalesce(pl.col("stage"), mapped) if "stage" in names else mapped
         return touchpoints.with_columns(stage.alias("stage"))
 
-    def _by_role(self, touchpoints: pl.DataFrame | pl.LazyFrame) -> dict[str, str]:
-        """Touchpoints the mapping does not name, placed by what their names say (as
-        ``cx init`` does: ``page_view`` is a visit, ``Order Completed`` buying, ...), for
-        the preset models; the mapping always wins."""
+    def _assign_codes(
+        self, touchpoints: pl.DataFrame, distinct: pl.Series, codes: pl.Series
+    ) -> pl.DataFrame:
+        """:meth:`assign` for a frame whose touchpoints are ``distinct.gather(codes)``
+        (:func:`cxlib.io._codes.few_distinct`): each name is staged once, then the stages
+        are gathered row by row."""
+        names = distinct.cast(pl.String)
+        mapping = {**self._by_role(names), **self.mapping}
+        stages = names.replace_strict(mapping, default=None, return_dtype=pl.String).gather(codes)
+        column = touchpoints.get_column("touchpoint")
+        if column.n_chunks() > 1:  # in the frame's chunks: no copy of the other columns
+            stages = _chunked_like(stages, column.chunk_lengths())
+        mapped = pl.lit(stages.alias("stage"))
+        if "stage" in touchpoints.columns:
+            mapped = pl.coalesce(pl.col("stage"), mapped)
+        return touchpoints.with_columns(mapped.alias("stage"))
+
+    def _by_role(self, touchpoints: pl.Series | None) -> dict[str, str]:
+        """Touchpoint names (``touchpoints``: each once) the mapping does not name, placed
+        by what their names say (as ``cx init`` does: ``page_view`` is a visit, ``Order
+        Completed`` buying, ...), for the preset models; the mapping always wins."""
         roles = ROLE_STAGES.get(self.name)
-        if roles is None or "touchpoint" not in touchpoints.collect_schema().names():
+        if roles is None or touchpoints is None:
             return {}
-        unique = touchpoints.lazy().select(pl.col("touchpoint").unique()).collect()
         found = {}
-        for name in unique.get_column("touchpoint").drop_nulls().to_list():
+        for name in touchpoints.drop_nulls().cast(pl.String).to_list():
             stage = roles.get(role_of(name) or "")
             if name not in self.mapping and stage in self.stages:
                 found[name] = stage
@@ -170,6 +198,16 @@ class StageModel:
             schema={"stage_index": pl.Int32, "stage": pl.String, "touchpoint": pl.String},
             orient="row",
         ).sort("stage_index", "touchpoint")
+
+
+def _chunked_like(values: pl.Series, lengths: list[int]) -> pl.Series:
+    """``values`` cut into chunks of ``lengths`` (slices, not copies): a column added to a
+    frame whose chunks differ from its own makes polars copy every column into one chunk."""
+    starts = [0]
+    for length in lengths[:-1]:
+        starts.append(starts[-1] + length)
+    parts = [values.slice(start, length) for start, length in zip(starts, lengths, strict=True)]
+    return pl.concat(parts, rechunk=False)
 
 
 def stage_model(

@@ -153,14 +153,15 @@ def validate(
     date_format: str | None = None,
     ambiguous: str = "earliest",
     data: pl.DataFrame | None = None,
+    distinct: Mapping[str, pl.Series] | None = None,
 ) -> Plan:
     """Convert ``raw`` to the canonical columns of ``schema`` and flag bad rows.
 
     ``date_format`` (checked by the caller) is tried first on text timestamps; a wall time
     that occurs twice in ``timezone`` is read as ``ambiguous`` says (``"earliest"``,
     ``"latest"``, or ``"reject"``: into the ledger). ``data``: ``raw.frame`` already
-    collected; its text columns are looked at (:class:`TextFacts`) so that steps that
-    cannot change any of its values are skipped, and the plan reads from it.
+    collected; its text columns are looked at (:class:`TextFacts`; ``distinct``: the known
+    distinct values of some) to skip steps that change none of its values; the plan reads it.
     """
     mapping = resolve_columns(raw, schema, columns)
     source_schema = raw.frame.collect_schema()
@@ -182,7 +183,7 @@ def validate(
     fast: dict[str, str] = {}
     if data is not None:
         texts = [mapping[n] for n, d in wanted.items() if d == pl.String and n != "comment"]
-        facts = _text.text_facts(data, texts)
+        facts = _text.text_facts(data, texts, distinct)
         for name, dtype in schema.columns.items():
             if dtype == UTC_TS and wanted.get(name) == pl.String and not date_format:
                 data, found = _timestamps.parse_iso_column(
@@ -463,10 +464,10 @@ class _Column:
         control = [self.check(CONTROL_CHARACTER, has_control)]
         control = control if facts.control else []
         if self.name == "customer_id" and not (facts.edge_space or facts.invisible or facts.dot):
-            # nothing to strip or remove, no "13085.0": the id is the text as it is
+            # the id as it is (nothing to strip, no "13085.0"); rows without one: rejected
             return Conversion(
                 (self.present(null_tokens=True),),
-                pl.when(self.is_present).then(value),
+                value if self.required else pl.when(self.is_present).then(value),
                 [*self.missing(), *control],
             )
         if self.name != "customer_id":
@@ -575,9 +576,7 @@ class _Column:
             )
         value = parse(timezone, ambiguous)
         checks = [*self.missing()]
-        if _timestamps.changes_clocks(
-            timezone
-        ):  # wall times a daylight-saving change skips or repeats
+        if _timestamps.changes_clocks(timezone):  # a daylight-saving change skips/repeats
             anywhere = self.is_present & parse("UTC", "earliest").is_not_null()
             first = parse(timezone, "earliest").is_not_null()
             checks.append(self.check(NONEXISTENT_LOCAL_TIME, anywhere & ~first))
@@ -585,7 +584,9 @@ class _Column:
         absurd = (self.out < pl.lit(_EARLIEST)) | (self.out >= pl.lit(_LATEST))
         checks.append(self.check(UNPARSEABLE_TIMESTAMP, self.is_present & self.out.is_null()))
         checks.append(self.check(ABSURD_TIMESTAMP, absurd))
-        return Conversion(helpers, pl.when(self.is_present).then(value), checks)
+        if not isinstance(dtype, (pl.Datetime, pl.Date)):  # these are null where absent
+            value = pl.when(self.is_present).then(value)
+        return Conversion(helpers, value, checks)
 
     def fast_timestamp(self, parsed: str) -> Conversion:
         """Text timestamps that all read in one ISO format, parsed as ``parsed`` (a column);
