@@ -24,6 +24,7 @@ from typing import Any
 from cxlib import _compat
 from cxlib._engine import MissingNameWarning
 from cxlib._errors import DataError
+from cxlib._progress import show_progress
 from cxlib.io import (
     Config,
     Dataset,
@@ -131,6 +132,7 @@ __all__ = [
     "read_surveys",
     "read_touchpoints",
     "retention",
+    "show_progress",
     "stage_model",
     "stage_summary",
     "stickiness",

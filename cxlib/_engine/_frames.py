@@ -151,6 +151,11 @@ def polars_lazy(frame: nw.LazyFrame) -> pl.LazyFrame | None:
     return native if isinstance(native, pl.LazyFrame) else None
 
 
+def is_eager(frame: object) -> bool:
+    """Whether ``frame`` is a polars DataFrame (in memory), not a LazyFrame or another kind."""
+    return isinstance(frame, pl.DataFrame)
+
+
 def eager(frame: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame | None:
     """A Dataset table as a polars DataFrame: LazyFrames collected, None kept as None."""
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame

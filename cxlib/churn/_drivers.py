@@ -22,6 +22,7 @@ import polars as pl
 from scipy import stats
 
 import cxlib.i18n as i18n
+from cxlib._progress import progress_bar
 from cxlib.churn._models import CrossValidated, Encoding
 
 # Plain-language names of the journey features of cxlib.churn.features.
@@ -99,6 +100,13 @@ def _auc_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return (ranks[:, positives].sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
 
 
+def _column_batches(n: int, p: int, repeats: int, batch_rows: int = 60_000) -> list[range]:
+    """The columns whose shuffled copies share one prediction call (about ``batch_rows``
+    rows at once)."""
+    per_batch = max(1, batch_rows // (repeats * n))
+    return [range(first, min(first + per_batch, p)) for first in range(0, p, per_batch)]
+
+
 def _permutation_drop(
     fitted: Any,
     X: np.ndarray,
@@ -107,19 +115,19 @@ def _permutation_drop(
     repeats: int,
     rng: np.random.Generator,
     batch_rows: int = 60_000,
+    bar: Any = None,
 ) -> np.ndarray:
     """Mean drop in ROC AUC per column when it is shuffled (``repeats`` shuffles each).
 
     The algorithm of scikit-learn's ``permutation_importance``, batched: the shuffled copies
     of several columns go through one ``predict_proba`` call and one vectorized AUC, because
-    on a few hundred rows the per-call overhead dominates (8 s against 1 s here).
+    on a few hundred rows the per-call overhead dominates (8 s against 1 s here). ``bar``,
+    a progress bar, advances by one per batch.
     """
     n, p = X.shape
     baseline = _auc_rows(y, fitted.predict_proba(X)[None, :, 1])[0]
     drops = np.zeros((p, repeats))
-    per_batch = max(1, batch_rows // (repeats * n))
-    for first in range(0, p, per_batch):  # batches of columns
-        columns = range(first, min(first + per_batch, p))
+    for columns in _column_batches(n, p, repeats, batch_rows):
         copies = np.repeat(X[None, :, :], len(columns) * repeats, axis=0)
         pairs = [(j, r) for j in columns for r in range(repeats)]
         for k, (j, _) in enumerate(pairs):
@@ -128,6 +136,8 @@ def _permutation_drop(
         auc = _auc_rows(y, proba)
         for k, (j, r) in enumerate(pairs):
             drops[j, r] = baseline - auc[k]
+        if bar is not None:
+            bar.update()
     return drops.mean(axis=1)
 
 
@@ -141,12 +151,15 @@ def permutation_drivers(
 ) -> pl.DataFrame:
     """``feature, importance, importance_low, importance_high, label, folds`` (AUC drop)."""
     rng = np.random.default_rng(random_state)
-    folds = np.vstack(
-        [
-            _permutation_drop(fitted, cv.X[test], cv.y[test], repeats=repeats, rng=rng)
-            for fitted, test in cv.fold_models[model]  # one pass per fold
-        ]
-    )
+    fits = cv.fold_models[model]
+    batches = sum(len(_column_batches(len(test), cv.X.shape[1], repeats)) for _, test in fits)
+    with progress_bar(total=batches, desc="churn drivers", unit="batch") as bar:
+        folds = np.vstack(
+            [
+                _permutation_drop(fitted, cv.X[test], cv.y[test], repeats=repeats, rng=rng, bar=bar)
+                for fitted, test in fits  # one pass per fold
+            ]
+        )
     mean = folds.mean(axis=0)
     k = folds.shape[0]
     half = (

@@ -27,6 +27,7 @@ import polars as pl
 
 from cxlib._engine import CUSTOMER, to_polars
 from cxlib._errors import DataError
+from cxlib._progress import progress
 
 MAX_CATEGORIES = 255  # HistGradientBoosting's limit (max_bins)
 OTHER = "(other)"
@@ -309,22 +310,26 @@ def cross_validate(
     predictions = {name: np.full(len(y), np.nan) for name in models}
     fitted: dict[str, list[tuple[Any, np.ndarray]]] = {name: [] for name in models}
     rows = []
-    for fold, (train, test) in enumerate(splitter.split(X, y), start=1):  # folds, not rows
-        for name, make in models.items():
-            with one_thread():
-                model = make().fit(X[train], y[train])
-                score = model.predict_proba(X[test])[:, 1]
-            predictions[name][test] = score
-            fitted[name].append((model, test))
-            rows.append(
-                (
-                    name,
-                    fold,
-                    roc_auc_score(y[test], score),
-                    average_precision_score(y[test], score),
-                    brier_score_loss(y[test], score),
-                )
+    fits = [  # folds x models, in the order they always ran
+        (fold, train, test, name, make)
+        for fold, (train, test) in enumerate(splitter.split(X, y), start=1)
+        for name, make in models.items()
+    ]
+    for fold, train, test, name, make in progress(fits, desc="cross-validation", unit="fit"):
+        with one_thread():
+            model = make().fit(X[train], y[train])
+            score = model.predict_proba(X[test])[:, 1]
+        predictions[name][test] = score
+        fitted[name].append((model, test))
+        rows.append(
+            (
+                name,
+                fold,
+                roc_auc_score(y[test], score),
+                average_precision_score(y[test], score),
+                brier_score_loss(y[test], score),
             )
+        )
     scores = pl.DataFrame(
         rows, schema=["model", "fold", "roc_auc", "pr_auc", "brier"], orient="row"
     )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cxlib._engine import is_eager
 from cxlib._errors import DataError
 from cxlib.io import _exports as exports
 from cxlib.io import _validate
@@ -523,7 +524,7 @@ def _finish(
     if model is None:
         return frame
     names = frame.collect_schema().names()
-    if codes is not None and isinstance(frame, pl.DataFrame):
+    if codes is not None and is_eager(frame):
         staged = model._assign_codes(frame, *codes)
     elif not lazy:
         staged = model.assign(frame)

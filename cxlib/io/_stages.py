@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from cxlib._engine import is_eager
 from cxlib._errors import DataError
 from cxlib.io._codes import few_distinct
 from cxlib.io._synonyms import ROLE_STAGES, role_of
@@ -146,7 +147,7 @@ class StageModel:
         """
         names = touchpoints.collect_schema().names()
         found = None
-        if isinstance(touchpoints, pl.DataFrame) and "touchpoint" in names:
+        if is_eager(touchpoints) and "touchpoint" in names:
             column = touchpoints.get_column("touchpoint")
             found = few_distinct(column) if column.dtype == pl.String else None
         if found is not None:

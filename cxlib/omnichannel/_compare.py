@@ -43,6 +43,7 @@ from cxlib._engine import (
     to_polars,
 )
 from cxlib._errors import DataError
+from cxlib._progress import progress
 from cxlib.journey import usable
 
 SEED_CLAIMS: Mapping[str, float] = {
@@ -294,7 +295,10 @@ def compare(
     rng = np.random.default_rng(seed)
     segments = {"omni": omni, "single": single}
     rows = []
-    for metric, description, num_col, den_col in metrics:
+    # one bootstrap per metric, drawn in this order (the seed's stream is shared)
+    for metric, description, num_col, den_col in progress(
+        metrics, desc="bootstrap intervals", unit="metric"
+    ):
         num_all = data.get_column(num_col).cast(pl.Float64).to_numpy()
         den_all = (
             data.get_column(den_col).cast(pl.Float64).to_numpy()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -151,11 +152,20 @@ def _ready(kernel: str, cwd: Path) -> Any:
         km = AsyncKernelManager(kernel_name=kernel)
         # as nbclient starts its kernels: no IPython history database on disk
         run_sync(km.start_kernel)(
-            cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"]
+            cwd=str(cwd),
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            env=_kernel_environment(),
         )
         _kernel = km
     run_sync(_run_code)(_kernel, _PREPARE)
     return _kernel
+
+
+def _kernel_environment() -> dict[str, str]:
+    """This process's environment with ``CX_PROGRESS=0``: no progress bars in the pages or
+    the log of a scheduled run, unless ``CX_PROGRESS=1`` asks for them (cxlib._progress)."""
+    asked = os.environ.get("CX_PROGRESS", "").strip() == "1"
+    return {**os.environ, "CX_PROGRESS": "1" if asked else "0"}
 
 
 async def _run_code(km: Any, code: str) -> None:

@@ -10,7 +10,6 @@ import logging
 import os
 import re
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -20,10 +19,10 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import polars as pl
-
 import cxlib.i18n as i18n
+from cxlib._engine import is_eager
 from cxlib._errors import DataError, os_errors_as_data_errors
+from cxlib._progress import progress_bar
 from cxlib.io import load
 from cxlib.pages import headlines, kpis, needs
 from cxlib.pages.headlines import Headline
@@ -254,7 +253,7 @@ def _release_tables(dataset: Dataset) -> float:
     (``read``, ``rejects``). At 10M touchpoints that is about a gigabyte the run does not
     hold while its kernels run. Returns the tables' in-memory size in MB."""
     tables = (dataset.touchpoints, dataset.surveys, dataset.customers)
-    size = sum(t.estimated_size("mb") for t in tables if isinstance(t, pl.DataFrame))
+    size = sum(t.estimated_size("mb") for t in tables if is_eager(t))
     dataset.touchpoints = dataset.touchpoints.clear()
     dataset.surveys = None if dataset.surveys is None else dataset.surveys.clear()
     dataset.customers = None if dataset.customers is None else dataset.customers.clear()
@@ -286,14 +285,6 @@ def _log_times(outcomes: list[Outcome]) -> None:
             o.cpu_seconds,
             peak,
         )
-
-
-def _progress(total: int):  # noqa: ANN202 - a tqdm bar or None
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        return tqdm(total=total, desc="cx report", unit="notebook")
-    return None
 
 
 @os_errors_as_data_errors
@@ -415,13 +406,12 @@ def _run(
     computed = computed_headlines(dataset, summary.get("stages", []))
     size_mb = _release_tables(dataset)  # the rest of the run needs none of the rows
     n = _lanes.plan(jobs, len(todo), size_mb, memory_mb)
-    bar = _progress(len(todo))
+    bar = progress_bar(total=len(todo), desc="cx report", unit="notebook")
     for outcome in lanes.run(n, _execute, todo, workdir, timeout, i18n.current()):
         result.outcomes.append(outcome)
         status = "ok" if outcome.ok else f"FAILED: {outcome.error}"
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix_str(outcome.job.name)
+        bar.update(1)
+        bar.set_postfix_str(outcome.job.name)
         log.info("%s (%.1fs) %s", outcome.job.name, outcome.seconds, status)
         for section in outcome.sections:
             log.info(
@@ -430,8 +420,7 @@ def _run(
                 section,
             )
     lanes.close()  # the workers and their kernels are done: their CPU time counts from here
-    if bar is not None:
-        bar.close()
+    bar.close()
     result.outcomes.sort(key=lambda o: o.job.name)
     if result.left_out:
         left_out = ", ".join(f"{o.job.name} ({o.status})" for o in result.left_out)

@@ -31,6 +31,7 @@ import polars as pl
 
 from cxlib._engine import lazy, require, to_polars
 from cxlib._errors import DataError
+from cxlib._progress import progress
 
 
 def _weights(corr: np.ndarray) -> np.ndarray:
@@ -167,7 +168,8 @@ def key_drivers(
     rng = np.random.default_rng(seed)
     boot_w, boot_s, boot_c = [], [], []
     with np.errstate(invalid="ignore", divide="ignore"):
-        for _ in range(n_boot):  # resamples, not rows: n_boot small fits
+        resamples = progress(range(n_boot), desc="key drivers bootstrap", unit="resample")
+        for _ in resamples:  # resamples, not rows: n_boot small fits
             pick = rng.integers(0, len(y), len(y))
             xs, ys = x[pick], y[pick]
             if np.any(xs.std(axis=0) == 0) or ys.std() == 0:
