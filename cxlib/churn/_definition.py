@@ -152,11 +152,13 @@ def seen_until(ds: Any, rule: ChurnDefinition) -> datetime:
 
 def _activity(ds: Any, end: datetime | None) -> pl.DataFrame:
     """``customer_id, first_touch, last_ts`` from the touchpoints up to ``end`` (inclusive)."""
-    touchpoints = eager(ds.touchpoints)
+    touchpoints = ds.touchpoints.lazy().select("customer_id", "ts")
     if end is not None:
         touchpoints = touchpoints.filter(pl.col("ts") <= end)
-    return touchpoints.group_by("customer_id").agg(
-        first_touch=pl.col("ts").min(), last_ts=pl.col("ts").max()
+    return (
+        touchpoints.group_by("customer_id")
+        .agg(first_touch=pl.col("ts").min(), last_ts=pl.col("ts").max())
+        .collect()
     )
 
 

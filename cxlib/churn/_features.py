@@ -35,7 +35,7 @@ class History:
     """What is known at ``as_of``: past touchpoints and answers, customers without outcomes."""
 
     as_of: datetime
-    touchpoints: pl.DataFrame
+    touchpoints: pl.LazyFrame  # a query: each feature reads only the columns it needs
     surveys: pl.DataFrame | None
     customers: pl.DataFrame | None
     population: pl.Series  # customer ids at risk at as_of
@@ -90,12 +90,12 @@ def history(
     (known to have churned by ``as_of`` otherwise). The outcome columns are ``churned``,
     ``churn_ts`` and the configured label (``[churn] label``).
     """
-    touchpoints = eager(ds.touchpoints).filter(pl.col("ts") < as_of)
+    touchpoints = ds.touchpoints.lazy().filter(pl.col("ts") < as_of)
     surveys = eager(ds.surveys)
     if surveys is not None:
         surveys = surveys.filter(pl.col("ts") < as_of)
     customers = eager(ds.customers)
-    population = touchpoints.get_column("customer_id").unique()
+    population = touchpoints.select(pl.col("customer_id").unique()).collect().to_series()
     if gone is not None:
         population = population.filter(~population.is_in(gone.implode()))
     outcome = {*OUTCOME_COLUMNS, ds.config.churn_label}
@@ -134,6 +134,7 @@ def journey_features(
     """Touchpoint features per customer at risk (see :func:`cxlib.churn.features`)."""
     as_of = past.as_of
     tp = past.touchpoints.filter(pl.col("customer_id").is_in(past.population.implode()))
+    names = tp.collect_schema().names()
     recent_30 = pl.col("ts") >= as_of - timedelta(days=30)
     prior_60 = (pl.col("ts") >= as_of - timedelta(days=90)) & ~recent_30
     is_friction = pl.col("touchpoint").is_in(list(friction))
@@ -142,14 +143,14 @@ def journey_features(
         pl.col("stage").replace_strict(
             {s: i for i, s in enumerate(stages)}, default=None, return_dtype=pl.Int32
         )
-        if "stage" in tp.columns
+        if "stage" in names
         else pl.lit(None, dtype=pl.Int32)
     )
     tp = tp.with_columns(stage_index.alias("_stage_index"))
     # revenue of conversions only: some exports put the product price on every event
     revenue = (
         pl.col("revenue").filter(is_purchase).fill_null(0).sum()
-        if "revenue" in tp.columns
+        if "revenue" in names
         else pl.lit(0.0)
     )
     stage_counts = [
@@ -203,14 +204,15 @@ def journey_features(
         pl.col("first_ts"),
         *[pl.col(f"stage_{_column_name(s)}").cast(pl.Int64) for s in stages],
     )
-    return out.join(_channel_mix(tp), on="customer_id", how="left")
+    return out.join(_channel_mix(tp), on="customer_id", how="left").collect()
 
 
-def _channel_mix(tp: pl.DataFrame) -> pl.DataFrame:
+def _channel_mix(tp: pl.LazyFrame) -> pl.LazyFrame:
     """Share of each customer's touchpoints on each of the most used channels."""
     top = (
         tp.group_by("channel")
         .len()
+        .collect()
         .sort(["len", "channel"], descending=[True, False])
         .head(MAX_CHANNELS)
         .get_column("channel")
@@ -249,10 +251,12 @@ def survey_features(past: History, *, kinds: tuple[str, ...] = ("nps", "csat")) 
 
 def friction_by_period(ds: Any, *, friction: tuple[str, ...], period: str) -> pl.DataFrame:
     """``customer_id, incidents, worst``: friction incidents, and the most in one period."""
-    tp = eager(ds.touchpoints).filter(pl.col("touchpoint").is_in(list(friction)))
+    tp = ds.touchpoints.lazy().filter(pl.col("touchpoint").is_in(list(friction)))
     per_period = tp.group_by("customer_id", pl.col("ts").dt.truncate(period).alias("_p")).len()
-    return per_period.group_by("customer_id").agg(
-        incidents=pl.col("len").sum().cast(pl.Int64), worst=pl.col("len").max().cast(pl.Int64)
+    return (
+        per_period.group_by("customer_id")
+        .agg(incidents=pl.col("len").sum().cast(pl.Int64), worst=pl.col("len").max().cast(pl.Int64))
+        .collect()
     )
 
 

@@ -35,11 +35,24 @@ CHANNEL_SEGMENTS = {
 
 def _channels(ds: Any, moment: datetime) -> pl.DataFrame:
     """``customer_id, first_channel, first_purchase_channel`` from touchpoints before ``as_of``."""
-    touchpoints = eager(ds.touchpoints).filter(pl.col("ts") < moment).sort("ts", "channel")
-    purchase = pl.col("touchpoint") == ds.config.conversion
-    return touchpoints.group_by("customer_id").agg(  # groups keep the sorted order
-        first_channel=pl.col("channel").first(),
-        first_purchase_channel=pl.col("channel").filter(purchase).first(),
+    before = (
+        ds.touchpoints.lazy()
+        .filter(pl.col("ts") < moment)
+        .select("customer_id", "ts", "channel", pl.col("touchpoint") == ds.config.conversion)
+    )
+    everyone = _first_channel(before, "first_channel")
+    buyers = _first_channel(before.filter(pl.col("touchpoint")), "first_purchase_channel")
+    return everyone.join(buyers, on="customer_id", how="left", nulls_equal=True).collect()
+
+
+def _first_channel(touchpoints: pl.LazyFrame, name: str) -> pl.LazyFrame:
+    """``customer_id, <name>``: the channel of each customer's first touchpoint (ties in time:
+    the first channel by name, a missing one first), without sorting all touchpoints."""
+    first = touchpoints.group_by("customer_id").agg(pl.col("ts").min())
+    return (
+        touchpoints.join(first, on=["customer_id", "ts"], nulls_equal=True)
+        .group_by("customer_id")
+        .agg(pl.col("channel").sort(nulls_last=False).first().alias(name))
     )
 
 

@@ -28,7 +28,8 @@ Polars fast paths (without ``by``; helpers in ``_sorted``): transitions without 
 sort one 126-bit key per event (:func:`sort_by_customer`, as retention does); with sessions,
 transitions and the journeys of :func:`sequences` come from one plain sort by customer,
 session, time and touchpoint (:func:`sort_by_journey`). Neighbours are then read off the
-sorted rows (NumPy, running sums); no window runs. Paths are joined in one group-by.
+sorted rows (NumPy, running sums); no window runs. Journeys in that order become lists of
+touchpoint codes cut at their first rows (:func:`ordered_paths`): no group-by, no sort.
 """
 
 from __future__ import annotations
@@ -54,13 +55,20 @@ from cxlib._engine import (
     with_micros,
 )
 from cxlib._errors import DataError
-from cxlib.journey._sorted import bits_for, changes, sort_by_customer, sort_by_journey
+from cxlib.journey._sorted import (
+    bits_for,
+    count_pairs,
+    ordered_paths,
+    sort_by_customer,
+    sort_by_journey,
+)
 
 SESSION = "session_id"
 ARROW = " → "
 START, END = "(start)", "(end)"
 MORE = "…"
 OTHER = "(other)"  # the pooled row, in parentheses like "(start)" and "(end)"
+JOURNEY = "__journey"  # key of journeys numbered in order (rows in that order)
 
 
 def _by_columns(by: str | Sequence[str] | None) -> list[str]:
@@ -96,7 +104,9 @@ def sequences(
 
     Returns the events (``customer_id``, ``__t``, ``touchpoint``, ``by...``) with the key
     columns of their journey and ``__pos`` (1-based position in it), materialized, and the
-    list of key columns. ``by`` values are those of the journey's first event.
+    list of key columns. ``by`` values are those of the journey's first event. On the polars
+    fast path (no ``by``) the keys are ``customer_id`` (a number per customer instead of the
+    id: the callers only count customers) and ``JOURNEY``, and rows are in journey order.
     """
     gap = parse_duration(session_gap, name="session_gap")
     if gap is not None and gap <= 0:
@@ -160,23 +170,24 @@ def _fast_sequences(
     if native is None or schema["touchpoint"] != nw.String or schema[CUSTOMER].is_float():
         return None  # a float id may be NaN, which the sort's neighbour test would split
     sessions = SESSION in schema
-    ordered = sort_by_journey(native, SESSION if sessions else None, gap)
+    ordered = sort_by_journey(native, SESSION if sessions else None, gap).lazy()
     row = pl.int_range(pl.len(), dtype=pl.Int64)
-
-    def since(flag: str, value: pl.Expr) -> pl.Expr:  # value minus its value at the last flag
-        return value - pl.when(pl.col(flag)).then(value).forward_fill()
-
-    # Numbered 1, 2, ... within the partition, as the portable running sum over it.
-    ordered = ordered.with_columns(
-        (since("__part", pl.col("__new").cast(pl.Int64).cum_sum()) + 1).alias("__seq")
+    # Integer keys (grouping by them is cheaper than by ids and session texts): customers
+    # and journeys numbered in sorted order, each journey's number unique over all customers.
+    ordered = ordered.select(
+        pl.col("__first").cum_sum().cast(pl.Int64).alias(CUSTOMER),
+        pl.col("__new").cum_sum().cast(pl.Int64).alias(JOURNEY),
+        "__new",
+        "__t",
+        "touchpoint",
     )
     if collapse_repeats:  # a journey's first event always stays
         ordered = ordered.filter(
             pl.col("__new") | (pl.col("touchpoint") != pl.col("touchpoint").shift(1))
         )
-    keys = [CUSTOMER, "__session", "__lone", "__seq"] if sessions else [CUSTOMER, "__seq"]
-    positions = ordered.select(*keys, "__t", "touchpoint", (since("__new", row) + 1).alias("__pos"))
-    return nw.from_native(positions.lazy()), keys
+    start = row - pl.when(pl.col("__new")).then(row).forward_fill()
+    positions = ordered.select(CUSTOMER, JOURNEY, "__t", "touchpoint", (start + 1).alias("__pos"))
+    return nw.from_native(positions.collect().lazy()), [CUSTOMER, JOURNEY]
 
 
 def join_paths(steps: nw.LazyFrame, keys: list[str], position: str, label: str) -> nw.LazyFrame:
@@ -186,6 +197,8 @@ def join_paths(steps: nw.LazyFrame, keys: list[str], position: str, label: str) 
     are concatenated pairwise, so n steps take ceil(log2 n) group-by rounds in the engine.
     """
     native = polars_lazy(steps)
+    if native is not None and steps.collect_schema()[label] == nw.String and JOURNEY in keys:
+        return nw.from_native(ordered_paths(native.collect(), keys, label, ARROW).lazy())
     if native is not None and steps.collect_schema()[label] == nw.String:
         # polars lists a group's labels in order: one group-by instead of log2 n rounds (the
         # list, then list.join, is twice as fast as str.join inside the aggregation)
@@ -360,13 +373,14 @@ def _fast_transitions(touchpoints: Any, session_gap: str | timedelta | None) -> 
     names = native.select(pl.col("touchpoint").unique().sort()).collect().to_series().to_list()
     if not names:  # no usable event
         return None
+    labels = [*names, START, END]
     if SESSION in schema:  # a session id does not fit in the packed key: a plain sort
         if schema[CUSTOMER].is_float():  # a NaN id would split at every row
             return None
         ordered = sort_by_journey(native, SESSION, gap)
         code = ordered["touchpoint"].cast(pl.Enum(names)).to_physical().to_numpy()
         first, new = ordered["__first"].to_numpy(), ordered["__new"].to_numpy()
-        return _count_pairs(first, new, ordered["__t"].to_numpy(), code.astype(np.int64), names)
+        return count_pairs(first, new, ordered["__t"].to_numpy(), code.astype(np.int64), labels)
     low, high = native.select(pl.col("__t").min().alias("a"), pl.col("__t").max()).collect().row(0)
     shift, u = bits_for(len(names) - 1), pl.UInt64
     code = pl.col("touchpoint").cast(pl.Enum(names)).to_physical().cast(u)
@@ -378,38 +392,7 @@ def _fast_transitions(touchpoints: Any, session_gap: str | timedelta | None) -> 
     t = (fields >> np.uint64(shift)).view(np.int64)
     code = (fields & np.uint64((1 << shift) - 1)).astype(np.int64)
     new = first if gap is None else first | np.r_[False, np.diff(t) > gap]  # starts a journey
-    return _count_pairs(first, new, t, code, names)
-
-
-def _count_pairs(
-    first: np.ndarray, new: np.ndarray, t: np.ndarray, code: np.ndarray, names: list[str]
-) -> pl.DataFrame:
-    """The graph from events in journey order: ``first`` / ``new`` flag a customer's / a
-    journey's first event, ``code`` indexes ``names``; each event's pair is (its touchpoint,
-    the next one's or "(end)"), plus ("(start)", first) per journey."""
-    follows = ~new[1:]  # event i + 1 continues event i's journey
-    width = len(names) + 2  # touchpoint codes, then (start) and (end)
-    target = np.full(len(code), width - 1)
-    target[:-1][follows] = code[1:][follows]
-    pairs = np.concatenate([code * width + target, (width - 2) * width + code[new]])
-    customer, size = np.cumsum(first) - 1, width * width
-    customer = np.concatenate([customer, customer[new]])
-    transitions = np.bincount(pairs, minlength=size)
-    seen = pl.Series(customer * size + pairs).sort().to_numpy()  # distinct (customer, pair)
-    customers = np.bincount(seen[changes(seen)] % size, minlength=size)
-    gaps = pl.DataFrame({"__pair": pairs[: len(code) - 1][follows], "__gap": np.diff(t)[follows]})
-    medians = gaps.group_by("__pair").agg(pl.col("__gap").median().cast(pl.Float64))
-    present, labels = np.flatnonzero(transitions), [*names, START, END]
-    graph = pl.DataFrame(
-        {
-            "source": pl.Series([labels[i // width] for i in present], dtype=pl.String),
-            "target": pl.Series([labels[i % width] for i in present], dtype=pl.String),
-            "transitions": transitions[present].astype(np.int64),
-            "customers": customers[present].astype(np.int64),
-            "__pair": present.astype(np.int64),
-        }
-    )
-    return graph.join(medians.cast({"__pair": pl.Int64}), on="__pair", how="left").drop("__pair")
+    return count_pairs(first, new, t, code, labels)
 
 
 def path_variants(

@@ -9,6 +9,9 @@ read neighbours instead of running window functions:
   customer, then caller-packed fields). Fastest at scale; used without sessions.
 * :func:`sort_by_journey` — a plain polars sort by customer, session, time and touchpoint
   name, for logs cut into sessions (a session id does not fit in the packed key).
+
+Logs in that order are then read without sorting again: :func:`count_pairs` counts the
+directly-follows pairs, :func:`ordered_paths` joins each journey's touchpoints into a path.
 """
 
 from __future__ import annotations
@@ -107,3 +110,56 @@ def sort_by_journey(events: pl.LazyFrame, session: str | None, gap: int | None) 
         .with_columns(new.alias("__new"))
         .collect()
     )
+
+
+def ordered_paths(steps: pl.DataFrame, keys: list[str], label: str, separator: str) -> pl.DataFrame:
+    """One row per journey of ``steps`` already in journey order (each journey's rows
+    contiguous, in step order): its ``keys`` and ``__path``, the ``label`` values joined
+    with ``separator``. Journeys become lists of small label codes cut at their first rows
+    (no group-by, no sort), and each distinct list is joined into text once."""
+    starts = np.flatnonzero(changes(*[steps.get_column(key).to_numpy() for key in keys]))
+    names = steps.get_column(label).unique().drop_nulls().sort().to_list()
+    codes = steps.get_column(label).cast(pl.Enum(names)).to_physical()
+    offsets = pa.array(np.append(starts, steps.height).astype(np.int64))
+    lists = pa.LargeListArray.from_arrays(offsets, codes.to_arrow())
+    journeys = steps.select(keys).gather(starts).with_columns(__codes=pl.Series(_Capsule(lists)))
+    text = dict(enumerate(names))
+    distinct = journeys.select(pl.col("__codes").unique()).with_columns(
+        pl.col("__codes")
+        .list.eval(pl.element().replace_strict(text, return_dtype=pl.String))
+        .list.join(separator)
+        .alias("__path")
+    )
+    return journeys.join(distinct, on="__codes", how="left", nulls_equal=True).drop("__codes")
+
+
+def count_pairs(
+    first: np.ndarray, new: np.ndarray, t: np.ndarray, code: np.ndarray, labels: list[str]
+) -> pl.DataFrame:
+    """The graph from events in journey order: ``first`` / ``new`` flag a customer's / a
+    journey's first event, ``code`` indexes ``labels`` (the touchpoints, then the start and
+    end markers); each event's pair is (its touchpoint, the next one's or the end marker),
+    plus (the start marker, first) per journey."""
+    follows = ~new[1:]  # event i + 1 continues event i's journey
+    width = len(labels)  # touchpoint codes, then (start) and (end)
+    target = np.full(len(code), width - 1)
+    target[:-1][follows] = code[1:][follows]
+    pairs = np.concatenate([code * width + target, (width - 2) * width + code[new]])
+    customer, size = np.cumsum(first) - 1, width * width
+    customer = np.concatenate([customer, customer[new]])
+    transitions = np.bincount(pairs, minlength=size)
+    seen = pl.Series(customer * size + pairs).sort().to_numpy()  # distinct (customer, pair)
+    customers = np.bincount(seen[changes(seen)] % size, minlength=size)
+    gaps = pl.DataFrame({"__pair": pairs[: len(code) - 1][follows], "__gap": np.diff(t)[follows]})
+    medians = gaps.group_by("__pair").agg(pl.col("__gap").median().cast(pl.Float64))
+    present = np.flatnonzero(transitions)
+    graph = pl.DataFrame(
+        {
+            "source": pl.Series([labels[i // width] for i in present], dtype=pl.String),
+            "target": pl.Series([labels[i % width] for i in present], dtype=pl.String),
+            "transitions": transitions[present].astype(np.int64),
+            "customers": customers[present].astype(np.int64),
+            "__pair": present.astype(np.int64),
+        }
+    )
+    return graph.join(medians.cast({"__pair": pl.Int64}), on="__pair", how="left").drop("__pair")

@@ -31,20 +31,35 @@ def _check(ds: Dataset, stage: str) -> int:
     return ds.stages.index_of(stage)
 
 
+def _touchpoints(ds: Dataset, *columns: str) -> pl.LazyFrame:
+    """The touchpoints as a lazy query of ``columns`` only, so that polars reads no more."""
+    return ds.touchpoints.lazy().select(*columns)
+
+
+def _entered(ds: Dataset, stage: str) -> pl.LazyFrame:
+    """Per customer who reached ``stage``: ``customer_id, entered_at, channel``, the time and
+    channel of their first touchpoint in it (ties in time: the first touchpoint, then channel,
+    by name)."""
+    return (
+        _touchpoints(ds, "customer_id", "ts", "touchpoint", "channel", "stage")
+        .filter(pl.col("stage") == stage)
+        .group_by("customer_id")
+        .agg(
+            pl.col("ts").min().alias("entered_at"),
+            pl.col("channel").sort_by("ts", "touchpoint", "channel").first(),
+        )
+    )
+
+
 def entries(ds: Dataset, stage: str) -> pl.DataFrame:
     """Per customer who reached ``stage``: ``customer_id, entered_at, channel`` (of the first
     touchpoint in the stage), ``moved_on`` (bool) and ``moved_at``."""
     index = _check(ds, stage)
     later = list(ds.stages.stages[index + 1 :])
-    touchpoints = eager(ds.touchpoints)
-    first = (
-        touchpoints.filter(pl.col("stage") == stage)
-        .sort("customer_id", "ts", "touchpoint")
-        .group_by("customer_id", maintain_order=True)
-        .agg(pl.col("ts").first().alias("entered_at"), pl.col("channel").first())
-    )
+    first = _entered(ds, stage)
     moved = (
-        touchpoints.filter(pl.col("stage").is_in(later))
+        _touchpoints(ds, "customer_id", "ts", "stage")
+        .filter(pl.col("stage").is_in(later))
         .join(first.select("customer_id", "entered_at"), on="customer_id")
         .filter(pl.col("ts") >= pl.col("entered_at"))
         .group_by("customer_id")
@@ -54,6 +69,7 @@ def entries(ds: Dataset, stage: str) -> pl.DataFrame:
         first.join(moved, on="customer_id", how="left")
         .with_columns(pl.col("moved_at").is_not_null().alias("moved_on"))
         .sort("customer_id")
+        .collect()
     )
 
 
@@ -61,48 +77,60 @@ def channels(ds: Dataset, stage: str) -> pl.DataFrame:
     """Reach and volume by channel in the stage: ``channel, customers, touchpoints,
     touchpoints_per_customer, share_of_customers``."""
     _check(ds, stage)
-    touchpoints = eager(ds.touchpoints).filter(pl.col("stage") == stage)
-    total = max(touchpoints.get_column("customer_id").n_unique(), 1)
+    touchpoints = _touchpoints(ds, "customer_id", "channel", "stage").filter(
+        pl.col("stage") == stage
+    )
+    by_channel, total = pl.collect_all(
+        [
+            touchpoints.group_by("channel").agg(
+                pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
+                pl.len().cast(pl.Int64).alias("touchpoints"),
+            ),
+            touchpoints.select(pl.col("customer_id").n_unique()),
+        ]
+    )
+    # one chunk, as polars divides a chunk of one row by a scalar differently (exactly)
     return (
-        touchpoints.group_by("channel")
-        .agg(
-            pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
-            pl.len().cast(pl.Int64).alias("touchpoints"),
-        )
+        by_channel.rechunk()
         .with_columns(
             (pl.col("touchpoints") / pl.col("customers")).alias("touchpoints_per_customer"),
-            (pl.col("customers") / total).alias("share_of_customers"),
+            (pl.col("customers") / max(total.item(), 1)).alias("share_of_customers"),
         )
-        .sort("customers", descending=True)
+        .sort(["customers", "channel"], descending=[True, False])
     )
 
 
 def _neighbours(ds: Dataset, stage: str, *, before: bool, top: int) -> pl.DataFrame:
-    entered = entries(ds, stage).select("customer_id", "entered_at")
-    touchpoints = eager(ds.touchpoints).join(entered, on="customer_id")
+    _check(ds, stage)
+    entered = _entered(ds, stage).select("customer_id", "entered_at")
+    touchpoints = _touchpoints(ds, "customer_id", "ts", "touchpoint", "stage").join(
+        entered, on="customer_id"
+    )
+    # the touchpoint last before entering, or first after it outside the stage; ties in
+    # time are ordered by touchpoint, then stage, by name
+    order = pl.col("touchpoint", "stage").sort_by("ts", "touchpoint", "stage")
     if before:
         picked = (
             touchpoints.filter(pl.col("ts") < pl.col("entered_at"))
-            .sort("ts")
             .group_by("customer_id")
-            .agg(pl.col("touchpoint").last(), pl.col("stage").last())
+            .agg(order.last())
         )
     else:
         picked = (
             touchpoints.filter((pl.col("ts") > pl.col("entered_at")) & (pl.col("stage") != stage))
-            .sort("ts")
             .group_by("customer_id")
-            .agg(pl.col("touchpoint").first(), pl.col("stage").first())
+            .agg(order.first())
         )
-    everyone = entered.join(picked, on="customer_id", how="left").with_columns(
-        pl.col("touchpoint").fill_null("(nothing)"), pl.col("stage").fill_null("–")
-    )
-    counts = (
-        everyone.group_by("stage", "touchpoint")
+    everyone = (
+        entered.join(picked, on="customer_id", how="left")
+        .with_columns(pl.col("touchpoint").fill_null("(nothing)"), pl.col("stage").fill_null("–"))
+        .group_by("stage", "touchpoint")
         .agg(pl.len().cast(pl.Int64).alias("customers"))
-        .sort(["customers", "touchpoint"], descending=[True, False])
+        .collect()
+        .rechunk()
     )
-    total = max(everyone.height, 1)
+    counts = everyone.sort(["customers", "touchpoint", "stage"], descending=[True, False, False])
+    total = max(int(counts["customers"].sum()), 1)
     head = counts.head(top)
     rest = counts.slice(top)
     if rest.height:

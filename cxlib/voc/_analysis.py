@@ -137,7 +137,9 @@ def stalled_comments(ds: Dataset, stage: str, *, limit: int | None = 30) -> pl.D
     """
     answers = journey_answers(ds).join(_stalled(ds, stage), on="customer_id")
     themed = comment_themes(answers)
-    result = themed.sort("score", "ts").select(
+    # ties in score and time broken by customer and text: the join leaves rows in no set order
+    ties = [c for c in ("customer_id", "survey", "comment") if c in themed.columns]
+    result = themed.sort("score", "ts", *ties).select(
         "survey", "score", "category", "channel", "language", "theme", "comment"
     )
     return result if limit is None else result.head(limit)

@@ -108,7 +108,8 @@ def journey_answers(
     """
     span = parse_duration(window, name="window")
     surveys = _surveys(ds).with_row_index("__a")
-    touchpoints = eager(ds.touchpoints)
+    touchpoints = ds.touchpoints.lazy()  # queries: each part reads only the columns it needs
+    has_orders = "order_id" in touchpoints.collect_schema().names()
     stages = list(ds.stages.stages)
     rank = {stage: i for i, stage in enumerate(stages)}
     # furthest stage reached so far, at every touchpoint
@@ -122,6 +123,7 @@ def journey_answers(
         .sort("customer_id", "ts")
         .with_columns(pl.col("__r").cum_max().over("customer_id"))
         .sort("ts")
+        .collect()
     )
     answers = surveys.sort("ts").join_asof(
         reached, on="ts", by="customer_id", strategy="backward", check_sortedness=False
@@ -138,9 +140,10 @@ def journey_answers(
             "customer_id",
             pl.col("ts").alias("__bought"),
             pl.col("channel").alias("order_channel"),
-            *([pl.col("order_id")] if "order_id" in touchpoints.columns else []),
+            *([pl.col("order_id")] if has_orders else []),
         )
         .sort("__bought")
+        .collect()
     )
     answers = answers.sort("ts").join_asof(
         purchases,
@@ -152,7 +155,7 @@ def journey_answers(
     )
     delivered_at = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
     late = pl.lit(None, dtype=pl.Boolean)
-    if "order_id" in touchpoints.columns:
+    if has_orders:
         deliveries = (
             touchpoints.filter(pl.col("touchpoint").is_in(DELIVERY))
             .group_by("order_id")
@@ -160,6 +163,7 @@ def journey_answers(
                 pl.col("ts").min().alias("__delivered"),
                 (pl.col("touchpoint") == DELIVERY[1]).any().alias("__late"),
             )
+            .collect()
         )
         answers = answers.join(deliveries, on="order_id", how="left")
         delivered_at, late = pl.col("__delivered"), pl.col("__late")
@@ -178,8 +182,10 @@ def journey_answers(
     )
     # friction incidents and support contacts in the window before the answer
     wanted = [*(ds.config.friction or ()), SUPPORT]
-    events = touchpoints.filter(pl.col("touchpoint").is_in(wanted)).select(
-        "customer_id", pl.col("ts").alias("__e"), "touchpoint"
+    events = (
+        touchpoints.filter(pl.col("touchpoint").is_in(wanted))
+        .select("customer_id", pl.col("ts").alias("__e"), "touchpoint")
+        .collect()
     )
     recent = (
         answers.select("__a", "customer_id", "ts")
