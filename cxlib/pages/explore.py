@@ -1,8 +1,10 @@
 """Interactive funnel explorer for JupyterLab: try funnels by hand, see who dropped off.
 
 Pick the steps, the window, the order, a breakdown, a period and a segment; the funnel
-chart and table follow at once. Click a step's bar to see how many customers left after
-it, what they did instead, and a sample of them (pseudonymized) with their path.
+chart and table follow at once, with how long those who went on took from each step to
+the next (:func:`time_to_convert`). Click a step's bar to see how many customers left after
+it, what they did instead, and a sample of them (pseudonymized) with their path; export
+them all as a CSV a CRM can match (:meth:`FunnelExplorer.export_drop_offs`).
 
 >>> import cxlib as cx
 >>> from cxlib.pages.explore import FunnelExplorer
@@ -17,7 +19,10 @@ In JupyterLab, leave ``explorer`` as the last expression of a cell (or call
 ``explorer.display()``). The widgets are public attributes, so code drives the explorer
 as a user would: ``steps`` (ordered; ``value`` is a tuple), ``within``, ``order``, ``by``,
 ``period`` (a ``(first_day, last_day)`` tuple of dates, UTC, both included) and ``segment``
-(one multi-select per customer attribute; nothing selected means everyone).
+(one multi-select per customer attribute; nothing selected means everyone). ``by`` splits
+by a customer attribute or a touchpoint property (such as the channel): a touchpoint
+property takes its value on the event that opened the customer's counted attempt, their
+step-1 event (the smallest value among events at the same time), as in ``cx.funnel``.
 
 Design
 ------
@@ -32,35 +37,64 @@ Design
   (``debounce`` seconds) and computed on one worker thread; a computation whose generation
   is no longer current is skipped before it starts and discarded when it ends, so a stale
   result is never drawn. ``result`` always answers for the widgets' current values.
-* **Private.** The drop-off sample shows pseudonyms (:mod:`cxlib.privacy`), never raw ids;
-  every text is HTML-escaped (:mod:`cxlib.pages.tables`).
+* **Private.** The drop-off sample and export show pseudonyms (:mod:`cxlib.privacy`, keyed
+  by the ``key_env`` variable: ``[privacy] pseudonym_key_env``), never raw ids; every text
+  is HTML-escaped (:mod:`cxlib.pages.tables`); the CSV cannot run formulas
+  (:mod:`cxlib.pages._explore_export`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import altair as alt
 import ipywidgets as widgets
 import polars as pl
-import traitlets
 
 from cxlib._engine import CUSTOMER, like_input, parse_duration
 from cxlib._errors import DataError
 from cxlib.journey import FunnelEngine, next_touchpoints
-from cxlib.pages import charts, findings
+from cxlib.pages import charts
+from cxlib.pages._explore_export import (
+    DropOffExport,
+    export_drop_offs,
+    export_from,
+    file_name,
+    in_group,
+    keyed,
+)
+from cxlib.pages._explore_panel import DropOff, headline, panel_html
+from cxlib.pages._explore_time import (
+    time_to_convert,
+    time_to_convert_chart,
+    timing_of,
+    timing_spec,
+)
+from cxlib.pages._explore_widgets import Choice, PeriodSlider, StepPicker, day_of, micros_of
 from cxlib.pages.tables import table
-from cxlib.privacy import escape, pseudonym
+from cxlib.privacy import KEY_ENV, escape, pseudonym
 
-__all__ = ["Choice", "DropOff", "FunnelExplorer", "PeriodSlider", "Settings", "StepPicker"]
+__all__ = [
+    "Choice",
+    "DropOff",
+    "DropOffExport",
+    "FunnelExplorer",
+    "PeriodSlider",
+    "Settings",
+    "StepPicker",
+    "export_drop_offs",
+    "time_to_convert",
+]
 
 WINDOWS = [
     ("1 hour", "1h"),
@@ -76,54 +110,6 @@ TOP_NEXT = 8  # next touchpoints listed in the drop-off panel
 MISSING = "(missing)"  # how a null breakdown value is shown
 
 
-class StepPicker(widgets.TagsInput):
-    """Ordered multi-select of touchpoints: tags in funnel order (drag to reorder).
-
-    ``value`` is a tuple; ``options`` the touchpoints that can be picked.
-    """
-
-    value = traitlets.Tuple(help="The funnel's steps, in order").tag(sync=True)
-
-    @property
-    def options(self) -> tuple[str, ...]:
-        return tuple(self.allowed_tags)
-
-
-class Choice(widgets.Dropdown):
-    """A dropdown whose options may include ``None`` ("no window", "no breakdown")."""
-
-    @traitlets.observe("value")
-    def _propagate_value(self, change: dict) -> None:
-        values = list(self._options_values)
-        index = values.index(change["new"]) if change["new"] in values else None
-        if self.index != index:
-            self.index = index
-
-
-class PeriodSlider(widgets.SelectionRangeSlider):
-    """First and last day (UTC, both included) of the touchpoints kept.
-
-    ``value`` is a ``(date, date)`` tuple; ISO strings and datetimes are taken as their day,
-    and days outside the data as its first or last day (which keeps the same touchpoints).
-    """
-
-    @traitlets.validate("value")
-    def _validate_value(self, proposal: dict) -> tuple[date, date]:
-        days = self._options_values
-
-        def day(value: Any) -> date:
-            if isinstance(value, str):
-                value = date.fromisoformat(value[:10])
-            if isinstance(value, datetime):
-                value = value.astimezone(UTC).date() if value.tzinfo else value.date()
-            return min(max(value, days[0]), days[-1])
-
-        first, last = (day(v) for v in proposal["value"])
-        if first > last:
-            raise traitlets.TraitError(f"period: {first} is after {last}")
-        return first, last
-
-
 @dataclass(frozen=True)
 class Settings:
     """What the widgets say, as one hashable key."""
@@ -137,28 +123,11 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class DropOff:
-    """Who left after a step: the drop-off panel's contents.
-
-    ``customers`` has :func:`cxlib.dropoffs`' columns (raw ids, for code; never shown);
-    ``sample`` holds pseudonyms, when they reached the step and their path around it.
-    """
-
-    step_index: int
-    step: str
-    group: str | None
-    reached: int
-    left: int
-    customers: pl.DataFrame
-    next_touchpoints: pl.DataFrame
-    sample: pl.DataFrame
-
-
-@dataclass(frozen=True)
 class _Outcome:
     frame: pl.DataFrame | None
     message: str
     seconds: float
+    timing: pl.DataFrame | None = None  # time_to_convert of the same settings
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -166,16 +135,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _day(micros: int) -> date:
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)).date()
-
-
-def _micros(day: date) -> int:
-    return (
-        datetime.combine(day, datetime.min.time(), UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    ) // timedelta(microseconds=1)
 
 
 class FunnelExplorer:
@@ -191,6 +150,13 @@ class FunnelExplorer:
         Initial steps (those the data has); default the e-commerce steps visit ... purchase.
     within, order, by : optional
         Initial window (``"1h"``, ``"1d"``, ``"7d"``, ``"30d"`` or None), order and breakdown.
+    export_dir : str or Path
+        Folder of the drop-off CSVs the export button writes (relative: to the notebook's
+        folder, the kernel's working directory).
+    key_env : str
+        Environment variable holding the pseudonym key (``ds.config.pseudonym_key_env``);
+        unset, :mod:`cxlib.privacy`'s default applies (``CX_PSEUDONYM_KEY``, else a random
+        key per process: pseudonyms no CRM can match, and the export says so).
     debounce : float
         Seconds a change waits for the next one in JupyterLab; 0 computes every change
         synchronously.
@@ -203,8 +169,14 @@ class FunnelExplorer:
         One filter per customer attribute.
     chart : altair.JupyterChart
         The funnel chart; clicking a bar selects the step (selection ``"step"``).
+    timing_chart : altair.JupyterChart
+        Time from each step to the next among those who went on (:attr:`timing`).
+    export_button : ipywidgets.Button
+        Under the drop-off panel: writes its customers (:meth:`export_drop_offs`).
     result : frame or None
         The funnel for the current settings (``cx.funnel``'s columns), None without steps.
+    timing : polars.DataFrame or None
+        :func:`time_to_convert` for the current settings.
     dropoff : DropOff or None
         The drop-off panel's contents after a click (:meth:`select_step`).
     widget : ipywidgets.VBox
@@ -221,8 +193,11 @@ class FunnelExplorer:
         order: str = "sequential",
         by: str | None = None,
         debounce: float = 0.05,
+        export_dir: str | Path = "exports",
+        key_env: str = KEY_ENV,
     ) -> None:
         self._touchpoints = touchpoints
+        self.export_dir, self.key_env = Path(export_dir), key_env
         self._engine = FunnelEngine(touchpoints, customers)
         self._lock = threading.Lock()
         # the last 32 settings' funnels (settings are hashable)
@@ -231,7 +206,7 @@ class FunnelExplorer:
         self._worker: ThreadPoolExecutor | None = None
         self.debounce = debounce
         self.dropoff: DropOff | None = None
-        self._templates: dict[str | None, dict] = {}  # chart spec per breakdown
+        self._templates: dict[Any, dict] = {}  # chart spec per breakdown (and chart)
         self._build_widgets(steps, within, order, by)
         self._changed()
 
@@ -255,11 +230,17 @@ class FunnelExplorer:
         self.order = widgets.ToggleButtons(
             options=ORDERS, value=order, description="Order", style={"button_width": "90px"}
         )
-        breakdowns = [(c.replace("_", " "), c) for c in engine.breakdowns]
+        # a touchpoint property (of the step-1 event) or a customer attribute; not ids, nor
+        # the stage (which the step's touchpoint decides)
+        breakdowns = [
+            (c.replace("_", " ") + (" (step 1)" if c in engine.props else ""), c)
+            for c in engine.breakdowns
+            if (c != "stage" and not c.endswith("_id")) or c == by
+        ]
         self.by = Choice(
             options=[("no breakdown", None), *breakdowns], value=by, description="Split by"
         )
-        first, last = _day(engine.first_time), _day(engine.last_time)
+        first, last = day_of(engine.first_time), day_of(engine.last_time)
         days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         self.period = PeriodSlider(
             options=[(d.isoformat(), d) for d in days],
@@ -280,11 +261,27 @@ class FunnelExplorer:
         self.chart = alt.JupyterChart(None, embed_options=charts.EMBED)
         self.table = widgets.HTML()
         self.panel = widgets.HTML()
+        self.export_button = widgets.Button(
+            description="Export these customers (CSV)",
+            icon="download",
+            tooltip="Pseudonymized (keyed) ids, when they reached the step, what they did next",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.export_button.on_click(lambda _: self._export_clicked())
+        self.export_status = widgets.HTML()
+        self.export_bar = widgets.HBox(
+            [self.export_button, self.export_status], layout=widgets.Layout(display="none")
+        )
+        self.timing_chart = alt.JupyterChart(None, embed_options=charts.EMBED)
+        self.timing_table = widgets.HTML()
         controls = [self.steps, widgets.HBox([self.within, self.by]), self.order, self.period]
         if self.segment:
             filters = widgets.HBox(list(self.segment.values()))
             controls.append(widgets.Accordion([filters], titles=("Segment",)))
-        self.widget = widgets.VBox([*controls, self.status, self.chart, self.table, self.panel])
+        self.widget = widgets.VBox(
+            [*controls, self.status, self.chart, self.table, self.panel, self.export_bar]
+            + [self.timing_chart, self.timing_table]
+        )
         for control in [
             self.steps,
             self.within,
@@ -312,8 +309,8 @@ class FunnelExplorer:
     def _view(self, settings: Settings):  # noqa: ANN202 - an engine View
         first, last = settings.period
         engine = self._engine
-        whole = first <= _day(engine.first_time) and last >= _day(engine.last_time)
-        period = None if whole else (_micros(first), _micros(last + timedelta(days=1)))
+        whole = first <= day_of(engine.first_time) and last >= day_of(engine.last_time)
+        period = None if whole else (micros_of(first), micros_of(last + timedelta(days=1)))
         return engine.view(period, dict(settings.segment))
 
     def filtered_touchpoints(self) -> pl.DataFrame:
@@ -328,6 +325,11 @@ class FunnelExplorer:
         frame = self._outcome(self.settings()).frame
         return None if frame is None else like_input(frame, self._touchpoints)
 
+    @property
+    def timing(self) -> pl.DataFrame | None:
+        """:func:`time_to_convert` for the current settings (polars), None without steps."""
+        return self._outcome(self.settings()).timing
+
     def _outcome(self, settings: Settings) -> _Outcome:
         """The funnel for ``settings``: cached; computed under a lock (any thread)."""
         with self._lock:
@@ -339,17 +341,14 @@ class FunnelExplorer:
             return _Outcome(
                 None, "Pick the funnel's steps above (type or choose a touchpoint).", 0.0
             )
+        view, window = self._view(settings), parse_duration(settings.within)
+        options = {"order": settings.order, "by": settings.by}
         try:
-            frame = self._engine.funnel(
-                self._view(settings),
-                settings.steps,
-                parse_duration(settings.within),
-                order=settings.order,
-                by=settings.by,
-            )
+            frame = self._engine.funnel(view, settings.steps, window, **options)
+            timing = timing_of(self._engine, view, settings.steps, window, **options)
         except DataError as error:
             return _Outcome(None, str(error), time.perf_counter() - started)
-        return _Outcome(frame, "", time.perf_counter() - started)
+        return _Outcome(frame, "", time.perf_counter() - started, timing)
 
     # --------------------------------------------------------------------------- updates
 
@@ -383,17 +382,37 @@ class FunnelExplorer:
         if generation != self._generation:
             return
         outcome = outcome or self._outcome(settings)
-        self.dropoff, self.panel.value = None, ""
+        self._set_dropoff(None, "")
         frame = outcome.frame
         if frame is None:
             self.status.value = f'<span style="color:#b3261e">{escape(outcome.message)}</span>'
             self.chart.spec, self.table.value = None, ""
+            self.timing_chart.spec, self.timing_table.value = None, ""
             return
         self._draw_chart(self._for_chart(frame, settings.by), settings)
         self.table.value = table(
             frame, title="Funnel steps (95% intervals; times from step 1)"
         ).to_html()
-        self.status.value = escape(self._headline(frame, outcome.seconds))
+        self._draw_timing(outcome.timing, settings.by)
+        self.status.value = escape(headline(frame, outcome.seconds))
+
+    def _draw_timing(self, timing: pl.DataFrame | None, by: str | None) -> None:
+        """The time-to-convert boxes and table (none for a one-step funnel); the chart is
+        built once per breakdown, then gets new rows and its unit (as :meth:`_draw_chart`)."""
+        if timing is None or not (timing["converters"] > 0).any():
+            self.timing_chart.spec, self.timing_table.value = None, ""
+            return
+        template = self._templates.get(("timing", by))
+        if template is None:
+            template = self._templates[("timing", by)] = time_to_convert_chart(
+                timing, by=by
+            ).to_dict()
+        self.timing_chart.spec = timing_spec(template, timing, by=by)
+        self.timing_table.value = table(
+            timing,
+            title="Time from each step to the next, among those who went on (reached: at "
+            "the step; converters: of them, those who reached the next step)",
+        ).to_html()
 
     def _draw_chart(self, frame: pl.DataFrame, settings: Settings) -> None:
         """Swap the new rows and title into the chart's spec.
@@ -425,26 +444,12 @@ class FunnelExplorer:
             return frame
         return frame.with_columns(pl.col(by).cast(pl.String).fill_null(MISSING))
 
-    @staticmethod
-    def _headline(frame: pl.DataFrame, seconds: float) -> str:
-        totals = (
-            frame.group_by("step_index", "step").agg(pl.col("customers").sum()).sort("step_index")
-        )
-        if totals.height == 0:
-            return "Nobody did the first step in this period and segment."
-        entered, last = totals["customers"][0], totals.row(-1, named=True)
-        share = f" ({last['customers'] / entered:.1%})" if entered else ""
-        return (
-            f"{entered:,} customers entered; {last['customers']:,}{share} reached "
-            f"{last['step']}. Updated in {seconds * 1000:.0f} ms."
-        )
-
     # --------------------------------------------------------------------------- drop-off
 
     def _clicked(self, change: dict) -> None:
         points = change["new"].value
         if not points:
-            self.dropoff, self.panel.value = None, ""
+            self._set_dropoff(None, "")
             return
         point = points[0]
         by = self.by.value
@@ -468,10 +473,10 @@ class FunnelExplorer:
         count = dict(totals.iter_rows())  # empty when nobody entered the funnel
         reached, label = count.get(step_index, 0), steps[step_index - 1]
         if step_index == len(steps):
-            self.dropoff = None
-            self.panel.value = (
+            self._set_dropoff(
+                None,
                 f"<p><b>{escape(label)}</b> is the last step: the "
-                f"{reached:,} customers who reached it converted.</p>"
+                f"{reached:,} customers who reached it converted.</p>",
             )
             return None
         with self._lock:
@@ -484,20 +489,20 @@ class FunnelExplorer:
                 order=settings.order,
                 by=by,
             )
-            if by is not None:
-                lost = lost.filter(pl.col(by).cast(pl.String).fill_null(MISSING) == group)
+            lost = in_group(lost, by, group)
             sample = lost.sample(min(SAMPLE_SIZE, lost.height), seed=0).sort(
                 "reached_at", descending=True
             )
             paths = self._engine.paths(view, sample[CUSTOMER], sample["reached_at"])
+        key = self._key()
         sample = pl.DataFrame(
             {
-                "customer": [pseudonym(c) for c in sample[CUSTOMER].to_list()],
+                "customer": [pseudonym(c, key=key) for c in sample[CUSTOMER].to_list()],
                 "reached_at": sample["reached_at"],
                 "path": paths,
             }
         )
-        self.dropoff = DropOff(
+        drop = DropOff(
             step_index,
             label,
             group,
@@ -507,31 +512,70 @@ class FunnelExplorer:
             next_touchpoints(lost, top=TOP_NEXT),
             sample,
         )
-        self.panel.value = self._panel_html(self.dropoff, next_step=steps[step_index])
-        return self.dropoff
+        self._set_dropoff(drop, panel_html(drop, next_step=steps[step_index]))
+        return drop
 
-    @staticmethod
-    def _panel_html(drop: DropOff, *, next_step: str) -> str:
-        where = f" ({escape(drop.group)})" if drop.group is not None else ""
-        share = f"{drop.left / drop.reached:.1%} of " if drop.reached else ""
-        heading = (
-            f"<h4>After step {drop.step_index}, {escape(drop.step)}{where}: "
-            f"{drop.left:,} customers left ({share}{drop.reached:,} who reached it)</h4>"
+    def _set_dropoff(self, drop: DropOff | None, html: str) -> None:
+        """Show ``html`` in the panel; the export button only with customers to export."""
+        self.dropoff, self.panel.value = drop, html
+        self.export_status.value = ""
+        self.export_bar.layout.display = None if drop is not None and drop.left else "none"
+
+    def _key(self) -> str | None:
+        """The pseudonym key (None: :mod:`cxlib.privacy`'s default)."""
+        return os.environ.get(self.key_env)
+
+    # --------------------------------------------------------------------------- export
+
+    def export_drop_offs(
+        self, step_index: int, path: str | Path | None = None, group: str | None = None
+    ) -> DropOffExport:
+        """Write the customers who reached ``step_index`` and not the next step, under the
+        current settings (within the breakdown ``group``, as shown in the chart), to
+        ``path`` (default: a new file in ``export_dir``); see
+        :func:`cxlib.pages.explore.export_drop_offs` for the columns."""
+        settings = self.settings()
+        steps = settings.steps
+        if not 1 <= step_index < len(steps):
+            raise DataError(
+                f"step_index={step_index}: use a step from 1 to {len(steps) - 1} "
+                "(the last step has no drop-off)"
+            )
+        by = settings.by if group is not None else None
+        if path is None:
+            path = self.export_dir / file_name(step_index, steps[step_index - 1], group)
+        with self._lock:
+            return export_from(
+                self._engine,
+                self._view(settings),
+                steps,
+                parse_duration(settings.within),
+                at=step_index,
+                path=path,
+                order=settings.order,
+                by=by,
+                group=group,
+                key=self._key(),
+            )
+
+    def _export_clicked(self) -> None:
+        drop = self.dropoff
+        if drop is None:
+            return
+        try:
+            export = self.export_drop_offs(drop.step_index, group=drop.group)
+        except DataError as error:
+            self.export_status.value = f'<span style="color:#b3261e">{escape(error)}</span>'
+            return
+        note = (
+            ""
+            if keyed(self._key())
+            else f" No pseudonym key is set ({escape(self.key_env)}): these pseudonyms hold"
+            " for this session only, so a CRM cannot match them."
         )
-        use = findings.dropoff_sentence(  # what the list is for; escaped by Finding
-            drop.next_touchpoints, step=drop.step, next_step=next_step, reached=drop.reached
-        )._repr_html_()
-        top = table(
-            drop.next_touchpoints,
-            title="What they did next (first touchpoint after "
-            "the step; “(nothing)”: no later touchpoint)",
-        ).to_html()
-        sample = table(
-            drop.sample,
-            title="A sample of them (pseudonymized) with their path; "
-            "the step they reached in [brackets]",
-        ).to_html()
-        return heading + use + top + sample
+        self.export_status.value = (
+            f"Wrote {export.rows:,} customers to <code>{escape(export.path)}</code>.{note}"
+        )
 
     # --------------------------------------------------------------------------- display
 
