@@ -46,6 +46,7 @@ del _cx_gc, _cx_io, _cx_sys
 """
 
 _ENGINE = "cx-kept-kernel"
+_STARTS = 3  # attempts to start a kernel that dies while starting
 _kernel: Any = None  # this worker's AsyncKernelManager, once started
 
 
@@ -147,8 +148,11 @@ def _ready(kernel: str, cwd: Path) -> Any:
 
     if _kernel is not None and not run_sync(_kernel.is_alive)():
         shutdown()
-    if _kernel is None:
-        _register_engine()
+    if _kernel is not None:
+        run_sync(_run_code)(_kernel, _PREPARE)
+        return _kernel
+    _register_engine()
+    for attempt in range(1, _STARTS + 1):
         km = AsyncKernelManager(kernel_name=kernel)
         # as nbclient starts its kernels: no IPython history database on disk
         run_sync(km.start_kernel)(
@@ -157,8 +161,18 @@ def _ready(kernel: str, cwd: Path) -> Any:
             env=_kernel_environment(),
         )
         _kernel = km
-    run_sync(_run_code)(_kernel, _PREPARE)
-    return _kernel
+        try:
+            run_sync(_run_code)(_kernel, _PREPARE)
+            return _kernel
+        except RuntimeError as err:
+            # a kernel that died while starting: jupyter_client picks its TCP ports free,
+            # and another process can take one before the kernel binds it ("Address
+            # already in use"); a new kernel gets new ports
+            if run_sync(km.is_alive)() or attempt == _STARTS:
+                raise
+            log.info("kernel died while starting (%s); starting another", err)
+            shutdown()
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def _kernel_environment() -> dict[str, str]:

@@ -90,3 +90,38 @@ def test_each_page_reports_the_kernels_memory_peak_during_that_page(tmp_path):
     assert result.ok
     big, small = (o.peak_mb for o in result.outcomes)
     assert big - small > 250
+
+
+def test_a_kernel_that_dies_while_starting_is_replaced(monkeypatch):
+    # jupyter_client picks free TCP ports; another process may take one before the kernel
+    # binds it, and that kernel dies at once: the worker starts another instead of failing
+    import jupyter_client
+
+    from cxlib.report import _kernel
+
+    started = []
+
+    class FakeManager:
+        def __init__(self, kernel_name):
+            self.dead = not started  # the first one dies
+            started.append(self)
+
+        async def start_kernel(self, **kwargs):
+            return None
+
+        async def is_alive(self):
+            return not self.dead
+
+        async def shutdown_kernel(self, now=False):
+            self.dead = True
+
+    async def run_code(km, code):
+        if km.dead:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(jupyter_client, "AsyncKernelManager", FakeManager)
+    monkeypatch.setattr(_kernel, "_run_code", run_code)
+    monkeypatch.setattr(_kernel, "_register_engine", lambda: None)
+    monkeypatch.setattr(_kernel, "_kernel", None)
+    km = _kernel._ready("python3", ROOT)
+    assert len(started) == 2 and km is started[1] and _kernel._kernel is km
