@@ -17,6 +17,7 @@ _MOST = 2_048  # more distinct values than this: no codes (the lookup table woul
 _BITS = 20  # the largest lookup table: 2**20 slots
 _SHIFTS = (0, 16, 32, 44)  # which bits of the hash are tried as slots
 _SAMPLE = 10_000  # first rows that tell whether the column repeats a few values
+_SLICE = 1_000_000  # rows hashed and checked at a time
 
 
 def few_distinct(values: pl.Series) -> tuple[pl.Series, pl.Series] | None:
@@ -38,11 +39,20 @@ def few_distinct(values: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     head = values.head(_SAMPLE)
     if head.n_unique() * 10 >= head.len():
         return None
-    hashes = values.hash()
-    first = hashes.arg_unique()
+    # A slice of rows at a time: the hashes, slots and checks of 10M rows would be ~400
+    # MB of fresh memory (page faults cost as much CPU as the work); slices reuse theirs.
+    firsts = []
+    for start in range(0, values.len(), _SLICE):
+        hashes = values.slice(start, _SLICE).hash()
+        firsts.append(hashes.arg_unique() + start)
+        if sum(first.len() for first in firsts) > _MOST * 4:
+            return None
+    candidates = pl.concat(firsts)
+    keys = values.gather(candidates).hash()
+    first = candidates.gather(keys.arg_unique())  # in order of first appearance
     if first.len() > _MOST:
         return None
-    keys = hashes.gather(first).to_list()
+    keys = keys.gather(keys.arg_unique()).to_list()
     window = _window(keys)
     if window is None:
         return None
@@ -50,12 +60,17 @@ def few_distinct(values: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     table = pl.zeros(1 << bits, pl.UInt32, eager=True).scatter(
         [(key >> shift) % (1 << bits) for key in keys], range(len(keys))
     )
-    slots = hashes // (1 << shift) if shift else hashes
-    codes = table.gather(slots % (1 << bits))
     distinct = values.gather(first)
-    if not distinct.gather(codes).equals(values, check_names=False, null_equal=True):
-        return None  # two values share a hash
-    return distinct, codes.alias(values.name)
+    codes = []
+    for start in range(0, values.len(), _SLICE):
+        part = values.slice(start, _SLICE)
+        hashes = part.hash()
+        slots = hashes // (1 << shift) if shift else hashes
+        code = table.gather(slots % (1 << bits))
+        if not distinct.gather(code).equals(part, check_names=False, null_equal=True):
+            return None  # two values share a hash
+        codes.append(code)
+    return distinct, pl.concat(codes, rechunk=False).alias(values.name)
 
 
 def _window(keys: list[int]) -> tuple[int, int] | None:

@@ -460,6 +460,7 @@ def load_table(
         clean, rejects = _validate.split(plan, annotated)
         del annotated
         (data,) = _collect(raw, [clean])
+        del clean  # holds the annotated frame (row hashes, flags): memory the stages reuse
         # no row rejected: the clean touchpoints are the source's, row for row (stripped)
         codes = (named[1].str.strip_chars(), named[2]) if named and data.height == read else None
         data = _finish(data, model, codes=codes)

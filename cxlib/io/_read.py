@@ -176,7 +176,7 @@ def flatten(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def _numbered(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Give a frame with a ``ROW`` index the internal columns every ``Raw`` has."""
-    return frame.with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(None, pl.String).alias(RAGGED))
+    return frame.with_columns(pl.lit(None, pl.String).alias(RAGGED))
 
 
 def _check_internal_names(label: str, columns: tuple[str, ...]) -> None:

@@ -106,6 +106,17 @@ def test_few_distinct_gives_no_codes_for_many_values_or_shared_hashes(monkeypatc
     assert _codes.few_distinct(values) is None
 
 
+def test_few_distinct_reads_every_slice(monkeypatch):
+    monkeypatch.setattr(_codes, "_SLICE", 7)
+    values = pl.Series(["a", "b", None, "a"] * 40 + ["late"] + ["b"] * 9, dtype=pl.String)
+    distinct, codes = _codes.few_distinct(values)
+    assert distinct.to_list() == ["a", "b", None, "late"]  # in order of first appearance
+    assert distinct.gather(codes).equals(values, null_equal=True)
+    assert codes.len() == values.len()
+    monkeypatch.setattr(_codes, "_window", lambda keys: (0, 1))  # 2 slots for 4 names
+    assert _codes.few_distinct(values) is None  # found wrong in a later slice
+
+
 # -- a lazy load reads when collected ------------------------------------------------------
 
 
