@@ -443,8 +443,9 @@ def response_rate_definition(triggers: Mapping[str, str]) -> Finding:
 
 
 def attribution_sentence(credit: Any, *, gap: float = 0.05) -> Finding:
-    """Where the Markov model and last touch disagree by ``gap`` or more, from
-    :func:`cxlib.attribution.paths_attribution`."""
+    """Where the Markov model and last touch disagree by ``gap`` or more, and (when the
+    table has the ``shapley`` model) whether the Shapley value puts the same channel first
+    as the Markov model, from :func:`cxlib.attribution.paths_attribution`."""
     frame = to_polars(credit)
     wide = {
         r["channel"]: r
@@ -466,33 +467,54 @@ def attribution_sentence(credit: Any, *, gap: float = 0.05) -> Finding:
         key=lambda r: r["last_touch"] - r["markov"],
     )
     if not more:
-        return Finding(
+        text = i18n.t(
+            "{lead}; the Markov model agrees within {points} points for every channel, so "
+            "here the channels that close conversions are also those that carry the "
+            "journeys before them.",
+            lead=lead,
+            points=i18n.number(gap * 100),
+        )
+    else:
+        named = [
             i18n.t(
-                "{lead}; the Markov model agrees within {points} points for every channel, so "
-                "here the channels that close conversions are also those that carry the "
-                "journeys before them.",
-                lead=lead,
-                points=i18n.number(gap * 100),
+                "{channel} ({share} against {other})",
+                channel=r["channel"],
+                share=_pct(r["markov"], 0),
+                other=_pct(r["last_touch"], 0),
             )
-        )
-    named = [
-        i18n.t(
-            "{channel} ({share} against {other})",
-            channel=r["channel"],
-            share=_pct(r["markov"], 0),
-            other=_pct(r["last_touch"], 0),
-        )
-        for r in more
-    ]
-    return Finding(
-        i18n.t(
+            for r in more
+        ]
+        text = i18n.t(
             "{lead}; the Markov model credits {channels} more than last touch does: channels "
             "that help earlier in the journey, which budgets set on last-touch numbers would "
             "starve.",
             lead=lead,
             channels=_listing(named),
         )
-    )
+    shapley = frame.filter(pl.col("model") == "shapley")
+    if shapley.height == 0 or not shapley.get_column("share").is_finite().all():
+        return Finding(text)
+    first = max(shapley.iter_rows(named=True), key=lambda r: (r["share"], r["channel"]))
+    markov_first = max(wide.values(), key=lambda r: (r["markov"], r["channel"]))
+    if first["channel"] == markov_first["channel"]:
+        shared = i18n.t(
+            "The Shapley value, which splits each conversion equally among the different "
+            "channels of its journey (whatever their order or repeats), puts {channel} first "
+            "({share}), as the Markov model does.",
+            channel=first["channel"],
+            share=_pct(first["share"], 0),
+        )
+    else:
+        shared = i18n.t(
+            "The Shapley value, which splits each conversion equally among the different "
+            "channels of its journey (whatever their order or repeats), puts {channel} first "
+            "({share}) where the Markov model puts {other} first ({other_share}).",
+            channel=first["channel"],
+            share=_pct(first["share"], 0),
+            other=markov_first["channel"],
+            other_share=_pct(markov_first["markov"], 0),
+        )
+    return Finding(f"{text} {shared}")
 
 
 def rows_sentence(summary: Any) -> Finding:
