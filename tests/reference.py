@@ -75,6 +75,7 @@ class Attempt:
     start: datetime  # the step-1 time (window start for order="any")
     start_events: tuple[Event, ...]  # events that start it (ties at `start`)
     times: tuple[datetime, ...]  # times[k-1] = earliest time of step k; len = steps reached
+    hold: Any = None  # the held value its steps share (None without `hold`)
 
 
 def _step_of(touchpoint: str, steps: list[frozenset[str]]) -> int | None:
@@ -84,30 +85,39 @@ def _step_of(touchpoint: str, steps: list[frozenset[str]]) -> int | None:
     return None
 
 
-def _chain_attempt(events, steps, window, strict, first_event) -> Attempt:
+def _chain_attempt(events, steps, window, strict, first_event, gaps=None, mins=None) -> Attempt:
     """Sequential / strict attempt from one step-1 event.
 
     ``level`` holds every event that can be the k-th event of some valid chain
-    e1 <= e2 <= ... <= ek (distinct events, ei in step i, within the window of e1, and for
-    strict no event of the customer strictly between consecutive chain events). The steps are
-    disjoint, so events of different levels are always distinct.
+    e1 <= e2 <= ... <= ek (distinct events, ei in step i, within the window of e1, for
+    strict no event of the customer strictly between consecutive chain events, and
+    ``mins[k-2] <= ek - e(k-1) <= gaps[k-2]`` when given). The steps are disjoint, so events
+    of different levels are always distinct.
     """
 
-    def link_ok(previous: Event, candidate: Event) -> bool:
+    def link_ok(previous: Event, candidate: Event, k: int) -> bool:
         if candidate.ts < previous.ts:
             return False
         if window is not None and candidate.ts - first_event.ts > window:
+            return False
+        if mins is not None and candidate.ts - previous.ts < mins[k - 2]:
+            return False
+        if (
+            gaps is not None
+            and gaps[k - 2] is not None
+            and candidate.ts - previous.ts > gaps[k - 2]
+        ):
             return False
         # strict: no event of the customer, of any touchpoint, strictly between the two
         return not (strict and any(previous.ts < e.ts < candidate.ts for e in events))
 
     level = [first_event]
     times = [first_event.ts]
-    for step in steps[1:]:
+    for k, step in enumerate(steps[1:], start=2):
         level = [
             candidate
             for candidate in events
-            if candidate.touchpoint in step and any(link_ok(prev, candidate) for prev in level)
+            if candidate.touchpoint in step and any(link_ok(prev, candidate, k) for prev in level)
         ]
         if not level:
             break
@@ -135,14 +145,62 @@ def _any_attempt(events, steps, window, start) -> Attempt:
     return Attempt(start, starters, tuple(times))
 
 
-def _attempts(events, steps, window, order) -> list[Attempt]:
+def _stream_attempts(events, steps, window, order, gaps=None, mins=None) -> list[Attempt]:
     if order == "any":
         starts = sorted({e.ts for e in events if _step_of(e.touchpoint, steps) is not None})
         return [_any_attempt(events, steps, window, start) for start in starts]
     strict = order == "strict"
     return [
-        _chain_attempt(events, steps, window, strict, e) for e in events if e.touchpoint in steps[0]
+        _chain_attempt(events, steps, window, strict, e, gaps, mins)
+        for e in events
+        if e.touchpoint in steps[0]
     ]
+
+
+def _streams(events, steps, hold) -> list[tuple[Any, list[Event]]]:
+    """A unit's events split by the held value: (value, events) per value. An event whose
+    value is null can be step 1 only: those of step 1 form one stream of their own."""
+    if hold is None:
+        return [(None, events)]
+    by_value: dict[Any, list[Event]] = defaultdict(list)
+    for event in events:
+        value = event.row[hold]
+        if value is not None or event.touchpoint in steps[0]:
+            by_value[value].append(event)
+    return list(by_value.items())
+
+
+def _attempts(events, steps, window, order, hold=None, gaps=None, mins=None) -> list[Attempt]:
+    """Every attempt of one unit, in every stream of its held values."""
+    return [
+        Attempt(a.start, a.start_events, a.times, value)
+        for value, stream in _streams(events, steps, hold)
+        for a in _stream_attempts(stream, steps, window, order, gaps, mins)
+    ]
+
+
+def _episodes(attempts: list[Attempt]) -> list[list[Attempt]]:
+    """count="attempts": a unit's attempts (furthest step >= 1) grouped into episodes.
+
+    An attempt spans from its start to its furthest step's time; attempts starting at the
+    same time go together; a start strictly after the end of every earlier attempt begins a
+    new episode, any other start joins the episode in progress."""
+    groups: list[list[Attempt]] = []
+    latest_end = None
+    for start in sorted({a.start for a in attempts if a.times}):
+        starting = [a for a in attempts if a.start == start and a.times]
+        if latest_end is None or start > latest_end:
+            groups.append([])
+        groups[-1].extend(starting)
+        end = max(a.times[-1] for a in starting)
+        latest_end = end if latest_end is None else max(latest_end, end)
+    return groups
+
+
+def _tie_break(attempt: Attempt) -> tuple:
+    """Earliest start, then earliest time at step 2, 3, ...; then a held value, smallest."""
+    held = () if attempt.hold is None else (attempt.hold,)
+    return (attempt.start, attempt.times, attempt.hold is None, held)
 
 
 def _counted(attempts: list[Attempt], attempt_rule: str, events, exclude) -> Attempt | None:
@@ -155,7 +213,7 @@ def _counted(attempts: list[Attempt], attempt_rule: str, events, exclude) -> Att
     furthest = max(len(a.times) for a in attempts)
     if furthest == 0:
         return None
-    counted = min((a for a in attempts if len(a.times) == furthest), key=lambda a: a.start)
+    counted = min((a for a in attempts if len(a.times) == furthest), key=_tie_break)
     if furthest >= 2 and any(
         e.touchpoint in exclude and counted.start <= e.ts <= counted.times[-1] for e in events
     ):
@@ -172,19 +230,47 @@ def _rows(table: dict[str, list]) -> list[dict[str, Any]]:
     return [{c: table[c][i] for c in columns} for i in range(length)]
 
 
-def _events_by_customer(touchpoints: dict[str, list]) -> dict[Any, list[Event]]:
+UNITS = {"customer": "customer_id", "session": "session_id", "order": "order_id"}
+
+
+def _events_by_customer(
+    touchpoints: dict[str, list], unit: str = "customer"
+) -> dict[Any, list[Event]]:
+    """Events per unit (per customer by default); events without the unit's id are left out
+    (a null customer id stays a customer, as in the engine)."""
+    column = UNITS.get(unit, unit)
     per_customer: dict[Any, list[Event]] = defaultdict(list)
     for row in _rows(touchpoints):
+        if row[column] is None and column != "customer_id":
+            continue
         ts = row["ts"] if row["ts"].tzinfo else row["ts"].replace(tzinfo=UTC)
-        per_customer[row["customer_id"]].append(Event(ts, row["touchpoint"], row))
+        per_customer[row[column]].append(Event(ts, row["touchpoint"], row))
     return per_customer
+
+
+def _per_step(value, n: int):
+    """step_within / min_gap: one timedelta (or None) per step 2..n."""
+    if value is None:
+        return None
+    values = [value] * (n - 1) if isinstance(value, (str, timedelta)) else list(value)
+    assert len(values) == n - 1
+    return [parse_within(v) for v in values]
+
+
+def _groups(attempts: list[Attempt], count: str) -> list[list[Attempt]]:
+    """The attempts counted together: all of a unit's, or one episode's."""
+    assert count in ("customers", "attempts")
+    return [attempts] if count == "customers" else _episodes(attempts)
 
 
 def _group_value(counted: Attempt, column: str, attributes: dict[Any, dict] | None, customer):
     if column in counted.start_events[0].row:
         return min(e.row[column] for e in counted.start_events)
     assert attributes is not None, f"{column!r} is neither a touchpoint nor a customer column"
-    return attributes.get(customer, {}).get(column)
+    # the customer of the step-1 event (the unit itself by default; one of its customers
+    # with another unit)
+    owner = min(e.row["customer_id"] for e in counted.start_events)
+    return attributes.get(owner, {}).get(column)
 
 
 def _summarise(members: dict[tuple, list[Attempt]], keys: list[str], labels, confidence):
@@ -275,16 +361,26 @@ def funnel(
     exclude=None,
     customers: dict[str, list] | None = None,
     confidence: float = 0.95,
+    unit: str = "customer",
+    hold: str | None = None,
+    count: str = "customers",
+    step_within=None,
+    min_gap=None,
 ) -> pl.DataFrame:
     """Reference for ``cx.funnel``: the expected result as a polars DataFrame."""
     steps, keys, exclude, attributes = _prepare(steps, by, exclude, customers)
     window = parse_within(within)
+    gaps = _per_step(step_within, len(steps))
+    mins = _per_step(min_gap, len(steps))
+    mins = mins and [m or timedelta(0) for m in mins]
     members: dict[tuple, list[Attempt]] = defaultdict(list)
-    for customer, events in _events_by_customer(touchpoints).items():
-        counted = _counted(_attempts(events, steps, window, order), attempt, events, exclude)
-        if counted is not None:
-            key = tuple(_group_value(counted, c, attributes, customer) for c in keys)
-            members[key].append(counted)
+    for customer, events in _events_by_customer(touchpoints, unit).items():
+        attempts = _attempts(events, steps, window, order, hold, gaps, mins)
+        for group in _groups(attempts, count):
+            counted = _counted(group, attempt, events, exclude)
+            if counted is not None:
+                key = tuple(_group_value(counted, c, attributes, customer) for c in keys)
+                members[key].append(counted)
     records = _summarise(members, keys, [step_label(s) for s in steps], confidence)
     return _frame(records, _key_dtypes(touchpoints, customers, keys))
 
@@ -310,27 +406,43 @@ def funnel_trend(
     exclude=None,
     customers: dict[str, list] | None = None,
     confidence: float = 0.95,
+    unit: str = "customer",
+    hold: str | None = None,
+    count: str = "customers",
+    step_within=None,
+    min_gap=None,
 ) -> pl.DataFrame:
     """Reference for ``cx.funnel_trend``: attempts grouped by the period of their start, then
-    the funnel rule applied per (customer, period)."""
+    the funnel rule applied per (customer, period); with ``count="attempts"`` per (customer,
+    episode, period), episodes found over all the customer's attempts."""
     steps, keys, exclude, attributes = _prepare(steps, by, exclude, customers)
     window = parse_within(within)
+    gaps = _per_step(step_within, len(steps))
+    mins = _per_step(min_gap, len(steps))
+    mins = mins and [m or timedelta(0) for m in mins]
     members: dict[tuple, list[Attempt]] = defaultdict(list)
-    for customer, events in _events_by_customer(touchpoints).items():
-        by_period: dict[datetime, list[Attempt]] = defaultdict(list)
-        for candidate in _attempts(events, steps, window, order):
-            by_period[period_start(candidate.start, every)].append(candidate)
-        for period, attempts in by_period.items():
-            counted = _counted(attempts, attempt, events, exclude)
-            if counted is not None:
-                key = tuple(_group_value(counted, c, attributes, customer) for c in keys)
-                members[(period, *key)].append(counted)
+    for customer, events in _events_by_customer(touchpoints, unit).items():
+        everything = _attempts(events, steps, window, order, hold, gaps, mins)
+        for group in _groups(everything, count):
+            by_period: dict[datetime, list[Attempt]] = defaultdict(list)
+            for candidate in group:
+                by_period[period_start(candidate.start, every)].append(candidate)
+            for period, attempts in by_period.items():
+                counted = _counted(attempts, attempt, events, exclude)
+                if counted is not None:
+                    key = tuple(_group_value(counted, c, attributes, customer) for c in keys)
+                    members[(period, *key)].append(counted)
     records = _summarise(members, ["period", *keys], [step_label(s) for s in steps], confidence)
     leading = {"period": pl.Datetime("us", "UTC"), **_key_dtypes(touchpoints, customers, keys)}
     # complete: every customer entering in the period had the whole window before the last
     # timestamp of the data (any touchpoint); without a window, the period itself had ended
     events = [e for per_customer in _events_by_customer(touchpoints).values() for e in per_customer]
-    length = timedelta(days=1 if every == "1d" else 7) + (window or timedelta(0))
+    horizon = window
+    if gaps and len(steps) > 1 and all(g is not None for g in gaps):
+        horizon = (
+            sum(gaps, timedelta(0)) if window is None else min(window, sum(gaps, timedelta(0)))
+        )
+    length = timedelta(days=1 if every == "1d" else 7) + (horizon or timedelta(0))
     for record in records:
         record["complete"] = record["period"] + length <= max(e.ts for e in events)
     schema = {**leading, **_SCHEMA, "complete": pl.Boolean}

@@ -19,7 +19,6 @@ from cxlib._engine import (
     check_values,
     lazy,
     like_input,
-    materialize,
     parse_duration,
     require,
     to_polars,
@@ -27,6 +26,7 @@ from cxlib._engine import (
 )
 from cxlib._errors import DataError
 from cxlib._stats import wilson
+from cxlib.journey.funnel._attempts import Count, Duration, per_step, unit_column
 from cxlib.journey.funnel._portable import (
     Attempt,
     Engine,
@@ -149,12 +149,19 @@ def _split_by(
     return cols, props, attributes
 
 
-def _attach(best: nw.LazyFrame, props: list[str], attributes: list[str], customers: Any):  # noqa: ANN202
+def _attach(  # noqa: ANN202
+    best: nw.LazyFrame,
+    props: list[str],
+    attributes: list[str],
+    customers: Any,
+    owner: str = CUSTOMER,
+):
+    """Rename properties; join customer attributes on ``owner`` (the customer column)."""
     best = best.rename({f"__p_{p}": p for p in props})
     if attributes:
-        table = lazy(customers).select(CUSTOMER, *attributes).unique(subset=[CUSTOMER])
-        best = best.join(table, on=CUSTOMER, how="left")
-    return best
+        table = lazy(customers).select(nw.col(CUSTOMER).alias(owner), *attributes)
+        best = best.join(table.unique(subset=[owner]), on=owner, how="left")
+    return best if owner == CUSTOMER else best.drop(owner)
 
 
 def _check_zero_steps(result: pl.DataFrame, touchpoints: Any, steps: Sequence[Step]) -> None:
@@ -190,9 +197,19 @@ def _counted(
     customers: Any,
     every: str | None = None,
     engine: Engine = "auto",
+    **options: Any,
 ) -> tuple[nw.LazyFrame, list[str], list[str]]:
-    """Counted attempts with ``by`` columns attached: (attempts, step labels, by columns)."""
+    """Counted attempts with ``by`` columns attached: (attempts, step labels, by columns).
+
+    ``options``: the unit, hold, count, step_within and min_gap of :func:`attempts_table`.
+    """
     cols, props, attributes = _split_by(touchpoints, by, customers)
+    owner = CUSTOMER
+    if attributes and unit_column(options.get("unit", "customer")) != CUSTOMER:
+        # another unit: the attributes of the customer of the attempt's step-1 event
+        owner = "__customer"
+        touchpoints = lazy(touchpoints).with_columns(nw.col(CUSTOMER).alias(owner))
+        props = [*props, owner]
     best, labels = attempts_table(
         touchpoints,
         steps,
@@ -203,8 +220,9 @@ def _counted(
         every=every,
         exclude=exclude,
         engine=engine,
+        **options,
     )
-    return _attach(best, props, attributes, customers), labels, cols
+    return _attach(best, props, attributes, customers, owner), labels, cols
 
 
 def funnel(
@@ -219,8 +237,21 @@ def funnel(
     customers: Any = None,
     confidence: float = 0.95,
     engine: Engine = "auto",
+    unit: str = "customer",
+    hold: str | None = None,
+    count: Count = "customers",
+    step_within: Duration | Sequence[Duration] = None,
+    min_gap: Duration | Sequence[Duration] = None,
 ) -> Any:
     """Conversion through an ordered list of journey steps.
+
+    The funnel follows a *unit* (a customer by default; a session, an order or any id); a
+    unit reaches step k when one of its *attempts* does. An attempt starts at an occurrence
+    of step 1 and is followed, in time order, by steps 2..k: within ``within`` of step 1,
+    each step ``min_gap`` to ``step_within`` after the one before, every step sharing the
+    ``hold`` value. Other touchpoints may come between (``order="sequential"``); ties in
+    ``ts`` count as in order. Each unit counts once, at the furthest step any attempt
+    reaches, or (``count="attempts"``) once per episode of overlapping attempts.
 
     Parameters
     ----------
@@ -251,13 +282,46 @@ def funnel(
         ``"auto"`` computes sequential funnels of polars frames on the polars fast path and
         everything else with the portable narwhals plan; ``"portable"`` always uses the
         plan every backend runs. Both give the same answer (the tests check it); choose
-        ``"portable"`` to compare or to rule the fast path out.
+        ``"portable"`` to compare or to rule the fast path out. ``hold``, ``count="attempts"``,
+        ``step_within`` and ``min_gap`` always use the portable plan.
+    unit : str
+        Whose funnel it is: ``"customer"`` (``customer_id``), ``"session"``
+        (``session_id``), ``"order"`` (``order_id``) or the name of any id column. Attempts
+        are followed among the events of one unit, and ``customers`` counts units. Events
+        whose unit id is null belong to no unit and are left out. A ``by`` customer attribute
+        is that of the customer of the attempt's step-1 event.
+    hold : str, optional
+        A column whose value every step of an attempt shares (``"order_id"``: the cart,
+        checkout and purchase of one order). Each unit's events are split by this value and
+        attempts follow one value's events (``order="strict"`` looks only at them for
+        "nothing in between"). An event whose value is null can be step 1 only: its attempt
+        reaches step 1 and no further. ``exclude`` still looks at every event of the unit.
+        When attempts of different values tie (same start, same furthest step), the counted
+        one is the earliest at step 2, then 3, ..., then the smallest value.
+    count : {"customers", "attempts"}
+        ``"customers"``: each unit once, at the furthest step any attempt reaches (the
+        default). ``"attempts"``: each unit's attempts (one per step-1 time) are grouped
+        into non-overlapping *episodes*: an attempt spans from step 1 to the furthest step
+        it reaches, and a start begins a new episode when it comes strictly after the end of
+        every earlier attempt of the unit. Each episode counts once, at its furthest step
+        (its earliest attempt that gets there; ``attempt="first"``: its first attempt).
+        ``customers`` then counts episodes: at every step at least as many as units.
+    step_within : str, timedelta or sequence of them, optional
+        Maximum time between consecutive steps, measured from the previous step: one
+        duration for every step, or one per step after the first (None: no maximum for that
+        step). ``within`` still bounds the whole attempt from step 1; pass ``within=None``
+        to use the per-step windows alone. Sequential order only.
+    min_gap : str, timedelta or sequence of them, optional
+        Minimum time between consecutive steps (one for every step, or one per step after
+        the first): a step happening sooner after the previous one does not count (a later
+        occurrence may). ``"0m"`` is the default behaviour. Sequential order only.
 
     Returns
     -------
     frame
         Same library as ``touchpoints``: ``by..., step_index`` (1-based), ``step``,
-        ``customers``, ``conversion`` (of step 1), ``conversion_low``, ``conversion_high``,
+        ``customers`` (units reaching the step, or episodes with ``count="attempts"``),
+        ``conversion`` (of step 1), ``conversion_low``, ``conversion_high``,
         ``step_conversion`` (of the previous step), ``median_time_to_step`` and
         ``p90_time_to_step`` (durations from step 1). Every group lists every step.
 
@@ -268,6 +332,25 @@ def funnel(
     >>> f = cx.funnel(ds.touchpoints, ["visit", "add_to_cart", "checkout", "purchase"], "7d")
     >>> f["customers"].is_sorted(descending=True)
     True
+
+    Counting every attempt, and each step within an hour of the one before:
+
+    >>> once = cx.funnel(ds.touchpoints, ["add_to_cart", "purchase"])
+    >>> tries = cx.funnel(ds.touchpoints, ["add_to_cart", "purchase"], count="attempts")
+    >>> bool((tries["customers"] >= once["customers"]).all())
+    True
+    >>> quick = cx.funnel(ds.touchpoints, ["add_to_cart", "checkout", "purchase"], None,
+    ...                   step_within="1h")
+    >>> quick["step_index"].to_list()
+    [1, 2, 3]
+
+    Per session, and with every step of an attempt on the same order:
+
+    >>> sessions = cx.funnel(ds.touchpoints, ["visit", "add_to_cart"], "1d", unit="session")
+    >>> orders = cx.funnel(ds.touchpoints, ["purchase", "delivery", "review"], "30d",
+    ...                    hold="order_id")
+    >>> orders["step"].to_list()
+    ['purchase', 'delivery', 'review']
     """
     best, labels, cols = _counted(
         touchpoints,
@@ -279,6 +362,11 @@ def funnel(
         exclude=exclude,
         customers=customers,
         engine=engine,
+        unit=unit,
+        hold=hold,
+        count=count,
+        step_within=step_within,
+        min_gap=min_gap,
     )
     result = summarize(best, labels, cols, confidence=confidence)
     _check_zero_steps(result, touchpoints, steps)
@@ -298,11 +386,18 @@ def funnel_trend(
     customers: Any = None,
     confidence: float = 0.95,
     engine: Engine = "auto",
+    unit: str = "customer",
+    hold: str | None = None,
+    count: Count = "customers",
+    step_within: Duration | Sequence[Duration] = None,
+    min_gap: Duration | Sequence[Duration] = None,
 ) -> Any:
     """Funnel conversion by entry period: an incident shows as a dip in one period.
 
-    A customer counts once per period in which they entered the funnel (did step 1), at the
-    furthest step reached by an attempt starting in that period.
+    A customer (a unit) counts once per period in which they entered the funnel (did step
+    1), at the furthest step reached by an attempt starting in that period. With
+    ``count="attempts"``, once per episode and period (an episode whose attempts start in
+    two periods counts in each, at the attempts starting there).
 
     The newest periods are not final: a customer who entered near the end of the data has
     not had the whole ``within`` window yet, so their conversion can only go up. Such a
@@ -310,11 +405,13 @@ def funnel_trend(
     otherwise show a false drop every week). A period is complete when its end plus
     ``within`` is at or before the last timestamp of ``touchpoints`` (every touchpoint,
     not only the funnel's steps); with ``within=None``, when the period itself ended by
-    then.
+    then (or, when every step has a ``step_within``, the period plus their sum).
 
     Parameters
     ----------
     touchpoints, steps, within, order, attempt, by, exclude, customers, confidence, engine
+        As in :func:`funnel`.
+    unit, hold, count, step_within, min_gap
         As in :func:`funnel`.
     every : str
         Period length: ``"1d"``, ``"1w"`` (weeks start on Monday), ``"2w"``, ``"12h"``.
@@ -348,11 +445,16 @@ def funnel_trend(
         customers=customers,
         every=every,
         engine=engine,
+        unit=unit,
+        hold=hold,
+        count=count,
+        step_within=step_within,
+        min_gap=min_gap,
     )
     result = summarize(best, labels, ["__period", *cols], confidence=confidence)
     _check_zero_steps(result, touchpoints, steps)
     # within and every parsed again: attempts_table has checked them
-    wait = parse_duration(every, name="every") + (parse_duration(within) or 0)
+    wait = parse_duration(every, name="every") + _horizon(within, step_within, len(labels))
     end = _data_end(touchpoints)
     complete = pl.lit(False) if end is None else pl.col("__period") + wait <= end
     result = result.with_columns(complete.alias("complete"))
@@ -360,134 +462,19 @@ def funnel_trend(
     return like_input(result, touchpoints)
 
 
+def _horizon(
+    within: str | timedelta | None, step_within: Duration | Sequence[Duration], n: int
+) -> int:
+    """How long (µs) after its start an attempt can still progress; 0 when unbounded."""
+    total = parse_duration(within)
+    gaps = per_step(step_within, n, name="step_within", default=None) or [None]
+    if n > 1 and all(g is not None for g in gaps):
+        bound = sum(g for g in gaps if g is not None)
+        total = bound if total is None else min(total, bound)
+    return total or 0
+
+
 def _data_end(touchpoints: Any) -> int | None:
     """The last timestamp of ``touchpoints`` (µs; None when there is none), in its engine."""
     latest = to_polars(with_micros(touchpoints).select(nw.col("__t").max()))
     return None if latest.is_empty() or latest.item() is None else int(latest.item())
-
-
-def dropoffs(
-    touchpoints: Any,
-    steps: Sequence[Step],
-    within: str | timedelta | None = "7d",
-    *,
-    at: int = 1,
-    order: Order = "sequential",
-    attempt: Attempt = "best",
-    by: str | Sequence[str] | None = None,
-    customers: Any = None,
-    engine: Engine = "auto",
-) -> Any:
-    """Who reached step ``at`` and not step ``at + 1``, and what they did next.
-
-    Parameters
-    ----------
-    touchpoints, steps, within, order, attempt, by, customers, engine
-        As in :func:`funnel`; the same customers are counted.
-    at : int
-        1-based step after which customers dropped off (``1 <= at < len(steps)``).
-
-    Returns
-    -------
-    frame
-        One row per customer who dropped off: ``customer_id``, ``by...``, ``reached_at``
-        (when they reached step ``at``, UTC), ``next_touchpoint``, ``next_channel`` and
-        ``next_at`` (their first touchpoint strictly after ``reached_at``; null when they did
-        nothing after). Collected to polars and returned in the caller's library: it has one
-        row per dropped-off customer. Use :func:`next_touchpoints` for the top list.
-
-    Examples
-    --------
-    >>> import cxlib as cx
-    >>> ds = cx.load("data/sample")
-    >>> lost = cx.dropoffs(ds.touchpoints, ["add_to_cart", "checkout", "purchase"], at=1)
-    >>> lost.columns[:2]
-    ['customer_id', 'reached_at']
-    """
-    sets, _ = normalize_steps(steps)
-    if not 1 <= at < len(sets):
-        raise DataError(
-            f"at={at}: use a step from 1 to {len(sets) - 1} (the last step has no drop-off)"
-        )
-    # a misspelt later step would make everyone a drop-off: check the names first
-    check_values(touchpoints, "touchpoint", sorted(set().union(*sets)), argument="steps")
-    best, _, cols = _counted(
-        touchpoints,
-        steps,
-        within,
-        order=order,
-        attempt=attempt,
-        by=by,
-        exclude=None,
-        customers=customers,
-        engine=engine,
-    )
-    lost = best.filter(nw.col("__K") == at).select(CUSTOMER, *cols, nw.col(f"__t{at}").alias("__r"))
-    lost = materialize(lost)
-    events = with_micros(touchpoints).select(CUSTOMER, "__t", "touchpoint", "channel")
-    after = (
-        lost.select(CUSTOMER, "__r")
-        .join(events, on=CUSTOMER, how="inner")
-        .filter(nw.col("__t") > nw.col("__r"))
-    )
-    first_after = after.group_by(CUSTOMER).agg(nw.col("__t").min().alias("__nt"))
-    nxt = (
-        after.join(first_after, left_on=[CUSTOMER, "__t"], right_on=[CUSTOMER, "__nt"])
-        .group_by(CUSTOMER)
-        .agg(
-            nw.col("touchpoint").min().alias("next_touchpoint"),
-            nw.col("channel").min().alias("next_channel"),
-            nw.col("__t").min().alias("__next"),
-        )
-    )
-    result = to_polars(lost.join(nxt, on=CUSTOMER, how="left"))
-    result = result.select(
-        CUSTOMER,
-        *cols,
-        _utc_time("__r").alias("reached_at"),
-        "next_touchpoint",
-        "next_channel",
-        _utc_time("__next").alias("next_at"),
-    ).sort(CUSTOMER)
-    return like_input(result, touchpoints)
-
-
-def next_touchpoints(dropped: Any, *, top: int = 10) -> Any:
-    """The most common next touchpoints of dropped-off customers, with an "other" bucket.
-
-    Parameters
-    ----------
-    dropped : frame
-        The result of :func:`dropoffs`.
-    top : int
-        How many touchpoints to list; the rest are summed as ``"(other)"``. Customers who
-        did nothing after are ``"(nothing)"``.
-
-    Returns
-    -------
-    frame
-        ``next_touchpoint``, ``customers``, ``share`` (shares sum to 1).
-
-    Examples
-    --------
-    >>> import cxlib as cx
-    >>> ds = cx.load("data/sample")
-    >>> lost = cx.dropoffs(ds.touchpoints, ["add_to_cart", "checkout"], at=1)
-    >>> round(cx.next_touchpoints(lost)["share"].sum(), 6)
-    1.0
-    """
-    frame = to_polars(lazy(dropped))
-    counts = (
-        frame.select(pl.col("next_touchpoint").fill_null("(nothing)"))
-        .group_by("next_touchpoint")
-        .len("customers")
-        .sort(["customers", "next_touchpoint"], descending=[True, False])
-    )
-    head, tail = counts.head(top), counts.slice(top)
-    if tail.height:
-        rest = tail["customers"].sum()
-        other = pl.DataFrame({"next_touchpoint": ["(other)"], "customers": [rest]})
-        head = pl.concat([head, other.cast(head.schema)])
-    total = max(frame.height, 1)
-    result = head.with_columns((pl.col("customers") / total).alias("share"))
-    return like_input(result, dropped)

@@ -44,6 +44,16 @@ from cxlib._engine import (
     with_micros,
 )
 from cxlib._errors import DataError
+from cxlib.journey.funnel._attempts import (
+    HOLD,
+    Count,
+    Duration,
+    episodes,
+    per_step,
+    pick_counted,
+    sequential_gaps,
+    unit_column,
+)
 from cxlib.journey.funnel._fast import sequential_counted
 
 Step = str | Collection[str]
@@ -94,9 +104,17 @@ def _step_index(steps: list[frozenset[str]]) -> nw.Expr:
 
 
 def _grid(
-    events: nw.LazyFrame, n: int, *, props: list[str], prop_step: int | None, keep_all: bool
+    events: nw.LazyFrame,
+    n: int,
+    *,
+    props: list[str],
+    prop_step: int | None,
+    keep_all: bool,
+    keys: list[str],
 ) -> nw.LazyFrame:
-    """One row per (customer, timestamp): a flag per step and property values.
+    """One row per (stream, timestamp): a flag per step and property values.
+
+    A stream is a customer (``keys``: customer_id), or a unit and a held value.
 
     Property values come from the events of step ``prop_step`` at that timestamp (any
     funnel event when None); ties resolve to the smallest value.
@@ -108,13 +126,13 @@ def _grid(
         *[(nw.col("__s") == k).cast(nw.Int8).alias(f"__h{k}") for k in range(1, n + 1)],
         *[nw.when(source).then(nw.col(p)).alias(f"__p_{p}") for p in props],
     )
-    return events.group_by(CUSTOMER, "__t").agg(
+    return events.group_by(*keys, "__t").agg(
         *[nw.col(f"__h{k}").max() for k in range(1, n + 1)],
         *[nw.col(f"__p_{p}").min() for p in props],
     )
 
 
-def _with_next(grid: nw.LazyFrame, ks: range) -> nw.LazyFrame:
+def _with_next(grid: nw.LazyFrame, ks: range, keys: list[str]) -> nw.LazyFrame:
     """Add ``__n{k}``: the first time step k happens at or after this row (NEVER if none)."""
     if not ks:
         return grid
@@ -129,7 +147,7 @@ def _with_next(grid: nw.LazyFrame, ks: range) -> nw.LazyFrame:
         ]
     )
     return grid.with_columns(
-        *[nw.col(f"__n{k}").cum_min(reverse=True).over(CUSTOMER, order_by="__t") for k in ks]
+        *[nw.col(f"__n{k}").cum_min(reverse=True).over(*keys, order_by="__t") for k in ks]
     )
 
 
@@ -138,10 +156,12 @@ def _in_window(t: nw.Expr, window: int | None) -> nw.Expr:
     return ok if window is None else ok & ((t - nw.col("__a")) <= window)
 
 
-def _sequential(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]) -> nw.LazyFrame:
-    table = materialize(_with_next(grid, range(2, n + 1)))
+def _sequential(
+    grid: nw.LazyFrame, n: int, window: int | None, props: list[str], keys: list[str]
+) -> nw.LazyFrame:
+    table = materialize(_with_next(grid, range(2, n + 1), keys))
     attempts = table.filter(nw.col("__h1") == 1).select(
-        CUSTOMER,
+        *keys,
         nw.col("__t").alias("__a"),
         nw.col("__t").alias("__t1"),
         *([nw.col("__n2")] if n >= 2 else []),
@@ -153,10 +173,10 @@ def _sequential(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]
         ).drop("__n2")
     for k in range(3, n + 1):
         lookup = table.select(
-            CUSTOMER, nw.col("__t").alias(f"__j{k}"), nw.col(f"__n{k}").alias(f"__m{k}")
+            *keys, nw.col("__t").alias(f"__j{k}"), nw.col(f"__n{k}").alias(f"__m{k}")
         )
         attempts = attempts.join(
-            lookup, left_on=[CUSTOMER, f"__t{k - 1}"], right_on=[CUSTOMER, f"__j{k}"], how="left"
+            lookup, left_on=[*keys, f"__t{k - 1}"], right_on=[*keys, f"__j{k}"], how="left"
         )
         attempts = attempts.with_columns(
             nw.when(~nw.col(f"__t{k - 1}").is_null() & _in_window(nw.col(f"__m{k}"), window))
@@ -166,13 +186,15 @@ def _sequential(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]
     return attempts
 
 
-def _strict(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]) -> nw.LazyFrame:
+def _strict(
+    grid: nw.LazyFrame, n: int, window: int | None, props: list[str], keys: list[str]
+) -> nw.LazyFrame:
     ranked = materialize(
-        grid.with_columns(nw.col("__t").rank("ordinal").over(CUSTOMER).cast(nw.Int64).alias("__r"))
+        grid.with_columns(nw.col("__t").rank("ordinal").over(*keys).cast(nw.Int64).alias("__r"))
     )
     # d = 0 is the attempt's own timestamp (a later step may tie with step 1).
     attempts = ranked.filter(nw.col("__h1") == 1).select(
-        CUSTOMER,
+        *keys,
         nw.col("__t").alias("__a"),
         nw.col("__r").alias("__r0"),
         *[nw.col(f"__h{k}").alias(f"__h{k}_0") for k in range(2, n + 1)],
@@ -181,13 +203,13 @@ def _strict(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]) ->
     # Look up the n-1 distinct timestamps after the attempt's start.
     for d in range(1, n):
         lookup = ranked.select(
-            CUSTOMER,
+            *keys,
             (nw.col("__r") - d).alias(f"__q{d}"),
             nw.col("__t").alias(f"__x{d}"),
             *[nw.col(f"__h{k}").alias(f"__h{k}_{d}") for k in range(2, n + 1)],
         )
         attempts = attempts.join(
-            lookup, left_on=[CUSTOMER, "__r0"], right_on=[CUSTOMER, f"__q{d}"], how="left"
+            lookup, left_on=[*keys, "__r0"], right_on=[*keys, f"__q{d}"], how="left"
         ).drop(f"__q{d}", strict=False)
     # reach[k][d]: step k can be matched at the d-th distinct timestamp after the start,
     # each step advancing at most one timestamp (nothing strictly between two steps).
@@ -205,13 +227,15 @@ def _strict(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]) ->
     for k in range(2, n + 1):
         earliest = [nw.when(reach[k][d]).then(times[d]) for d in range(k)]
         columns.append(nw.min_horizontal(*earliest).alias(f"__t{k}"))
-    return attempts.select(CUSTOMER, "__a", *[nw.col(f"__p_{p}") for p in props], *columns)
+    return attempts.select(*keys, "__a", *[nw.col(f"__p_{p}") for p in props], *columns)
 
 
-def _any_order(grid: nw.LazyFrame, n: int, window: int | None, props: list[str]) -> nw.LazyFrame:
-    table = _with_next(grid, range(1, n + 1))
+def _any_order(
+    grid: nw.LazyFrame, n: int, window: int | None, props: list[str], keys: list[str]
+) -> nw.LazyFrame:
+    table = _with_next(grid, range(1, n + 1), keys)
     attempts = table.select(
-        CUSTOMER,
+        *keys,
         nw.col("__t").alias("__a"),
         *[nw.col(f"__n{k}") for k in range(1, n + 1)],
         *[nw.col(f"__p_{p}") for p in props],
@@ -221,7 +245,7 @@ def _any_order(grid: nw.LazyFrame, n: int, window: int | None, props: list[str])
         done = nw.col("__n1") if k == 1 else nw.max_horizontal(done, nw.col(f"__n{k}"))
         valid = valid & _in_window(done, window)
         columns.append(nw.when(valid).then(done).alias(f"__t{k}"))
-    keep = [CUSTOMER, "__a", *[f"__p_{p}" for p in props]]
+    keep = [*keys, "__a", *[f"__p_{p}" for p in props]]
     return attempts.select(*keep, *columns)
 
 
@@ -236,13 +260,19 @@ def attempts_table(
     every: str | None = None,
     exclude: Collection[str] | None = None,
     engine: Engine = "auto",
+    unit: str = "customer",
+    hold: str | None = None,
+    count: Count = "customers",
+    step_within: Duration | Sequence[Duration] = None,
+    min_gap: Duration | Sequence[Duration] = None,
 ) -> tuple[nw.LazyFrame, list[str]]:
-    """The counted attempt per customer (per customer and entry period with ``every``).
+    """The counted attempt per unit (per unit and entry period with ``every``; per unit and
+    episode with ``count="attempts"``).
 
-    Columns: customer_id, ``__a`` (window start, µs), ``__t1..__tn`` (time each step was
-    reached, µs, null when not reached), ``__K`` (furthest step), properties as ``__p_*``
-    and, with ``every``, ``__period`` (µs start of the entry period). Private: shared by
-    funnel, funnel_trend, dropoffs and the explorer.
+    Columns: customer_id (the unit's id, whatever ``unit`` is), ``__a`` (window start, µs),
+    ``__t1..__tn`` (time each step was reached, µs, null when not reached), ``__K``
+    (furthest step), properties as ``__p_*`` and, with ``every``, ``__period`` (µs start of
+    the entry period). Private: shared by funnel, funnel_trend, dropoffs and the explorer.
     """
     if order not in ("sequential", "strict", "any"):
         raise DataError(f"order={order!r}; use 'sequential', 'strict' or 'any'")
@@ -250,15 +280,29 @@ def attempts_table(
         raise DataError(f"attempt={attempt!r}; use 'best' or 'first'")
     if engine not in ("auto", "portable"):
         raise DataError(f"engine={engine!r}; use 'auto' or 'portable'")
+    if count not in ("customers", "attempts"):
+        raise DataError(f"count={count!r}; use 'customers' or 'attempts'")
     sets, labels = normalize_steps(steps)
     n, window = len(sets), parse_duration(within)
+    gaps = per_step(step_within, n, name="step_within", default=None)
+    mins = per_step(min_gap, n, name="min_gap", default=0)
+    if (gaps or mins) and order != "sequential":
+        raise DataError(
+            f"step_within and min_gap apply to order='sequential' (got order={order!r}); "
+            "drop them or use the sequential order"
+        )
+    column = unit_column(unit)
     events = with_micros(touchpoints)
-    require(events, [CUSTOMER, "ts", "touchpoint", *props])
-    events = events.select(CUSTOMER, "__t", "touchpoint", *props).with_columns(
-        _step_index(sets).alias("__s")
-    )
+    require(events, [column, "ts", "touchpoint", *props, *([hold] if hold else [])])
+    held = [nw.col(hold).alias(HOLD)] if hold else []
+    events = events.select(
+        nw.col(column).alias(CUSTOMER), "__t", "touchpoint", *props, *held
+    ).with_columns(_step_index(sets).alias("__s"))
+    if column != CUSTOMER:  # an event without the unit's id belongs to no unit
+        events = events.filter(~nw.col(CUSTOMER).is_null())
     period = None if every is None else parse_duration(every, name="every")
-    if engine == "auto" and order == "sequential" and events.implementation.is_polars():
+    simple = hold is None and count == "customers" and gaps is None and mins is None
+    if simple and engine == "auto" and order == "sequential" and events.implementation.is_polars():
         native = nw.to_native(touchpoints, pass_through=True)
         fast = sequential_counted(
             events.to_native(),
@@ -273,47 +317,67 @@ def attempts_table(
         if fast is not None:
             best = nw.from_native(fast.lazy())
             if exclude:
-                best = _drop_excluded(best, events, touchpoints, list(exclude), n)
+                best = _drop_excluded(best, events, list(exclude), n)
             return best, labels
+    keys = [CUSTOMER, HOLD] if hold else [CUSTOMER]
+    streams = events
+    if hold:  # an event without the held value can only be step 1, in a stream of its own
+        streams = events.filter(~nw.col(HOLD).is_null() | (nw.col("__s") == 1))
     grid = _grid(
-        events,
+        streams,
         n,
         props=list(props),
         prop_step=None if order == "any" else 1,
         keep_all=order == "strict",
+        keys=keys,
     )
-    if order == "sequential":
-        attempts = _sequential(grid, n, window, list(props))
+    if gaps is not None or mins is not None:
+        attempts = sequential_gaps(
+            grid,
+            n,
+            window,
+            keys,
+            list(props),
+            gaps=gaps or [None] * (n - 1),
+            mins=[m or 0 for m in mins or [0] * (n - 1)],
+        )
+    elif order == "sequential":
+        attempts = _sequential(grid, n, window, list(props), keys)
     elif order == "strict":
-        attempts = _strict(grid, n, window, list(props))
+        attempts = _strict(grid, n, window, list(props), keys)
     else:
-        attempts = _any_order(grid, n, window, list(props))
+        attempts = _any_order(grid, n, window, list(props), keys)
     reached = [(~nw.col(f"__t{k}").is_null()).cast(nw.Int32) for k in range(1, n + 1)]
     attempts = attempts.with_columns(nw.sum_horizontal(*reached).alias("__K"))
     partition = [CUSTOMER]
+    if count == "attempts":  # before the periods: an episode may run into the next period
+        attempts = episodes(attempts.filter(nw.col("__K") >= 1), n)
+        partition.append("__episode")
     if period is not None:
         attempts = attempts.with_columns(period_start(nw.col("__a"), period).alias("__period"))
         partition.append("__period")
     if attempt == "first":  # per customer (and period): before dropping empty windows
         attempts = attempts.filter(nw.col("__a") == nw.col("__a").min().over(*partition))
     attempts = attempts.filter(nw.col("__K") >= 1)
-    best = attempts.filter(nw.col("__K") == nw.col("__K").max().over(*partition))
-    best = best.filter(nw.col("__a") == nw.col("__a").min().over(*partition))
+    best = pick_counted(attempts, partition, n, held=hold is not None)
+    if hold:
+        best = best.drop(HOLD)
+    if count == "attempts":
+        best = best.drop("__episode")
     if exclude:
-        best = _drop_excluded(best, events, touchpoints, list(exclude), n)
+        best = _drop_excluded(best, events, list(exclude), n)
     return best, labels
 
 
 def _drop_excluded(
-    best: nw.LazyFrame, events: nw.LazyFrame, touchpoints: Any, exclude: list[str], n: int
+    best: nw.LazyFrame, events: nw.LazyFrame, exclude: list[str], n: int
 ) -> nw.LazyFrame:
-    """Drop attempts with an excluded touchpoint between their first and last step."""
+    """Drop attempts with an excluded touchpoint (any event of the unit) between their first
+    and last step."""
     last = nw.max_horizontal(*[nw.col(f"__t{k}") for k in range(1, n + 1)])
     spans = best.filter(nw.col("__K") >= 2).select(CUSTOMER, "__a", last.alias("__z"))
-    hits = (
-        with_micros(touchpoints)
-        .filter(nw.col("touchpoint").is_in(exclude))
-        .select(CUSTOMER, nw.col("__t").alias("__e"))
+    hits = events.filter(nw.col("touchpoint").is_in(exclude)).select(
+        CUSTOMER, nw.col("__t").alias("__e")
     )
     flagged = (
         spans.join(hits, on=CUSTOMER, how="inner")
