@@ -17,7 +17,8 @@ the three estimators are short. Each is checked against published results in
   when the upper bound never gets there).
 * **Log-rank test** (Mantel 1966; Peto & Peto 1972): observed vs expected events per group
   under equal hazards, chi-square with k − 1 degrees of freedom (hypergeometric variance),
-  as R's ``survdiff``.
+  as R's ``survdiff``. The statistic itself is :func:`cxlib._stats.logrank`, shared with
+  the journey's segment comparisons; this module counts who is at risk.
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from cxlib._engine import to_polars
 from cxlib._errors import DataError
-from cxlib._stats import z_value
+from cxlib._stats import logrank, product_limit, risk_sets, z_value
 
 __all__ = ["kaplan_meier", "logrank_test", "median_lifetime"]
 
@@ -56,32 +56,11 @@ def _columns(
     return out
 
 
-def _risk(
-    t: np.ndarray, d: np.ndarray, e: np.ndarray, times: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """At risk, events and censorings at each of ``times`` for one group (sorted search)."""
-    exits = np.sort(t)
-    entries = np.sort(e)
-    at_risk = (len(t) - np.searchsorted(exits, times, "left")) - (
-        len(e) - np.searchsorted(entries, times, "left")
-    )
-    event_times = np.sort(t[d])
-    censor_times = np.sort(t[~d])
-    events = np.searchsorted(event_times, times, "right") - np.searchsorted(
-        event_times, times, "left"
-    )
-    censored = np.searchsorted(censor_times, times, "right") - np.searchsorted(
-        censor_times, times, "left"
-    )
-    return at_risk, events, censored
-
-
 def _curve(t: np.ndarray, d: np.ndarray, e: np.ndarray, z: float) -> dict[str, np.ndarray]:
     times = np.unique(t)
-    n, events, censored = _risk(t, d, e, times)
+    n, events, censored = risk_sets(t, d, e, times)
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(n > 0, 1 - events / np.maximum(n, 1), 1.0)
-        survival = np.cumprod(factor)
+        survival = product_limit(n, events)
         terms = np.where((n > events) & (n > 0), events / (n * (n - events)), 0.0)
         greenwood = np.cumsum(terms)
         std_error = survival * np.sqrt(greenwood)
@@ -252,30 +231,21 @@ def logrank_test(
     at_risk, events = [], []
     for label in labels:  # a few groups
         part = data.filter(pl.col(group) == label)
-        n, d, _ = _risk(part["_t"].to_numpy(), part["_d"].to_numpy(), part["_e"].to_numpy(), times)
+        n, d, _ = risk_sets(
+            part["_t"].to_numpy(), part["_d"].to_numpy(), part["_e"].to_numpy(), times
+        )
         at_risk.append(n)
         events.append(d)
-    n_j, d_j = np.array(at_risk, dtype=float).T, np.array(events, dtype=float).T  # time x group
-    n, d = n_j.sum(axis=1), d_j.sum(axis=1)
-    expected = (n_j * (d / n)[:, None]).sum(axis=0)
-    observed = d_j.sum(axis=0)
-    weight = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0) / n
-    share = n_j / n[:, None]
-    k = len(labels)
-    covariance = np.einsum("t,tj,jk->jk", weight * n, share, np.eye(k)) - np.einsum(
-        "t,tj,tk->jk", weight * n, share, share
-    )
-    diff = (observed - expected)[: k - 1]
-    chi_square = float(diff @ np.linalg.pinv(covariance[: k - 1, : k - 1]) @ diff)
+    test = logrank(np.array(at_risk).T, np.array(events).T)  # times x groups
     customers = [data.filter(pl.col(group) == label).height for label in labels]
     return pl.DataFrame(
         {
             "group": [str(label) for label in labels],
             "customers": customers,
-            "observed": observed.astype(int),
-            "expected": expected,
-            "chi_square": chi_square,
-            "df": k - 1,
-            "p_value": float(stats.chi2.sf(chi_square, k - 1)),
+            "observed": test.observed.astype(int),
+            "expected": test.expected,
+            "chi_square": test.chi_square,
+            "df": test.df,
+            "p_value": test.p_value,
         }
     ).with_columns(pl.col("customers", "observed", "df").cast(pl.Int64))

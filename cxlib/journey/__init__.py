@@ -6,6 +6,8 @@
   :func:`paths_between`;
 * retention — :func:`retention` (cohorts), :func:`lifecycle`, :func:`stickiness`,
   :func:`stickiness_ratio`;
+* segments compared, with tests and false-discovery control — :func:`funnel_difference`,
+  :func:`retention_difference`;
 * stages — :func:`journey_map`, :func:`stage_summary`, :func:`stage_index` and
   :mod:`cxlib.journey.stage` (one stage in depth: entries, movers, stalling segments).
 
@@ -13,6 +15,7 @@ Every function takes the frame type the user has and returns a tidy frame of tha
 """
 
 from cxlib.journey import stage
+from cxlib.journey._compare import funnel_difference, retention_difference
 from cxlib.journey._map import as_stage_model, journey_map, stage_index, stage_summary
 from cxlib.journey._paths import path_variants, paths_between, transitions, usable
 from cxlib.journey._retention import lifecycle, retention, stickiness, stickiness_ratio
@@ -31,6 +34,7 @@ __all__ = [
     "as_stage_model",
     "dropoffs",
     "funnel",
+    "funnel_difference",
     "funnel_trend",
     "journey_map",
     "lifecycle",
@@ -39,6 +43,7 @@ __all__ = [
     "path_variants",
     "paths_between",
     "retention",
+    "retention_difference",
     "stage",
     "stage_index",
     "stage_summary",

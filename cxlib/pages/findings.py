@@ -41,6 +41,7 @@ from cxlib.pages._list_findings import (
     funnel_dropoff_sentence,
     stage_exit_sentence,
 )
+from cxlib.pages._segment_findings import segment_difference_sentence, segment_difference_table
 from cxlib.pages._wording import (
     Finding,
     _interval,
@@ -71,6 +72,8 @@ __all__ = [
     "omnichannel_definition",
     "response_rate_definition",
     "rows_sentence",
+    "segment_difference_sentence",
+    "segment_difference_table",
     "stage_exit_sentence",
     "stage_heading",
     "stage_sentence",

@@ -10,8 +10,10 @@ and tests each figure that both runs have:
   shares, ``(p + d - (p - d)^2) / n``;
 
 then controls the false discovery rate across all of them (Benjamini–Hochberg, scipy's
-``false_discovery_control``). A change is *credible*, and shown, when its adjusted p-value is
-below ``alpha``. Counts (customers) are reported, never tested.
+``false_discovery_control``). The tests are the shared ones of :mod:`cxlib._stats`
+(``two_proportions``, ``nps_difference``, ``benjamini_hochberg``). A change is *credible*,
+and shown, when its adjusted p-value is below ``alpha``. Counts (customers) are reported,
+never tested.
 
 The runs usually share most of their customers; the tests treat them as independent
 samples, which overstates the variance of the difference: they flag fewer changes, never
@@ -26,11 +28,11 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import cxlib.i18n as i18n
 from cxlib._engine import eager
+from cxlib._stats import benjamini_hochberg, nps_difference, two_proportions
 from cxlib.pages import kpis
 
 if TYPE_CHECKING:
@@ -136,10 +138,11 @@ class _Figure:
     kind: str
     value: float
     variance: float
-    successes: int = 0
-    trials: int = 0
+    successes: int = 0  # a share's successes; an NPS's promoters
+    trials: int = 0  # a share's trials; an NPS's responses
     page: str = ""
     stage: str | None = None
+    detractors: int = 0  # an NPS's detractors
 
 
 def _figures(summary: dict[str, Any]) -> dict[str, _Figure]:
@@ -159,7 +162,8 @@ def _figures(summary: dict[str, Any]) -> dict[str, _Figure]:
             )
             variance = (p + d - (p - d) ** 2) / n * 100**2
             figures["nps"] = _Figure("nps", kpi["label"], "nps", (p - d) * 100, variance,
-                                     page=kpi.get("page", ""))  # fmt: skip
+                                     c["promoters"], n, kpi.get("page", ""),
+                                     detractors=c["detractors"])  # fmt: skip
     for stage in summary.get("stages", []):
         if stage.get("conversion_to_next") is None or not stage.get("customers"):
             continue
@@ -174,14 +178,11 @@ def _figures(summary: dict[str, Any]) -> dict[str, _Figure]:
 def _p_value(before: _Figure, after: _Figure) -> float:
     """Two-sided p-value of the difference between two runs' values of one figure."""
     if before.kind == "share":
-        pooled = (before.successes + after.successes) / (before.trials + after.trials)
-        variance = pooled * (1 - pooled) * (1 / before.trials + 1 / after.trials)
+        test = two_proportions(after.successes, after.trials, before.successes, before.trials)
     else:
-        variance = before.variance + after.variance
-    if variance <= 0:
-        return 1.0 if after.value == before.value else 0.0
-    z = (after.value - before.value) / math.sqrt(variance)
-    return 2 * (1 - NormalDist().cdf(abs(z)))
+        test = nps_difference(after.successes, after.detractors, after.trials,
+                              before.successes, before.detractors, before.trials)  # fmt: skip
+    return float(test["p_value"][0])
 
 
 def compare(
@@ -206,14 +207,12 @@ def compare(
     >>> change["credible"], round(change["change"], 1)
     (True, -10.0)
     """
-    from scipy.stats import false_discovery_control
-
     old, new = _figures(previous), _figures(current)
     shared = [key for key in new if key in old and old[key].kind == new[key].kind]
     if not shared:
         return []
     p_values = [_p_value(old[key], new[key]) for key in shared]
-    adjusted = false_discovery_control(p_values, method="bh")
+    adjusted = benjamini_hochberg(p_values)
     changes = []
     for key, p, q in zip(shared, p_values, adjusted, strict=True):
         before, after = old[key], new[key]

@@ -37,7 +37,7 @@ from scipy import stats
 
 from cxlib._engine import lazy, like_input, require, to_polars
 from cxlib._errors import DataError
-from cxlib._stats import z_value
+from cxlib._stats import nps_difference, two_proportions, z_value
 from cxlib.voc._satisfaction import SMALL_GROUP, ces_counts, csat_counts, nps_counts
 
 Every = Literal["month", "quarter", "year"]
@@ -270,62 +270,25 @@ def _compare(
     return like_input(result, surveys)
 
 
-def _normal_p(z: np.ndarray) -> np.ndarray:
-    return 2 * stats.norm.sf(np.abs(z))
+def _counts(joined: pl.DataFrame, *names: str) -> list[np.ndarray]:
+    return [joined[name].fill_null(0).to_numpy().astype(float) for name in names]
 
 
 def _nps_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFrame:
-    def adjusted(label: str) -> tuple[np.ndarray, np.ndarray]:
-        n = joined[f"responses_{label}"].fill_null(0).to_numpy().astype(float) + 3
-        p = (joined[f"promoters_{label}"].fill_null(0).to_numpy() + 0.75) / n
-        d = (joined[f"detractors_{label}"].fill_null(0).to_numpy() + 0.75) / n
-        return p - d, (p + d - (p - d) ** 2) / n
-
-    (centre_b, var_b), (centre_a, var_a) = adjusted("before"), adjusted("after")
-    diff, se = centre_a - centre_b, np.sqrt(var_a + var_b)
-    statistic = diff / se
-    raw = (joined["nps_after"] - joined["nps_before"]).to_numpy().astype(float)
-    return pl.DataFrame(
-        {
-            "difference": raw,
-            "ci_low": np.clip(100 * (diff - z * se), -200, 200),
-            "ci_high": np.clip(100 * (diff + z * se), -200, 200),
-            "z": statistic,
-            "p_value": _normal_p(statistic),
-        },
-        nan_to_null=True,
-    )
+    # adjusted Wald (Rocks 2016), the test every NPS difference in cxlib uses (_stats)
+    before = _counts(joined, "promoters_before", "detractors_before", "responses_before")
+    after = _counts(joined, "promoters_after", "detractors_after", "responses_after")
+    test = nps_difference(*after, *before, confidence=confidence, adjusted=True)
+    test["difference"] = (joined["nps_after"] - joined["nps_before"]).to_numpy().astype(float)
+    return pl.DataFrame(test, nan_to_null=True)
 
 
 def _csat_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFrame:
-    k_b, n_b = (
-        joined[c].fill_null(0).to_numpy().astype(float)
-        for c in ("satisfied_before", "responses_before")
-    )
-    k_a, n_a = (
-        joined[c].fill_null(0).to_numpy().astype(float)
-        for c in ("satisfied_after", "responses_after")
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_b, p_a = k_b / n_b, k_a / n_a
-        pooled = (k_a + k_b) / (n_a + n_b)
-        statistic = (p_a - p_b) / np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
-    lo_b, hi_b = joined["ci_low_before"].to_numpy(), joined["ci_high_before"].to_numpy()
-    lo_a, hi_a = joined["ci_low_after"].to_numpy(), joined["ci_high_after"].to_numpy()
-    diff = p_a - p_b
-    # Newcombe (1998) method 10: combine the distances to each Wilson bound
-    low = diff - np.sqrt((p_a - lo_a) ** 2 + (hi_b - p_b) ** 2)
-    high = diff + np.sqrt((hi_a - p_a) ** 2 + (p_b - lo_b) ** 2)
-    return pl.DataFrame(
-        {
-            "difference": diff,
-            "ci_low": low,
-            "ci_high": high,
-            "z": statistic,
-            "p_value": _normal_p(statistic),
-        },
-        nan_to_null=True,
-    )
+    # Newcombe (1998) method 10 interval and the pooled z-test, shared with _stats
+    after = _counts(joined, "satisfied_after", "responses_after")
+    before = _counts(joined, "satisfied_before", "responses_before")
+    test = two_proportions(*after, *before, confidence=confidence)
+    return pl.DataFrame(test, nan_to_null=True)
 
 
 def _ces_stats(joined: pl.DataFrame, z: float, confidence: float) -> pl.DataFrame:
