@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONCEPTS = [
     "loading",
     "funnels",
+    "stall-drivers",
     "paths-retention",
     "churn",
     "voice-of-customer",

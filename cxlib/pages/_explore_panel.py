@@ -1,16 +1,23 @@
-"""What the funnel explorer says in words: its status line and the drop-off panel."""
+"""What the funnel explorer says in words: its status line and the drop-off panel, with
+what goes with stalling at the clicked step (:mod:`cxlib.stall`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
+import cxlib.i18n as i18n
+from cxlib._errors import DataError
 from cxlib.pages import findings
+from cxlib.pages._stall_view import drivers_html
 from cxlib.pages.tables import table
 from cxlib.privacy import escape
+from cxlib.stall import StallAnalysis, stall_analysis
 
-__all__ = ["DropOff", "headline", "panel_html"]
+__all__ = ["DropOff", "drivers_for", "headline", "panel_html"]
 
 
 @dataclass(frozen=True)
@@ -18,7 +25,9 @@ class DropOff:
     """Who left after a step: the drop-off panel's contents.
 
     ``customers`` has :func:`cxlib.dropoffs`' columns (raw ids, for code; never shown);
-    ``sample`` holds pseudonyms, when they reached the step and their path around it.
+    ``sample`` holds pseudonyms, when they reached the step and their path around it;
+    ``drivers`` what goes with stalling at the step (:func:`drivers_for`), ``drivers_note``
+    what to know about them.
     """
 
     step_index: int
@@ -29,6 +38,33 @@ class DropOff:
     customers: pl.DataFrame
     next_touchpoints: pl.DataFrame
     sample: pl.DataFrame
+    drivers: StallAnalysis | None = None
+    drivers_note: str = ""
+
+
+def drivers_for(
+    touchpoints: pl.DataFrame,
+    customers: Any,
+    steps: Sequence[str],
+    *,
+    at: int,
+    within: str | None,
+    order: str = "sequential",
+    group: str | None = None,
+) -> tuple[StallAnalysis | None, str]:
+    """Stall drivers at step ``at`` of the explorer's funnel over its filtered touchpoints
+    (:func:`cxlib.stall.stall_analysis`), and a note: they are computed for the sequential
+    order and over every group of a breakdown. None (and why) when they cannot be."""
+    notes = []
+    if order != "sequential":
+        notes.append(i18n._("Stall drivers follow the sequential order of the steps."))
+    if group is not None:
+        notes.append(i18n._("Stall drivers cover every group of the breakdown."))
+    try:
+        found = stall_analysis(touchpoints, list(steps), at=at, within=within, customers=customers)
+    except DataError as error:
+        return None, " ".join([*notes, str(error)])
+    return found, " ".join(notes)
 
 
 def headline(frame: pl.DataFrame, seconds: float) -> str:
@@ -66,4 +102,5 @@ def panel_html(drop: DropOff, *, next_step: str) -> str:
         title="A sample of them (pseudonymized) with their path; "
         "the step they reached in [brackets]",
     ).to_html()
-    return heading + use + top + sample
+    stalls = drivers_html(drop.drivers, note=drop.drivers_note)
+    return heading + use + top + stalls + sample

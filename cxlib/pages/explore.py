@@ -3,7 +3,8 @@
 Pick the steps, the window, the order, a breakdown, a period and a segment; the funnel
 chart and table follow at once, with how long those who went on took from each step to
 the next (:func:`time_to_convert`). Click a step's bar to see how many customers left after
-it, what they did instead, and a sample of them (pseudonymized) with their path; export
+it, what they did instead, what those who stalled there had before it more often than those
+who went on (:mod:`cxlib.stall`), and a sample of them (pseudonymized) with their path; export
 them all as a CSV a CRM can match (:meth:`FunnelExplorer.export_drop_offs`).
 
 >>> import cxlib as cx
@@ -73,7 +74,7 @@ from cxlib.pages._explore_export import (
     in_group,
     keyed,
 )
-from cxlib.pages._explore_panel import DropOff, headline, panel_html
+from cxlib.pages._explore_panel import DropOff, drivers_for, headline, panel_html
 from cxlib.pages._explore_time import (
     time_to_convert,
     time_to_convert_chart,
@@ -81,6 +82,7 @@ from cxlib.pages._explore_time import (
     timing_spec,
 )
 from cxlib.pages._explore_widgets import Choice, PeriodSlider, StepPicker, day_of, micros_of
+from cxlib.pages._stall_view import stall_sentence, stall_table
 from cxlib.pages.tables import table
 from cxlib.privacy import KEY_ENV, escape, pseudonym
 
@@ -93,6 +95,8 @@ __all__ = [
     "Settings",
     "StepPicker",
     "export_drop_offs",
+    "stall_sentence",
+    "stall_table",
     "time_to_convert",
 ]
 
@@ -494,6 +498,9 @@ class FunnelExplorer:
                 "reached_at", descending=True
             )
             paths = self._engine.paths(view, sample[CUSTOMER], sample["reached_at"])
+            frame, people = self._engine.view_frame(view), self._engine.customers
+            drivers = drivers_for(frame, people, steps, at=step_index, within=settings.within,
+                                  order=settings.order, group=group)  # fmt: skip
         key = self._key()
         sample = pl.DataFrame(
             {
@@ -511,6 +518,7 @@ class FunnelExplorer:
             lost,
             next_touchpoints(lost, top=TOP_NEXT),
             sample,
+            *drivers,
         )
         self._set_dropoff(drop, panel_html(drop, next_step=steps[step_index]))
         return drop

@@ -3,10 +3,10 @@
 A headline is one sentence computed from an analysis, the number of customers it concerns
 (the ranking key: what touches most customers comes first) and the page that holds its
 evidence. Some are computed where the index is drawn (:func:`biggest_stall`,
-:func:`friction_churn`); the costly ones come from the pages that compute them anyway: a
-notebook displays ``headlines.mark(finding, kind=..., customers=...)``, which shows as the
-finding itself and carries the headline in the output under :data:`MIME`, where the report
-finds it (:func:`harvest`).
+:func:`stall_driver`, :func:`friction_churn`); the costly ones come from the pages that
+compute them anyway: a notebook displays ``headlines.mark(finding, kind=...,
+customers=...)``, which shows as the finding itself and carries the headline in the output
+under :data:`MIME`, where the report finds it (:func:`harvest`).
 
 Examples
 --------
@@ -28,9 +28,12 @@ import polars as pl
 
 import cxlib.i18n as i18n
 from cxlib._engine import eager
+from cxlib._errors import DataError
 from cxlib.churn import friction_churn as churn_by_friction
+from cxlib.pages._stall_view import headline_text, largest_driver
 from cxlib.pages._wording import _readable
 from cxlib.pages.findings import Finding, friction_churn_sentence, listing
+from cxlib.pages.stage_view import stall_drivers
 from cxlib.voc import stalled_comments
 
 if TYPE_CHECKING:
@@ -47,6 +50,7 @@ __all__ = [
     "omnichannel",
     "page_summary",
     "rank",
+    "stall_driver",
 ]
 
 MIME = "application/vnd.cx.headline+json"
@@ -149,6 +153,32 @@ def biggest_stall(ds: Dataset, stages: pl.DataFrame, *, page: str = "") -> Headl
             total=i18n.number(total),
         )
     return Headline(text, "stall", int(worst["lost"]), page, stage=worst["stage"])
+
+
+def stall_driver(ds: Dataset, stage: str, *, page: str = "") -> Headline | None:
+    """What goes with stalling at ``stage`` (:func:`cxlib.pages.stage_view.stall_drivers`):
+    among the features seen before the stage that pass the false-discovery control with an
+    interval excluding no effect, the one that adds the most customers to the stall
+    (customers with it × the risk difference), which is the customers it concerns. None
+    when there is none.
+
+    Examples
+    --------
+    >>> import cxlib as cx
+    >>> ds = cx.load("data/sample")
+    >>> found = stall_driver(ds, ds.stages.stages[1])
+    >>> found is None or (found.kind, found.stage) == ("stall_driver", ds.stages.stages[1])
+    True
+    """
+    try:
+        analysis = stall_drivers(ds, stage)
+    except DataError:  # nothing to test on this data: the stall stands on its own
+        return None
+    row = None if analysis is None else largest_driver(analysis)
+    if analysis is None or row is None:
+        return None
+    text = str(headline_text(analysis, stage))
+    return Headline(text, "stall_driver", round(row["extra"]), page, stage=stage)
 
 
 def _top_theme(ds: Dataset, stage: str) -> tuple[str, int, int] | None:

@@ -74,12 +74,16 @@ def _customers(change: dict[str, Any], summary: dict[str, Any]) -> int:
 def computed_headlines(dataset: Dataset, stages: list[dict]) -> list[Headline]:
     """The headlines the report computes itself, from the data, before the pages run: the
     biggest stall (from the summary's ``stages``, moving on from each stage among settled
-    customers) and friction → churn. Their pages are named when the index is written."""
+    customers), what goes with stalling there (the strongest stall driver) and friction →
+    churn. Their pages are named when the index is written."""
     found: list[Headline] = []
     if stages and not needs.missing(dataset, "stages"):
         stall = headlines.biggest_stall(dataset, pl.DataFrame(stages))
         if stall is not None:
             found.append(stall)
+            driver = headlines.stall_driver(dataset, stall.stage) if stall.stage else None
+            if driver is not None:
+                found.append(driver)
     if not needs.missing(dataset, "churn", "friction"):
         friction = headlines.friction_churn(dataset)
         if friction is not None:
@@ -91,7 +95,7 @@ def _on_pages(found: list[Headline], outcomes: list[Any]) -> list[Headline]:
     """The computed headlines linked to the pages that show their evidence."""
     placed = []
     for h in found:
-        if h.kind == "stall":
+        if h.kind in ("stall", "stall_driver"):
             page = _page_of(outcomes, "stage", h.stage) or _page_of(outcomes, "journey-map")
         else:
             page = _page_of(outcomes, "churn")
