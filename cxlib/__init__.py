@@ -3,9 +3,9 @@
 The flat API (``cx.load``, ``cx.funnel``, ``cx.nps``, ...) is listed here once. Each topic
 is a package with its own public face, reachable as a namespace that loads on first use:
 ``cx.io``, ``cx.journey``, ``cx.voc``, ``cx.value``, ``cx.churn`` (and ``cx.survival``),
-``cx.omnichannel``, ``cx.attribution``, ``cx.sample``, ``cx.pages`` (and ``cx.charts``,
-``cx.tables``, ``cx.explore``, ``cx.health``, ``cx.stage_view``), ``cx.report``,
-``cx.privacy``. The map of the packages is ``docs/architecture.md``.
+``cx.omnichannel``, ``cx.attribution``, ``cx.stall``, ``cx.sample``, ``cx.pages`` (and
+``cx.charts``, ``cx.tables``, ``cx.explore``, ``cx.health``, ``cx.stage_view``),
+``cx.report``, ``cx.privacy``. The map of the packages is ``docs/architecture.md``.
 
 Examples
 --------
@@ -41,6 +41,7 @@ from cxlib.io import (
 from cxlib.journey import (
     dropoffs,
     funnel,
+    funnel_difference,
     funnel_trend,
     journey_map,
     lifecycle,
@@ -48,13 +49,24 @@ from cxlib.journey import (
     path_variants,
     paths_between,
     retention,
+    retention_difference,
     stage_summary,
     stickiness,
     stickiness_ratio,
     transitions,
 )
 from cxlib.sample import make_sample, write_sample
-from cxlib.voc import ces, ces_change, csat, csat_change, nps, nps_change, with_period
+from cxlib.stall import stall_drivers
+from cxlib.voc import (
+    ces,
+    ces_change,
+    csat,
+    csat_change,
+    nps,
+    nps_change,
+    score_difference,
+    with_period,
+)
 
 try:
     __version__ = version("cxlib")
@@ -81,6 +93,7 @@ NAMESPACES = {
     "report": "cxlib.report",
     "sample": "cxlib.sample",
     "stage_view": "cxlib.pages.stage_view",
+    "stall": "cxlib.stall",
     "survival": "cxlib.churn.survival",
     "tables": "cxlib.pages.tables",
     "value": "cxlib.value",
@@ -116,6 +129,7 @@ __all__ = [
     "csat_change",
     "dropoffs",
     "funnel",
+    "funnel_difference",
     "funnel_trend",
     "journey_map",
     "lifecycle",
@@ -132,9 +146,12 @@ __all__ = [
     "read_surveys",
     "read_touchpoints",
     "retention",
+    "retention_difference",
+    "score_difference",
     "show_progress",
     "stage_model",
     "stage_summary",
+    "stall_drivers",
     "stickiness",
     "stickiness_ratio",
     "stitch",

@@ -62,6 +62,11 @@ sample dataset. A complete example::
     [privacy]
     pseudonym_key_env = "CX_PSEUDONYM_KEY"
 
+    [themes.packaging]                     # comment themes: one keyword list per language
+    en = ["packaging", "box*", "wrapp*"]   # (en, vi, th); added to the built-in themes, or
+    vi = ["đóng gói", "hộp"]               # replacing the one of that name (keyword syntax:
+                                           # cxlib.voc; cxlib.voc.discover_themes suggests them)
+
     [identity]                             # one person under several ids -> one customer_id
     columns = ["user_id", "anonymous_id", "email", "loyalty_id"]
                                            # priority order: a customer is named by its id
@@ -133,6 +138,7 @@ class Config:
         "unknown", "0", "null", "none", "n/a", "-", "guest", "anonymous",
     )  # fmt: skip
     identity_hash: tuple[str, ...] = ()
+    themes: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     source: str | None = None
 
     def stage_model(self) -> StageModel:
@@ -168,7 +174,9 @@ SCHEMA: dict[str, dict[str, str]] = {
     "privacy": {"pseudonym_key_env": "str"},
     "identity": {"columns": "names", "max_ids": "count", "placeholders": "names", "hash": "names"},
     "formats": {kind: "str" for kind in KINDS},
+    "themes": {},  # any theme name: a table of keyword lists per language (_themes)
 }  # fmt: skip
+THEME_LANGUAGES = ("en", "vi", "th")
 _TYPES = {
     "str": "a string in quotes",
     "names": 'a list of names, e.g. ["visit", "purchase"]',
@@ -200,6 +208,9 @@ def check_schema(doc: dict[str, Any], source: str) -> None:
             )
         if not isinstance(body, dict):
             raise DataError(f"{source}: [{section}] must be a table of settings, not a value")
+        if section == "themes":
+            _themes(body, source)
+            continue
         for key, value in body.items():
             kind = SCHEMA[section].get(key)
             if kind is None:
@@ -233,6 +244,31 @@ def _fits(kind: str, value: object) -> bool:
     return isinstance(value, str) or (  # "str or kinds"
         isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
     )
+
+
+def _themes(body: dict[str, Any], source: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    """``[themes.NAME]`` tables: each a keyword list per language (en, vi, th)."""
+    themes = {}
+    for name, languages in body.items():
+        example = f'[themes.{name}] en = ["keyword", "another keyword"]'
+        if not isinstance(languages, dict) or not languages:
+            raise DataError(
+                f"{source}: [themes] {name} must be a table of keyword lists per language, "
+                f"e.g. {example}"
+            )
+        for language, keywords in languages.items():
+            if language not in THEME_LANGUAGES:
+                raise DataError(
+                    f"{source}: [themes.{name}] {language} is not a language of the themes; "
+                    f"use {', '.join(THEME_LANGUAGES)}"
+                )
+            if not _fits("names", keywords) or not keywords:
+                raise DataError(
+                    f"{source}: [themes.{name}] {language} must be a list of keywords, "
+                    f"e.g. {example}"
+                )
+        themes[str(name)] = {str(k): tuple(v) for k, v in languages.items()}
+    return themes
 
 
 def _section(doc: dict[str, Any], key: str, source: str) -> dict[str, Any]:
@@ -400,6 +436,7 @@ def read_config(path: str | Path) -> Config:
         churn_inactivity_days=churn.get("inactivity_days"),
         pseudonym_key_env=str(privacy.get("pseudonym_key_env", "CX_PSEUDONYM_KEY")),
         **_identity(identity, source),
+        themes=_themes(_section(doc, "themes", source), source),
         source=source,
     )
     _check_values(config, source)

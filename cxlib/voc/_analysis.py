@@ -15,7 +15,7 @@ from cxlib.journey.stage import segments as stage_segments
 from cxlib.voc._drivers import key_drivers
 from cxlib.voc._journey import category_expr, journey_answers
 from cxlib.voc._satisfaction import ces_counts, csat_counts, nps_counts
-from cxlib.voc._themes import comment_themes
+from cxlib.voc._themes import comment_themes, project_themes
 
 if TYPE_CHECKING:
     from cxlib.io import Dataset
@@ -136,7 +136,7 @@ def stalled_comments(ds: Dataset, stage: str, *, limit: int | None = 30) -> pl.D
     ['theme', 'comment']
     """
     answers = journey_answers(ds).join(_stalled(ds, stage), on="customer_id")
-    themed = comment_themes(answers)
+    themed = comment_themes(answers, themes=project_themes(ds.config))
     # ties in score and time broken by customer and text: the join leaves rows in no set order
     ties = [c for c in ("customer_id", "survey", "comment") if c in themed.columns]
     result = themed.sort("score", "ts", *ties).select(
@@ -189,7 +189,7 @@ def stall_themes(
     if channels is not None:
         wanted = channels.split(",") if isinstance(channels, str) else list(channels)
         answers = answers.filter(pl.col("channel").is_in([c.strip() for c in wanted]))
-    themed = comment_themes(answers)
+    themed = comment_themes(answers, themes=project_themes(ds.config))
     groups, inside = [], pl.lit(False)
     for segment, value in stalling.select("segment", "value").iter_rows():  # a few segments
         member = pl.col(segment).cast(pl.String) == value

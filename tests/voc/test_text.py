@@ -13,7 +13,14 @@ import pytest
 
 from cxlib import voc
 from cxlib.sample import COMMENTS
-from cxlib.voc._text import language_expr, stop_words, thai_tokens, tokenize
+from cxlib.voc._text import (
+    language_expr,
+    normalize_expr,
+    stop_words,
+    thai_tokens,
+    tokenize,
+    word_tokens,
+)
 
 
 def _themes(*comments: str) -> list[str]:
@@ -38,11 +45,23 @@ def test_language_comes_from_the_script():
     ]
 
 
+def test_a_short_vietnamese_comment_with_one_shared_accent_is_vietnamese():
+    texts = ["Giao sai hàng", "Phí ship cao", "café latte", "à la carte", "giao hang cham qua",
+             "The app hangs at checkout"]  # fmt: skip
+    frame = pl.DataFrame({"text": texts})
+    assert frame.select(language_expr("text")).to_series().to_list() == [
+        "vi", "vi", "en", "en", "vi", "en",
+    ]  # fmt: skip
+
+
 def test_thai_is_segmented_into_words_offline():
     assert tokenize("ค่าส่งแพงเกินไป") == ["ค่า", "ส่ง", "แพง", "เกินไป"]
     assert tokenize("จัดส่งรวดเร็ว พอใจมาก") == ["จัดส่ง", "รวดเร็ว", "พอใจ", "มาก"]
     # theme keywords stay whole even where the dictionary holds a longer compound
-    assert thai_tokens("พนักงานบริการดีมาก", keywords=["พนักงาน"])[0] == "พนักงาน"
+    assert thai_tokens("พนักงานบริการดีมาก", keywords=["พนักงาน", "บริการ"])[:2] == [
+        "พนักงาน",
+        "บริการ",
+    ]
     assert thai_tokens("ค่าส่งแพงเกินไป", keywords=["ค่าส่ง"]) == ["ค่าส่ง", "แพง", "เกินไป"]
 
 
@@ -50,6 +69,26 @@ def test_vietnamese_gives_syllables_in_one_normal_form():
     decomposed = unicodedata.normalize("NFD", "Phí vận chuyển quá cao.")
     assert tokenize(decomposed) == ["phí", "vận", "chuyển", "quá", "cao"]
     assert tokenize("Phí vận chuyển quá cao.") == tokenize(decomposed)
+
+
+def test_word_tokens_keep_clause_breaks_contractions_and_syllables():
+    assert word_tokens(["the courier didn’t show up, sadly"], "en") == [
+        ["the", "courier", "didn't", "show", "up", ",", "sadly"]
+    ]
+    decomposed = pl.DataFrame({"t": [unicodedata.normalize("NFD", "Giao trễ 5 ngày, bể ly")]})
+    normal = decomposed.select(normalize_expr("t")).item()  # NFC, lower case
+    assert word_tokens([normal], "vi") == word_tokens(["giao trễ 5 ngày, bể ly"], "vi")
+    assert word_tokens(["giao trễ 5 ngày, bể ly"], "vi") == [
+        ["giao", "trễ", "5", "ngày", ",", "bể", "ly"]
+    ]
+    # Thai writes a space between phrases: it ends a clause like a comma
+    assert word_tokens(["ส่งไม่ช้า สินค้าแตก"], "th") == [["ส่ง", "ไม่", "ช้า", ",", "สินค้า", "แตก"]]
+
+
+def test_thai_keywords_split_compounds_but_not_words_that_merely_contain_them():
+    keywords = ["ช้า", "ราคา", "แพง"]
+    assert thai_tokens("ราคาแพงมาก", keywords=keywords)[:2] == ["ราคา", "แพง"]
+    assert thai_tokens("ช้างตัวนี้น่ารัก", keywords=keywords)[0] == "ช้าง"  # elephant, not slow
 
 
 def test_stop_words_cover_the_three_languages():
