@@ -2,8 +2,10 @@
 
 Every analysis in cxlib is written once with narwhals; this package turns whatever frame a
 user passes into a narwhals lazy frame (:func:`lazy`, :func:`with_micros`), materializes
-intermediates used twice (:func:`materialize`), and hands small results back in the caller's
-library (:func:`like_input`). Code elsewhere must not branch on the backend (the funnel's
+intermediates used twice (:func:`materialize`), aggregates groups with quantiles that are exact
+on one machine and approximate with a stated error on Spark (:func:`aggregate`,
+:func:`quantile`, :data:`ACCURACY`), and hands small results back in the caller's library
+(:func:`like_input`). Code elsewhere must not branch on the backend (the funnel's
 choice of its polars fast path is the one documented exception, in
 :mod:`cxlib.journey.funnel`; ``transitions`` and ``retention`` take theirs through
 :func:`polars_lazy`). See ``docs/architecture.md``.
@@ -35,13 +37,17 @@ from cxlib._engine._names import (
     did_you_mean,
     report_missing,
 )
+from cxlib._engine._quantiles import ACCURACY, Quantile, aggregate, quantile
 
 __all__ = [
+    "ACCURACY",
     "CUSTOMER",
     "MICROS",
     "MONDAY_SHIFT",
     "NEVER",
     "MissingNameWarning",
+    "Quantile",
+    "aggregate",
     "check_values",
     "close_match",
     "did_you_mean",
@@ -54,6 +60,7 @@ __all__ = [
     "parse_duration",
     "period_start",
     "polars_lazy",
+    "quantile",
     "require",
     "report_missing",
     "to_polars",

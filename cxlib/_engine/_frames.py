@@ -5,7 +5,7 @@ do portably (docs/architecture.md, "Engines"):
 
 * time as int64 epoch-microseconds, converted per backend at entry;
 * materializing an intermediate that is used twice (polars collect, DuckDB temp table,
-  Spark local checkpoint), so lazy backends do not recompute it;
+  Spark reliable checkpoint or cache), so lazy backends do not recompute it;
 * handing the small tidy result back in the caller's own library.
 """
 
@@ -124,7 +124,23 @@ def with_micros(frame: Any, column: str = "ts", out: str = "__t") -> nw.LazyFram
 
 
 def materialize(frame: nw.LazyFrame) -> nw.LazyFrame:
-    """Compute an intermediate once so that reusing it does not recompute it."""
+    """Compute an intermediate once so that reusing it does not recompute it.
+
+    polars collects it, DuckDB writes a temporary table, pandas is eager already. On Spark
+    the choice must survive the loss of an executor:
+
+    * when the SparkContext has a checkpoint directory (``sc.setCheckpointDir``, on storage
+      every executor reaches: HDFS, S3, ...), a reliable ``checkpoint(eager=True)``: the
+      rows are written there and the lineage cut;
+    * otherwise ``persist(MEMORY_AND_DISK)`` and a ``count`` to fill the cache: a lost
+      executor's blocks are recomputed from the lineage, which is kept.
+
+    ``localCheckpoint`` is not used: it keeps the only copy of each block on the executor
+    that computed it and cuts the lineage, so one lost executor fails the job. The cached
+    blocks live until the session stops (Spark evicts them to disk under memory pressure;
+    ``spark.catalog.clearCache()`` frees them); checkpoint files stay in the directory unless
+    ``spark.cleaner.referenceTracking.cleanCheckpoints`` is on.
+    """
     impl = frame.implementation
     native = frame.to_native()
     if impl.is_polars():
@@ -135,10 +151,25 @@ def materialize(frame: nw.LazyFrame) -> nw.LazyFrame:
         native.query("__cx_source", f'CREATE TEMP TABLE "{name}" AS SELECT * FROM __cx_source')
         return nw.from_native(native.query("__cx_source", f'SELECT * FROM "{name}"'))
     if impl.is_pyspark() or impl.is_pyspark_connect():
-        return nw.from_native(native.localCheckpoint(eager=True))
+        return nw.from_native(_spark_materialized(native, connect=impl.is_pyspark_connect()))
     if impl.is_pandas_like():
         return frame  # eager already
     return frame
+
+
+def _spark_materialized(native: Any, *, connect: bool) -> Any:
+    """A reliable checkpoint when a checkpoint directory is set, else a filled cache.
+
+    (Spark Connect reaches no SparkContext here: the cache.)
+    """
+    directory = None if connect else native.sparkSession.sparkContext.getCheckpointDir()
+    if directory:
+        return native.checkpoint(eager=True)
+    from pyspark import StorageLevel
+
+    cached = native.persist(StorageLevel.MEMORY_AND_DISK)
+    cached.count()
+    return cached
 
 
 def polars_lazy(frame: nw.LazyFrame) -> pl.LazyFrame | None:

@@ -24,7 +24,15 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from cxlib._engine import CUSTOMER, NEVER, like_input, materialize, to_polars
+from cxlib._engine import (
+    CUSTOMER,
+    NEVER,
+    aggregate,
+    like_input,
+    materialize,
+    quantile,
+    to_polars,
+)
 from cxlib._stats import wilson
 from cxlib.io import StageModel, stage_model
 from cxlib.journey._paths import usable
@@ -159,12 +167,14 @@ def stage_summary(
     events = _staged(touchpoints, model, [])
     firsts = events.group_by(CUSTOMER, "__s").agg(nw.col("__t").min())
     moved = _moved_on(events, firsts, len(model.stages))
-    counts = moved.group_by("__s").agg(
+    counts = aggregate(  # the median is exact on one machine, approximate on Spark
+        moved,
+        ["__s"],
         nw.len().alias("customers"),
         nw.col("__ok").sum().alias("reached_next"),
-        nw.col("__dt").median().alias("__median"),
+        quantile("__dt", 0.5).alias("__median"),
     )
-    counts = to_polars(counts).with_columns(
+    counts = counts.with_columns(
         (pl.col("__s").cast(pl.Int64) + 1).alias("stage_index")  # 1-based, as people count
     )
     last = len(model.stages)

@@ -45,11 +45,14 @@ import polars as pl
 
 from cxlib._engine import (
     CUSTOMER,
+    Quantile,
+    aggregate,
     check_values,
     like_input,
     materialize,
     parse_duration,
     polars_lazy,
+    quantile,
     require,
     to_polars,
     with_micros,
@@ -227,7 +230,9 @@ def join_paths(steps: nw.LazyFrame, keys: list[str], position: str, label: str) 
     return level.select(*keys, "__path")
 
 
-def _top(paths: nw.LazyFrame, count: str, top: int, extra: dict[str, nw.Expr]) -> pl.DataFrame:
+def _top(
+    paths: nw.LazyFrame, count: str, top: int, extra: dict[str, nw.Expr | Quantile]
+) -> pl.DataFrame:
     """Count journeys per ``__path``; keep the ``top`` most common, pool the rest as "(other)".
 
     ``paths`` has one row per journey (``customer_id``, ``__path`` and what ``extra`` needs).
@@ -246,17 +251,14 @@ def _top(paths: nw.LazyFrame, count: str, top: int, extra: dict[str, nw.Expr]) -
     label = nw.when(pooled).then(nw.lit(OTHER)).otherwise(nw.col("__path"))
     labels = ranked.select("__path", label.alias("path"), pooled.alias("__other"), "__rank")
     # grouped with the flag: a journey whose path reads like the label is not pooled
-    grouped = (
-        paths.join(labels, on="__path", how="inner")
-        .group_by("path", "__other")
-        .agg(
-            nw.len().alias(count),
-            nw.col(CUSTOMER).n_unique().alias("customers"),
-            nw.col("__rank").min().alias("__rank"),
-            *[expr.alias(name) for name, expr in extra.items()],
-        )
-    )
-    result = to_polars(grouped).with_columns(pl.col(count, "customers").cast(pl.Int64))
+    result = aggregate(
+        paths.join(labels, on="__path", how="inner"),
+        ["path", "__other"],
+        nw.len().alias(count),
+        nw.col(CUSTOMER).n_unique().alias("customers"),
+        nw.col("__rank").min().alias("__rank"),
+        *[expr.alias(name) for name, expr in extra.items()],
+    ).with_columns(pl.col(count, "customers").cast(pl.Int64))
     total = result[count].sum()
     result = result.sort("__other", "__rank").with_columns(
         (pl.col(count) / total if total else pl.lit(None, dtype=pl.Float64)).alias("share")
@@ -344,17 +346,19 @@ def _portable_transitions(
     )
     # Every event is the target of one pair (the first one's source is "(start)"); the last
     # event of a journey is also the source of the pair to "(end)".
-    into = steps.group_by(*cols, "__source", "touchpoint").agg(
+    into = aggregate(  # the median is exact on one machine, approximate on Spark
+        steps,
+        [*cols, "__source", "touchpoint"],
         nw.len().alias("transitions"),
         nw.col(CUSTOMER).n_unique().alias("customers"),
-        nw.col("__gap").median(),
+        quantile("__gap", 0.5),
     )
     out = (
         steps.filter(nw.col("__last"))
         .group_by(*cols, "touchpoint")
         .agg(nw.len().alias("transitions"), nw.col(CUSTOMER).n_unique().alias("customers"))
     )
-    into = to_polars(into).rename({"__source": "source", "touchpoint": "target"})
+    into = into.rename({"__source": "source", "touchpoint": "target"})
     out = to_polars(out).rename({"touchpoint": "source"}).with_columns(target=pl.lit(END))
     out = out.with_columns(__gap=pl.lit(None, dtype=pl.Float64))
     order = [*cols, "source", "target", "transitions", "customers", "__gap"]
@@ -568,7 +572,7 @@ def paths_between(
             [nw.lit(source), nw.col("__path"), nw.lit(target)], separator=ARROW, ignore_nulls=True
         ).alias("__path"),
     )
-    result = _top(paths, "trips", top, {"__median": nw.col("__dt").median()})
+    result = _top(paths, "trips", top, {"__median": quantile("__dt", 0.5)})
     result = result.with_columns(
         pl.duration(microseconds=pl.col("__median").round(0).cast(pl.Int64)).alias("median_time")
     ).drop("__median")

@@ -16,10 +16,12 @@ import polars as pl
 
 from cxlib._engine import (
     CUSTOMER,
+    aggregate,
     check_values,
     lazy,
     like_input,
     parse_duration,
+    quantile,
     require,
     to_polars,
     with_micros,
@@ -52,29 +54,51 @@ def summarize(
     durations = frame.select(
         *by, *[(ns.col(f"__t{k}") - ns.col("__a")).alias(f"__d{k}") for k in range(1, n + 1)]
     )
-    # Without groups, polars takes both quantiles of a column from one selection (median and
-    # quantile each make their own: 490k values, 4.4 against 6.2 + 4.4 ms); in group_by
-    # it does not accept a list of quantiles.
-    together = native is not None and not by
-    aggregates = [
-        expr
-        for k in range(1, n + 1)
-        for expr in (
-            ns.col(f"__d{k}").count().alias(f"customers{k}"),
-            *(
-                [pl.col(f"__d{k}").quantile([0.5, 0.9], interpolation="linear").alias(f"__q{k}")]
-                if together
-                else [
-                    ns.col(f"__d{k}").median().alias(f"__median{k}"),
-                    ns.col(f"__d{k}").quantile(0.9, interpolation="linear").alias(f"__p90{k}"),
-                ]
-            ),
+    if native is not None:
+        # Without groups, polars takes both quantiles of a column from one selection (median
+        # and quantile each make their own: 490k values, 4.4 against 6.2 + 4.4 ms); in
+        # group_by it does not accept a list of quantiles.
+        together = not by
+        aggregates = [
+            expr
+            for k in range(1, n + 1)
+            for expr in (
+                pl.col(f"__d{k}").count().alias(f"customers{k}"),
+                *(
+                    [
+                        pl.col(f"__d{k}")
+                        .quantile([0.5, 0.9], interpolation="linear")
+                        .alias(f"__q{k}")
+                    ]
+                    if together
+                    else [
+                        pl.col(f"__d{k}").median().alias(f"__median{k}"),
+                        pl.col(f"__d{k}").quantile(0.9, interpolation="linear").alias(f"__p90{k}"),
+                    ]
+                ),
+            )
+        ]
+        grouped = durations.group_by(*by).agg(*aggregates) if by else durations.select(*aggregates)
+        # (polars' "auto" engine would stream: ~1.5x slower for these quantiles.) Small from
+        # here: eager, as planning a lazy query costs more than the work.
+        wide = grouped.collect(engine="in-memory")
+    else:
+        # Other engines: exact quantiles on one machine, percentile_approx on Spark (its rank
+        # error is stated in cxlib._engine._quantiles).
+        together = False
+        wide = aggregate(
+            durations,
+            by,
+            *[
+                expr
+                for k in range(1, n + 1)
+                for expr in (
+                    nw.col(f"__d{k}").count().alias(f"customers{k}"),
+                    quantile(f"__d{k}", 0.5).alias(f"__median{k}"),
+                    quantile(f"__d{k}", 0.9).alias(f"__p90{k}"),
+                )
+            ],
         )
-    ]
-    grouped = durations.group_by(*by).agg(*aggregates) if by else durations.select(*aggregates)
-    # (polars' "auto" engine would stream: ~1.5x slower for these quantiles.) Small from
-    # here: eager, as planning a lazy query costs more than the work.
-    wide = grouped.collect(engine="in-memory") if native is not None else to_polars(grouped)
     if together:
         wide = wide.with_columns(
             expr
