@@ -24,7 +24,7 @@ from scipy import stats
 from cxlib._engine import CUSTOMER, like_input
 from cxlib._errors import DataError
 from cxlib._stats import benjamini_hochberg, two_proportions, z_value
-from cxlib.stall._features import features
+from cxlib.stall._features import features, property_columns
 from cxlib.stall._reach import engine_for, reach, stage_steps
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def stall_analysis(
     (True, 'add_to_cart')
     """
     _check_options(min_customers, confidence, alpha)
-    engine = engine_for(touchpoints)
+    engine = engine_for(touchpoints, property_columns(touchpoints))
     if stage is not None:
         if steps is not None:
             raise DataError("pass steps= or stage=, not both")

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import narwhals as nw
 import polars as pl
 
 from cxlib._engine import CUSTOMER, lazy, to_polars, with_micros
 from cxlib.privacy import is_personal
 
 KINDS = ("touchpoint", "property", "attribute", "survey")
+_TEXT_TYPES = (nw.String, nw.Boolean, nw.Categorical, nw.Enum)  # (narwhals: any engine)
 # survey -> (band, lowest, highest) on its documented scale (cxlib.io.SURVEY_SCALES)
 SURVEY_BANDS: dict[str, tuple[tuple[str, float, float], ...]] = {
     "nps": (("detractor", 0, 6), ("promoter", 9, 10)),
@@ -55,13 +57,33 @@ def _categorical(frame: pl.DataFrame, column: str, max_levels: int) -> bool:
     return 2 <= frame[column].drop_nulls().n_unique() <= max_levels
 
 
+def property_columns(touchpoints: Any) -> list[str]:
+    """The touchpoint columns that may be property features, by name and type alone (their
+    number of distinct values is checked on the events before the stall point)."""
+    schema = lazy(touchpoints).collect_schema()
+    return [
+        c
+        for c, dtype in schema.items()
+        if c not in LEFT_OUT
+        and not c.startswith("__")
+        and (any(dtype == t for t in _TEXT_TYPES) or dtype.is_integer())
+        and not is_personal(c)
+        and c.lower() not in OUTCOMES
+    ]
+
+
 def _tidy(frame: pl.DataFrame, kind: str, feature: pl.Expr, value: pl.Expr) -> pl.DataFrame:
-    return frame.select(
-        pl.col(CUSTOMER).cast(pl.String),
-        pl.lit(kind).alias("kind"),
-        feature.cast(pl.String).alias("feature"),
-        value.cast(pl.String).alias("value"),
-    ).filter(pl.col("value").is_not_null())
+    # one row per customer and value: the events before the stall repeat both many times
+    return (
+        frame.select(
+            pl.col(CUSTOMER).cast(pl.String),
+            pl.lit(kind).alias("kind"),
+            feature.cast(pl.String).alias("feature"),
+            value.cast(pl.String).alias("value"),
+        )
+        .filter(pl.col("value").is_not_null())
+        .unique()
+    )
 
 
 def event_features(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cxlib._engine import CUSTOMER, parse_duration
+from cxlib._engine import CUSTOMER, lazy, parse_duration
 from cxlib._errors import DataError
 from cxlib.journey import FunnelEngine, normalize_steps
 
@@ -92,6 +92,12 @@ def reach(
     return Reach(customers, sets[: at + 1], labels, at)
 
 
-def engine_for(touchpoints: Any, customers: Any = None) -> FunnelEngine:
-    """The funnel engine over ``touchpoints`` (the explorer passes its own)."""
-    return FunnelEngine(touchpoints, customers)
+def engine_for(touchpoints: Any, columns: Collection[str] | None = None) -> FunnelEngine:
+    """The funnel engine over ``touchpoints`` (the explorer passes its own), with only
+    ``columns`` besides the funnel's own: the engine keeps a sorted copy of every column it
+    is given (at 10M touchpoints, ids and amounts that can never be features cost GBs)."""
+    if columns is not None:
+        names = lazy(touchpoints).collect_schema().names()
+        wanted = [CUSTOMER, "ts", "touchpoint", *(c for c in columns if c in names)]
+        touchpoints = lazy(touchpoints).select(*dict.fromkeys(wanted))
+    return FunnelEngine(touchpoints)

@@ -335,3 +335,25 @@ def test_each_row_statistics_match_scipy_on_its_own_table(planted):
         assert row["odds_ratio"] == pytest.approx(cells[0] * cells[3] / (cells[1] * cells[2]))
         assert row["rd_ci_low"] <= row["risk_difference"] <= row["rd_ci_high"]
         assert row["or_ci_low"] <= row["odds_ratio"] <= row["or_ci_high"]
+
+
+def test_only_columns_that_can_be_features_reach_the_engine():
+    from cxlib.stall._features import property_columns
+
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["a"],
+            "ts": [datetime(2025, 1, 1, tzinfo=UTC)],
+            "touchpoint": ["visit"],
+            "channel": ["web"],
+            "session_id": ["s1"],
+            "order_id": ["o1"],
+            "revenue": [1.5],
+            "email": ["a@example.com"],
+            "device_tier": [2],
+            "churned": [True],
+        }
+    )
+    expected = ["channel", "device_tier"]
+    assert property_columns(frame) == expected
+    assert property_columns(frame.to_pandas()) == expected
