@@ -71,6 +71,12 @@ def top_drivers(analysis: StallAnalysis, *, top: int = 3) -> pl.DataFrame:
     return frame.filter(pl.col("significant") & (pl.col("rd_ci_low") > 0)).head(top)
 
 
+def _q(q: float | None) -> str:
+    if q is None:
+        return ""
+    return f"< {i18n.number(0.001, 3)}" if q < 0.001 else i18n.number(q, 3)
+
+
 def _points(value: float) -> str:
     return i18n.number(value * 100, 1)
 
@@ -206,14 +212,18 @@ def _readable(analysis: StallAnalysis, top: int) -> pl.DataFrame:
             "stall_rate_with": rows["stall_rate_with"],
             "stall_rate_without": rows["stall_rate_without"],
             "difference": rows["risk_difference"],
-            "interval": [
-                f"{_points(r['rd_ci_low'])} – {_points(r['rd_ci_high'])}"
+            "interval": [  # written as the difference is (a true minus sign, a % sign)
+                f"{i18n.percent(r['rd_ci_low'], 1)} – {i18n.percent(r['rd_ci_high'], 1)}"
                 for r in rows.iter_rows(named=True)
             ],
             "odds_ratio": rows["odds_ratio"],
-            "q_value": rows["q_value"],
+            "q_value": [_q(q) for q in rows["q_value"]],  # 0.0003 is not "0.00"
         },
-        schema_overrides={"before_the_stall": pl.String, "interval": pl.String},
+        schema_overrides={
+            "before_the_stall": pl.String,
+            "interval": pl.String,
+            "q_value": pl.String,
+        },
     )
 
 
