@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -16,6 +16,9 @@ from cxlib.pages._stall_view import drivers_html
 from cxlib.pages.tables import table
 from cxlib.privacy import escape
 from cxlib.stall import StallAnalysis, stall_analysis
+
+if TYPE_CHECKING:
+    from cxlib.journey import FunnelEngine
 
 __all__ = ["DropOff", "drivers_for", "headline", "panel_html"]
 
@@ -43,8 +46,8 @@ class DropOff:
 
 
 def drivers_for(
-    touchpoints: pl.DataFrame,
-    customers: Any,
+    engine: FunnelEngine,
+    view: Any,
     steps: Sequence[str],
     *,
     at: int,
@@ -52,8 +55,9 @@ def drivers_for(
     order: str = "sequential",
     group: str | None = None,
 ) -> tuple[StallAnalysis | None, str]:
-    """Stall drivers at step ``at`` of the explorer's funnel over its filtered touchpoints
-    (:func:`cxlib.stall.stall_analysis`), and a note: they are computed for the sequential
+    """Stall drivers at step ``at`` of the explorer's funnel on its engine's ``view`` (its
+    filtered touchpoints; :func:`cxlib.stall.stall_analysis` on the events the explorer has
+    already prepared), and a note: they are computed for the sequential
     order and over every group of a breakdown. None (and why) when they cannot be."""
     notes = []
     if order != "sequential":
@@ -61,7 +65,15 @@ def drivers_for(
     if group is not None:
         notes.append(i18n._("Stall drivers cover every group of the breakdown."))
     try:
-        found = stall_analysis(touchpoints, list(steps), at=at, within=within, customers=customers)
+        found = stall_analysis(
+            engine.view_frame(view),
+            list(steps),
+            at=at,
+            within=within,
+            customers=engine.customers,
+            engine=engine,
+            view=view,
+        )
     except DataError as error:
         return None, " ".join([*notes, str(error)])
     return found, " ".join(notes)

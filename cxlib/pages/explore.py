@@ -498,9 +498,9 @@ class FunnelExplorer:
                 "reached_at", descending=True
             )
             paths = self._engine.paths(view, sample[CUSTOMER], sample["reached_at"])
-            frame, people = self._engine.view_frame(view), self._engine.customers
-            drivers = drivers_for(frame, people, steps, at=step_index, within=settings.within,
-                                  order=settings.order, group=group)  # fmt: skip
+            drivers = drivers_for(self._engine, view, steps, at=step_index,
+                                  within=settings.within, order=settings.order,
+                                  group=group)  # fmt: skip
         key = self._key()
         sample = pl.DataFrame(
             {

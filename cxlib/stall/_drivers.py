@@ -29,6 +29,7 @@ from cxlib.stall._reach import engine_for, reach, stage_steps
 
 if TYPE_CHECKING:
     from cxlib.io import StageModel
+    from cxlib.journey import FunnelEngine
 
 Step = str | Collection[str]
 COLUMNS: dict[str, pl.DataType] = {
@@ -184,8 +185,14 @@ def stall_analysis(
     max_levels: int = 20,
     confidence: float = 0.95,
     alpha: float = 0.05,
+    engine: FunnelEngine | None = None,
+    view: Any = None,
 ) -> StallAnalysis:
     """Stall drivers with the counts behind them; see :func:`stall_drivers`.
+
+    ``engine`` and ``view``: a :class:`cxlib.journey.FunnelEngine` already built over
+    ``touchpoints`` and one of its views (the funnel explorer's), used instead of preparing
+    the events again; the counts are then those of the engine's funnel on that view.
 
     Returns
     -------
@@ -207,7 +214,9 @@ def stall_analysis(
     (True, 'add_to_cart')
     """
     _check_options(min_customers, confidence, alpha)
-    engine = engine_for(touchpoints, property_columns(touchpoints))
+    if engine is None:
+        engine = engine_for(touchpoints, property_columns(touchpoints))
+    view = engine.view() if view is None else view
     if stage is not None:
         if steps is not None:
             raise DataError("pass steps= or stage=, not both")
@@ -217,7 +226,7 @@ def stall_analysis(
         steps, at = stage_steps(names, stages, stage), 1
     if steps is None:
         raise DataError("pass the funnel steps= (e.g. ['add_to_cart', 'checkout']) or a stage=")
-    found = reach(engine, steps, at=at, within=within)
+    found = reach(engine, view, steps, at=at, within=within)
     step, next_step = found.labels[at - 1], found.labels[at]
     if stage is not None and stages is not None:  # name the stages, not their touchpoints
         later = stages.stages[stages.index_of(stage) + 1 :]
@@ -227,7 +236,7 @@ def stall_analysis(
         return StallAnalysis(_empty(), step, next_step, 0, 0, 0, **options)
     reached = found.customers.height
     stalled = int(found.customers["stalled"].sum())
-    events = engine.view_frame(engine.view())
+    events = engine.view_frame(view)
     columns = None if attributes is None else list(attributes)
     had = features(
         events,

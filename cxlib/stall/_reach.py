@@ -67,19 +67,20 @@ def stage_steps(touchpoints: Collection[str], stages: StageModel, stage: str) ->
 
 def reach(
     engine: FunnelEngine,
+    view: Any,
     steps: Sequence[Step],
     *,
     at: int,
     within: str | timedelta | None,
 ) -> Reach:
-    """The customers who reached step ``at`` of ``steps``, their stall point and outcome."""
+    """The customers of ``view`` (one of ``engine``'s) who reached step ``at`` of ``steps``,
+    their stall point and outcome."""
     sets, labels = normalize_steps(steps)
     if not 1 <= at < len(sets):
         raise DataError(
             f"at={at}: use a step from 1 to {len(sets) - 1} (the last step has no next step)"
         )
     window = parse_duration(within)
-    view = engine.view()
     # steps 1..at: every customer who reached step ``at``, at the earliest attempt reaching it
     # (the engine's drop-offs "after the last step" are exactly those customers)
     reached = engine.dropoffs(view, sets[:at], window, at=at)

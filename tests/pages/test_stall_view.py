@@ -116,3 +116,11 @@ def test_the_explorer_drop_off_panel_shows_the_drivers_of_the_clicked_step(shop)
     assert drop.drivers.stalled == drop.left
     assert "What goes with stalling here" in explorer.panel.value
     assert "&lt;b&gt;promo_fail&lt;/b&gt;" in explorer.panel.value
+
+
+def test_the_explorer_reuses_its_events_and_finds_what_a_fresh_analysis_finds(shop):
+    explorer = FunnelExplorer(shop.touchpoints, steps=["look", "pay"], within="7d")
+    drop = explorer.select_step(1)
+    fresh = cx.stall.stall_analysis(shop.touchpoints, ["look", "pay"], at=1, within="7d")
+    assert drop.drivers.drivers.equals(fresh.drivers)
+    assert (drop.drivers.reached, drop.drivers.stalled) == (fresh.reached, fresh.stalled)
