@@ -70,9 +70,8 @@ def conversion_times(
 def _waits(engine: FunnelEngine, view: Any, counted: Any, by: str | None) -> pl.DataFrame:
     """Per customer who went on from step k: ``__i`` (their index in ``counted``), ``by``,
     ``step_index`` (k), ``__r`` (step k, µs) and ``__d`` (µs to step k + 1)."""
-    # Per rank its time: FunnelEngine keeps it privately (its funnel() reads it the same
-    # way). µs per step and customer; steps not reached hold a sentinel, never read here.
-    times = engine._rank_t[counted.ranks]  # noqa: SLF001
+    # µs per step and customer; steps not reached hold a sentinel, never read here
+    times = engine.step_times(counted)
     group = engine.by_values(view, counted, by) if by else None
     parts = []
     for k in range(1, len(times)):

@@ -297,6 +297,11 @@ class FunnelEngine:
         key = (view.key, members, window, order)
         return self._counted.get_or(key, lambda: self._count(view, members, window, order))
 
+    def step_times(self, counted: Counted) -> np.ndarray:
+        """When each counted customer did each step (µs), ``[step, customer]``, from
+        :meth:`count`'s ranks; a step not reached holds a sentinel (check ``furthest``)."""
+        return self._rank_t[counted.ranks]
+
     def _count(
         self, view: View, members: tuple[tuple[int, ...], ...], window: int | None, order: str
     ) -> Counted:
